@@ -1,0 +1,1 @@
+"""Managed systems ("engines") behind one protocol; heavy frameworks are imported lazily."""

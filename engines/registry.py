@@ -1,0 +1,39 @@
+"""Engine names to factories. Heavy back ends are imported inside the factory, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engines.base import Engine, EngineError
+
+ENGINES = ("regression", "vision")
+
+
+def create_engine(
+    name: str,
+    *,
+    data: Path | None = None,
+    column: str = "flow",
+    train: Path | None = None,
+    train_column: str = "flow",
+) -> Engine:
+    """Build an engine over ``data`` (None: the bundled sample stream of that engine)."""
+    if name == "regression":
+        from engines.regression.factory import create_regression_engine
+
+        return create_regression_engine(data, column, train, train_column)
+    if name == "vision":
+        try:
+            from engines.vision.engine import create_vision_engine
+        except ImportError as exc:
+            raise EngineError(
+                f"the vision engine needs the [vision] extra (torch, ultralytics): {exc}"
+            ) from None
+        return create_vision_engine(data)
+    raise EngineError(f"unknown engine {name!r} (known: {', '.join(ENGINES)})")
+
+
+def engine_options(**kwargs: Any) -> dict[str, Any]:
+    """The keyword arguments of :func:`create_engine` that are set (for run records)."""
+    return {k: str(v) for k, v in kwargs.items() if v is not None}

@@ -1,0 +1,71 @@
+"""`harmone [options]`: run a policy over a stream, in the TUI or headless (`--no-ui`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harmone_tui import paths
+from harmone_tui.settings import RunSettings
+
+DEFAULT_POLICY = {"regression": "harmone", "vision": "vision-harmone"}
+
+
+def parse_speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--speed must be 'max' or steps per second, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("--speed must be positive")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-ui", action="store_true", help="run headless (no TUI)")
+    parser.add_argument("--policy", help="preset name, user policy name or TOML file (default: harmone)")
+    parser.add_argument("--engine", choices=("regression", "vision"), help="managed system (default: the policy's)")
+    parser.add_argument("--data", type=Path, help="stream: CSV (regression) or folder/zip of images (vision); default: bundled sample")
+    parser.add_argument("--column", default="flow", help="CSV column of the stream (default: flow)")
+    parser.add_argument("--train", type=Path, help="training CSV for first-use training (default: bundled flow_train.csv)")
+    parser.add_argument("--train-column", default="flow", help="column of the training CSV (default: flow)")
+    parser.add_argument("--steps", type=positive_int, help="stop after N steps")
+    parser.add_argument("--data-dir", type=Path, help="knowledge store and model versions (default: user data dir)")
+    parser.add_argument("--summary", type=Path, help="write the run summary JSON here")
+    parser.add_argument("--speed", type=parse_speed, default=None, help="'max' or steps per second (headless default: max)")
+    parser.add_argument("--j-per-cpu-s", type=float, help="energy estimate: joules per CPU-second (default by CPU family)")
+    parser.add_argument("--quiet", action="store_true", help="headless: no progress and no summary on stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    from mape.policy_file import resolve_policy
+
+    root = paths.data_dir(args.data_dir)
+    policy_name = args.policy or DEFAULT_POLICY[args.engine or "regression"]
+    policy, source, text = resolve_policy(policy_name, paths.policies_dir(root))
+    engine = args.engine or policy.engine
+    settings = RunSettings(
+        data_dir=root, engine=engine, data=args.data, column=args.column, train=args.train,
+        train_column=args.train_column, steps=args.steps, speed=args.speed,
+        j_per_cpu_s=args.j_per_cpu_s,
+    )
+    if args.no_ui:
+        from harmone_tui.headless import run_headless
+        from harmone_tui.runtime import Runtime
+
+        return run_headless(Runtime(settings, policy, source, text), args.summary, args.quiet)
+    from harmone_tui.ui.launch import launch
+
+    return launch(settings, policy, source, text)

@@ -1,0 +1,367 @@
+"""The Runtime: one engine, one knowledge store, one MAPE loop, driven on one asyncio loop.
+
+The TUI and headless mode are two views of the same Runtime (DESIGN.md §3). Inference runs in
+batches in a thread (``asyncio.to_thread``) so the event loop stays free; a batch ends at every step
+where the MAPE loop is due, where a retrained version is to be swapped in, or where a forced
+action waits, so a run's decisions depend on steps, never on wall time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engines.base import Engine, EngineError, LoadedModel, Sample
+from engines.energy import EnergyMeter, create_meter
+from engines.registry import create_engine
+from harmone_tui import paths
+from harmone_tui.actions import ActionQueue, PendingRetrain
+from harmone_tui.settings import RunSettings
+from harmone_tui.telemetry import Telemetry
+from harmone_tui.trainer_pool import TrainerPool, ensure_models
+from mape.effector import VersionInfo
+from mape.knowledge import EventRow, KnowledgeStore, StepRow
+from mape.loop import MapeLoop
+from mape.model_repo import ModelRepository
+from mape.policy import Policy, check_models
+
+Listener = Callable[[str, Any], None]
+PACE_SLICE_S = 0.1
+MAX_BATCH = 2000
+CALIBRATION_CALLS = 30
+
+
+class Runtime:
+    """Runs a policy over an engine's stream; see the module docstring."""
+
+    def __init__(self, settings: RunSettings, policy: Policy, policy_source: str, policy_text: str) -> None:
+        self.settings = settings
+        self.policy = policy
+        self.policy_source = policy_source
+        self.policy_text = policy_text
+        self.listeners: list[Listener] = []
+        self.actions = ActionQueue()
+        self.step = 0
+        self.run_id = 0
+        self.status = "created"
+        self.speed = settings.speed
+        self.wall_s = 0.0
+        self._stop = False
+        self._running = asyncio.Event()
+        self._running.set()
+        self._rows: list[StepRow] = []
+        self._loaded: dict[tuple[str, int], LoadedModel] = {}
+        self._current_version: dict[str, int] = {}
+        self.active_model = policy.start_model
+        self.store: KnowledgeStore
+        self.engine: Engine
+        self.meter: EnergyMeter
+        self.telemetry: Telemetry
+        self.loop: MapeLoop
+        self.repo: ModelRepository
+        self.pool: TrainerPool
+
+    # set-up ---------------------------------------------------------------------------------
+    def _emit(self, kind: str, payload: Any) -> None:
+        for listener in list(self.listeners):
+            listener(kind, payload)
+
+    def progress(self, text: str) -> None:
+        self._emit("progress", text)
+
+    async def prepare(self) -> None:
+        """Open the store, build the engine, train missing models, load and calibrate them."""
+        s = self.settings
+        self.progress("opening knowledge store")
+        root = s.data_dir
+        self.store = KnowledgeStore.open(paths.knowledge_file(root))
+        self.repo = ModelRepository(root, self.store)
+        self.repo.clean_staging()
+        self.progress("reading data")
+        self.engine = await asyncio.to_thread(
+            create_engine, s.engine, data=s.data, column=s.column, train=s.train,
+            train_column=s.train_column,
+        )
+        if self.policy.engine != self.engine.name:
+            raise EngineError(
+                f"{self.policy_source}: policy is for engine {self.policy.engine!r},"
+                f" not {self.engine.name!r}"
+            )
+        check_models(self.policy, [m.name for m in self.engine.models()], self.policy_source)
+        self.meter = create_meter(s.j_per_cpu_s)
+        self.pool = TrainerPool(self.repo, self.meter.joules_for_cpu_seconds)
+        length = self.engine.stream_length()
+        limit = length if s.steps is None else min(s.steps, length)
+        self.telemetry = Telemetry(limit, tuple(self.policy.models))
+        self.run_id = self.store.start_run(
+            self.policy.name, self.engine.name, str(s.data or "bundled sample"), s.describe()
+        )
+        self.store.record_policy(self.run_id, 0, self.policy.name, self.policy_text)
+        versions = await ensure_models(
+            self.engine, self.pool, list(self.policy.models), self.progress, self.run_id
+        )
+        for model, stored in versions.items():
+            self.progress(f"loading {model} v{stored.version}")
+            self._loaded[(model, stored.version)] = await asyncio.to_thread(
+                self.engine.load, model, stored.version, stored.directory
+            )
+            self._current_version[model] = stored.version
+        profile = await asyncio.to_thread(self._calibrate)
+        self.loop = MapeLoop(
+            self.policy, self.engine.quality, self, self.active_model,
+            self._current_version[self.active_model],
+        )
+        self.loop.set_energy_profile(profile)
+        self.energy_profile = profile
+        self.status = "ready"
+        self.progress("ready")
+
+    def _calibrate(self) -> dict[str, float]:
+        """Mean energy per call of each model (µJ), for the score's automatic energy ceiling."""
+        samples = self.engine.samples()
+        xs = [next(samples).x for _ in range(min(CALIBRATION_CALLS, self.engine.stream_length()))]
+        profile = {}
+        for model in self.policy.models:
+            predict = self._loaded[(model, self._current_version[model])].predict
+            predict(xs[0])
+            e0 = self.meter.read()
+            for x in xs:
+                predict(x)
+            profile[model] = (self.meter.read() - e0) / len(xs) * 1e6
+        return profile
+
+    # the run --------------------------------------------------------------------------------
+    async def run(self) -> dict[str, Any]:
+        """Run until the stream (or ``--steps``) ends or :meth:`stop`; return the summary."""
+        if self.status == "created":
+            await self.prepare()
+        self.status = "running"
+        started = time.perf_counter()
+        limit = self.telemetry.capacity
+        samples = self.engine.samples()
+        due = self.loop.next_due(0)
+        pace_t0, pace_step = time.perf_counter(), 0
+        try:
+            while self.step < limit and not self._stop:
+                if not self._running.is_set():
+                    self.status = "paused"
+                    await self._running.wait()
+                    self.status = "running"
+                    pace_t0, pace_step = time.perf_counter(), self.step
+                if self.step >= due:
+                    self.loop.cycle(self.step)
+                    due = self.loop.next_due(self.step)
+                await self._apply_actions()
+                end = min(limit, due, self.step + MAX_BATCH, self.actions.next_step(limit))
+                if self.speed:
+                    end = min(end, self.step + max(1, int(self.speed * PACE_SLICE_S)))
+                done = await asyncio.to_thread(self._infer, samples, self.step, end)
+                self._after_batch(self.step, done)
+                self.step = done
+                if done < end:
+                    break
+                if self.speed:
+                    ahead = pace_t0 + (self.step - pace_step) / self.speed - time.perf_counter()
+                    if ahead > 0:
+                        await asyncio.sleep(ahead)
+                else:
+                    await asyncio.sleep(0)
+            self.status = "stopped" if self._stop else "finished"
+        except asyncio.CancelledError:
+            self.status = "stopped"
+            raise
+        finally:
+            self.wall_s = time.perf_counter() - started
+            self._flush()
+            self.actions.cancel_all()
+            summary = self.summary()
+            self.store.finish_run(self.run_id, self.status, summary)
+            self.pool.close()
+            self._emit("finished", summary)
+        return summary
+
+    def _infer(self, samples: Iterator[Sample], start: int, end: int) -> int:
+        """Run steps [start, end) with the active model; the hot path. Returns the next step."""
+        tel = self.telemetry
+        version = self._current_version[self.active_model]
+        predict = self._loaded[(self.active_model, version)].predict
+        read, pc, pt = self.meter.read, time.perf_counter_ns, time.process_time_ns
+        mid = tel.model_id(self.active_model)
+        for i in range(start, end):
+            sample = next(samples, None)
+            if sample is None:
+                tel.count = i
+                return i
+            c0, e0, t0 = pt(), read(), pc()
+            y = predict(sample.x)
+            t1, e1, c1 = pc(), read(), pt()
+            tel.prediction[i] = y
+            tel.truth[i] = np.nan if sample.truth is None else sample.truth
+            tel.drift_value[i] = sample.drift_value
+            tel.latency_ms[i] = (t1 - t0) / 1e6
+            tel.cpu_ms[i] = (c1 - c0) / 1e6
+            tel.energy_mj[i] = (e1 - e0) * 1e3
+        tel.model_index[start:end] = mid
+        tel.version[start:end] = version
+        tel.count = end
+        return end
+
+    def _after_batch(self, start: int, end: int) -> None:
+        if end <= start:
+            return
+        tel = self.telemetry
+        truths = [None if np.isnan(t) else float(t) for t in tel.truth[start:end]]
+        self.loop.observe(
+            start, self.active_model, tel.prediction[start:end].tolist(), truths,
+            tel.drift_value[start:end].tolist(), (tel.energy_mj[start:end] * 1e3).tolist(),
+        )
+        source = self.meter.source
+        self._rows.extend(
+            StepRow(i, truths[i - start], float(tel.prediction[i]), self.active_model,
+                    int(tel.version[i]), float(tel.latency_ms[i]), float(tel.cpu_ms[i]),
+                    float(tel.energy_mj[i]), source)
+            for i in range(start, end)
+        )
+        if len(self._rows) >= self.settings.batch_rows:
+            self._flush()
+        self._emit("steps", end)
+
+    def _flush(self) -> None:
+        if self._rows and self.run_id:
+            self.store.add_steps(self.run_id, self._rows)
+            self._rows = []
+
+    # actions --------------------------------------------------------------------------------
+    async def _apply_actions(self) -> None:
+        for action in self.actions.due(self.step):
+            await action.apply(self)
+
+    async def _ensure_loaded(self, model: str, version: int) -> None:
+        key = (model, version)
+        if key not in self._loaded:
+            stored = self.repo.get(self.engine.name, model, version)
+            if stored is None:
+                raise EngineError(f"{model} v{version} is not in the knowledge store")
+            self._loaded[key] = await asyncio.to_thread(
+                self.engine.load, model, version, stored.directory
+            )
+
+    async def activate(self, model: str, version: int) -> None:
+        """Load (if needed) and make ``model`` v``version`` the active model from now on."""
+        await self._ensure_loaded(model, version)
+        self._current_version[model] = version
+        self.active_model = model
+        self.loop.set_active(model, version)
+
+    def current_version(self, model: str) -> int:
+        return self._current_version[model]
+
+    async def preload(self, model: str, version: int) -> None:
+        """Make ``version`` the current version of a model that is not active now."""
+        await self._ensure_loaded(model, version)
+        self._current_version[model] = version
+
+    def event(self, kind: str, detail: dict[str, Any]) -> EventRow:
+        row = self.store.add_event(self.run_id, self.step, kind, detail)
+        self._emit("event", row)
+        return row
+
+    # Effector (called by the MAPE loop) -----------------------------------------------------
+    def switch_model(self, model: str, reason: str, detail: dict[str, Any]) -> None:
+        self.actions.switch(self, model, reason, detail)
+
+    def reuse_version(self, model: str, version: int, reason: str, detail: dict[str, Any]) -> None:
+        self.actions.reuse(self, model, version, reason, detail)
+
+    def start_retrain(self, model: str, values: Any, reason: str, detail: dict[str, Any]) -> bool:
+        if self.actions.retraining():
+            return False
+        data = self.engine.retraining_data(values)
+        task = asyncio.get_running_loop().create_task(
+            self.pool.train(self.engine, model, data, reason, self.run_id, seed=self.policy.seed)
+        )
+        swap = self.step + self.policy.retrain.delay_steps
+        self.actions.add(PendingRetrain(swap, model, task, reason))
+        self.event("retrain_started", {"model": model, "reason": reason, "swap_step": swap, **detail})
+        return True
+
+    def record(self, kind: str, detail: dict[str, Any]) -> None:
+        self.event(kind, detail)
+
+    def stored_versions(self, model: str) -> list[VersionInfo]:
+        from engines.base import DataSummary
+
+        return [
+            VersionInfo(
+                model, v.version,
+                DataSummary.from_dict(v.meta["data_summary"]) if "data_summary" in v.meta else None,
+                v.reason,
+            )
+            for v in self.repo.versions(self.engine.name, model)
+        ]
+
+    # controls (front ends) ------------------------------------------------------------------
+    def stop(self) -> None:
+        self._stop = True
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def set_speed(self, steps_per_s: float | None) -> None:
+        self.speed = steps_per_s
+
+    def request_switch(self, model: str) -> None:
+        self.switch_model(model, "forced by the user", {})
+
+    def request_retrain(self) -> bool:
+        values = self.telemetry.truth[: self.step]
+        values = values[~np.isnan(values)][-self.policy.retrain.window:]
+        return self.start_retrain(self.active_model, values.tolist(), "forced by the user", {})
+
+    def apply_policy(self, policy: Policy, text: str, source: str) -> None:
+        """Swap in a new policy; it takes effect at the next MAPE cycle."""
+        check_models(policy, [m.name for m in self.engine.models()], source)
+        self.loop.apply_policy(policy)
+        self.policy, self.policy_text, self.policy_source = policy, text, source
+        self.store.record_policy(self.run_id, self.step, policy.name, text)
+        self.event("policy_changed", {"policy": policy.name, "source": source})
+
+    # results --------------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        counts = self.store.event_counts(self.run_id) if self.run_id else {}
+        out: dict[str, Any] = {
+            "run_id": self.run_id,
+            "policy": self.policy.name,
+            "engine": self.settings.engine,
+            "status": self.status,
+        }
+        out.update(self.telemetry.summary(self.engine.quality_metric))
+        out["energy_source"] = self.meter.source
+        out["energy_detail"] = self.meter.detail
+        out.update(
+            switches=counts.get("switch", 0),
+            retrains=counts.get("retrain_done", 0),
+            reuses=counts.get("reuse", 0),
+            drifts=counts.get("drift", 0),
+            errors=counts.get("error", 0),
+            wall_s=round(self.wall_s, 3),
+            data=str(self.settings.data or "bundled sample"),
+            data_dir=str(self.settings.data_dir),
+        )
+        return out
+
+    def export_path(self) -> Path:
+        return paths.exports_dir(self.settings.data_dir)

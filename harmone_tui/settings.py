@@ -1,0 +1,35 @@
+"""Settings of one run (from the command line, the TUI's start form or a test)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class RunSettings:
+    """Where the data comes from, how fast to go, and where knowledge lives."""
+
+    data_dir: Path
+    engine: str = "regression"
+    data: Path | None = None
+    column: str = "flow"
+    train: Path | None = None
+    train_column: str = "flow"
+    steps: int | None = None
+    speed: float | None = None
+    j_per_cpu_s: float | None = None
+    batch_rows: int = 500
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as JSON-ready data, stored with the run."""
+        return {
+            "engine": self.engine,
+            "data": str(self.data) if self.data else None,
+            "column": self.column,
+            "train": str(self.train) if self.train else None,
+            "steps": self.steps,
+            "speed": self.speed,
+            "j_per_cpu_s": self.j_per_cpu_s,
+        }

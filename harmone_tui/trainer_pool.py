@@ -1,0 +1,107 @@
+"""Training model versions in a worker process, so inference and the UI never wait on it.
+
+The worker is a ``spawn`` process (forking a process that has loaded TensorFlow or torch is
+unsafe), kept alive between trainings. A trainer writes into a staging directory; the version is
+committed (renamed into place, recorded in the store) on the event loop only when training
+succeeded, so a failed or interrupted training leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from engines.base import Engine, TrainRequest
+from mape.model_repo import ModelRepository, StoredVersion
+
+
+@dataclass(frozen=True)
+class TrainedVersion:
+    """A committed version and what its training cost."""
+
+    stored: StoredVersion
+    cpu_s: float
+    energy_j: float
+
+
+class TrainerPool:
+    """One long-lived worker process that trains model versions."""
+
+    def __init__(
+        self,
+        repo: ModelRepository,
+        joules_for_cpu_seconds: Callable[[float], float],
+    ) -> None:
+        self.repo = repo
+        self._joules = joules_for_cpu_seconds
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            ctx = multiprocessing.get_context("spawn")
+            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+        return self._executor
+
+    async def train(
+        self,
+        engine: Engine,
+        model: str,
+        data: Any,
+        reason: str,
+        run_id: int | None,
+        params: dict[str, Any] | None = None,
+        seed: int = 7,
+        extra_meta: dict[str, Any] | None = None,
+    ) -> TrainedVersion:
+        """Train ``model`` on ``data`` in the worker and commit it as the next version."""
+        staging = self.repo.staging_dir(engine.name, model)
+        request = TrainRequest(engine.name, model, data, staging, dict(params or {}), seed)
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self._pool(), engine.trainer(), request)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        energy_j = self._joules(result.cpu_s)
+        meta = {
+            **result.meta,
+            **(extra_meta or {}),
+            "data_summary": engine.summarise(data).to_dict(),
+            "train_cpu_s": result.cpu_s,
+            "train_energy_j": energy_j,
+        }
+        stored = self.repo.commit(engine.name, model, staging, meta, reason, run_id)
+        return TrainedVersion(stored, result.cpu_s, energy_j)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+
+async def ensure_models(
+    engine: Engine,
+    pool: TrainerPool,
+    models: list[str],
+    on_progress: Callable[[str], None],
+    run_id: int | None = None,
+) -> dict[str, StoredVersion]:
+    """The latest stored version of each model, training version 1 of any that has none."""
+    out: dict[str, StoredVersion] = {}
+    missing = [m for m in models if pool.repo.latest(engine.name, m) is None]
+    for i, model in enumerate(models):
+        latest = pool.repo.latest(engine.name, model)
+        if latest is None:
+            n = missing.index(model) + 1
+            on_progress(f"training {model} v1 on first use ({n}/{len(missing)})")
+            data = engine.initial_training_data(model)
+            trained = await pool.train(engine, model, data, "first use", run_id)
+            latest = trained.stored
+            on_progress(f"trained {model} v1 in {trained.cpu_s:.1f} CPU-s")
+        out[model] = latest
+    return out

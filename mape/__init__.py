@@ -1,0 +1,1 @@
+"""The MAPE-K loop: knowledge store, policies, monitor, analyse, plan, execute."""

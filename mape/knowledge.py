@@ -1,0 +1,368 @@
+"""The knowledge store: one SQLite file (WAL) holding runs, steps, events and model versions.
+
+Only the event-loop thread writes, so there are no locks beyond SQLite's own. Steps arrive in
+batches (``add_steps``); a crash loses at most the batch in memory and never corrupts the file,
+because every batch is one transaction and the journal is WAL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    status TEXT NOT NULL,
+    pid INTEGER,
+    policy TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    data TEXT NOT NULL,
+    settings_json TEXT NOT NULL DEFAULT '{}',
+    summary_json TEXT
+);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    truth REAL,
+    prediction REAL NOT NULL,
+    model TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    latency_ms REAL NOT NULL,
+    cpu_ms REAL NOT NULL,
+    energy_mj REAL NOT NULL,
+    energy_source TEXT NOT NULL,
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    kind TEXT NOT NULL,
+    detail_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS events_run ON events (run_id, step);
+CREATE TABLE IF NOT EXISTS model_versions (
+    engine TEXT NOT NULL,
+    model TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    run_id INTEGER,
+    reason TEXT NOT NULL,
+    meta_json TEXT NOT NULL,
+    PRIMARY KEY (engine, model, version)
+);
+CREATE TABLE IF NOT EXISTS policies_applied (
+    run_id INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    policy_name TEXT NOT NULL,
+    policy_toml TEXT NOT NULL
+);
+"""
+
+EVENT_KINDS = (
+    "switch",
+    "drift",
+    "retrain_started",
+    "retrain_done",
+    "reuse",
+    "policy_changed",
+    "error",
+    "info",
+)
+
+
+class KnowledgeError(Exception):
+    """The store cannot be opened or written; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One inference, as stored."""
+
+    step: int
+    truth: float | None
+    prediction: float
+    model: str
+    version: int
+    latency_ms: float
+    cpu_ms: float
+    energy_mj: float
+    energy_source: str
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One adaptation or notable fact of a run."""
+
+    run_id: int
+    step: int
+    ts: float
+    kind: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A run's header and, once finished, its summary."""
+
+    run_id: int
+    started_at: float
+    finished_at: float | None
+    status: str
+    policy: str
+    engine: str
+    data: str
+    summary: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """A stored model version; ``path`` is relative to the data directory."""
+
+    engine: str
+    model: str
+    version: int
+    path: str
+    created_at: float
+    run_id: int | None
+    reason: str
+    meta: dict[str, Any]
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class KnowledgeStore:
+    """SQLite-backed knowledge: open with :meth:`open`, close with :meth:`close`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> KnowledgeStore:
+        """Open (or create) the store; refuse a corrupted file rather than overwrite it."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KnowledgeError(f"{path.parent}: cannot create the data directory ({exc.strerror})") from exc
+        if not os.access(path.parent, os.W_OK):
+            raise KnowledgeError(
+                f"{path.parent}: the data directory is not writable; choose another with --data-dir"
+            )
+        existed = path.exists() and path.stat().st_size > 0
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            if existed:
+                ok = conn.execute("PRAGMA quick_check").fetchone()
+                if ok is None or ok[0] != "ok":
+                    raise sqlite3.DatabaseError(str(ok[0]) if ok else "quick_check returned nothing")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+        except sqlite3.DatabaseError as exc:
+            raise KnowledgeError(
+                f"{path}: the knowledge store is corrupted ({exc}). Nothing was changed. "
+                f"Move it aside (mv '{path}' '{path}.broken') to start a new one, "
+                "or pass --data-dir to use another directory."
+            ) from exc
+        store = cls(conn, path)
+        store._close_abandoned_runs()
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _close_abandoned_runs(self) -> None:
+        """Runs left 'running' by a process that no longer exists become 'interrupted'."""
+        rows = self._conn.execute("SELECT run_id, pid FROM runs WHERE status='running'").fetchall()
+        for run_id, pid in rows:
+            if not _pid_alive(pid) or pid == os.getpid():
+                self._conn.execute(
+                    "UPDATE runs SET status='interrupted' WHERE run_id=?", (run_id,)
+                )
+
+    # runs -----------------------------------------------------------------------------------
+    def start_run(self, policy: str, engine: str, data: str, settings: dict[str, Any]) -> int:
+        cur = self._conn.execute(
+            "INSERT INTO runs(started_at, status, pid, policy, engine, data, settings_json)"
+            " VALUES (?, 'running', ?, ?, ?, ?, ?)",
+            (time.time(), os.getpid(), policy, engine, data, json.dumps(settings)),
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
+        self._conn.execute(
+            "UPDATE runs SET finished_at=?, status=?, summary_json=? WHERE run_id=?",
+            (time.time(), status, json.dumps(summary), run_id),
+        )
+
+    def runs(self, limit: int = 200) -> list[RunRow]:
+        rows = self._conn.execute(
+            "SELECT run_id, started_at, finished_at, status, policy, engine, data, summary_json"
+            " FROM runs ORDER BY run_id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [
+            RunRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None)
+            for r in rows
+        ]
+
+    def run(self, run_id: int) -> RunRow | None:
+        return next((r for r in self.runs(limit=1_000_000) if r.run_id == run_id), None)
+
+    # steps ----------------------------------------------------------------------------------
+    def add_steps(self, run_id: int, rows: Sequence[StepRow]) -> None:
+        """Write one batch of steps in a single transaction."""
+        if not rows:
+            return
+        with self._transaction():
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        run_id,
+                        r.step,
+                        r.truth,
+                        r.prediction,
+                        r.model,
+                        r.version,
+                        r.latency_ms,
+                        r.cpu_ms,
+                        r.energy_mj,
+                        r.energy_source,
+                    )
+                    for r in rows
+                ],
+            )
+
+    def steps(self, run_id: int, start: int = 0, stop: int | None = None) -> list[StepRow]:
+        hi = stop if stop is not None else 2**62
+        rows = self._conn.execute(
+            "SELECT step, truth, prediction, model, version, latency_ms, cpu_ms, energy_mj,"
+            " energy_source FROM steps WHERE run_id=? AND step>=? AND step<? ORDER BY step",
+            (run_id, start, hi),
+        ).fetchall()
+        return [StepRow(*r) for r in rows]
+
+    def step_count(self, run_id: int) -> int:
+        row = self._conn.execute("SELECT COUNT(*) FROM steps WHERE run_id=?", (run_id,)).fetchone()
+        return int(row[0])
+
+    # events ---------------------------------------------------------------------------------
+    def add_event(self, run_id: int, step: int, kind: str, detail: dict[str, Any]) -> EventRow:
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {kind!r}")
+        ts = time.time()
+        self._conn.execute(
+            "INSERT INTO events(run_id, step, ts, kind, detail_json) VALUES (?,?,?,?,?)",
+            (run_id, step, ts, kind, json.dumps(detail, default=str)),
+        )
+        return EventRow(run_id, step, ts, kind, detail)
+
+    def events(self, run_id: int, kinds: Iterable[str] | None = None) -> list[EventRow]:
+        rows = self._conn.execute(
+            "SELECT run_id, step, ts, kind, detail_json FROM events WHERE run_id=? ORDER BY id",
+            (run_id,),
+        ).fetchall()
+        wanted = set(kinds) if kinds is not None else None
+        return [
+            EventRow(r[0], r[1], r[2], r[3], json.loads(r[4]))
+            for r in rows
+            if wanted is None or r[3] in wanted
+        ]
+
+    def event_counts(self, run_id: int) -> dict[str, int]:
+        rows = self._conn.execute(
+            "SELECT kind, COUNT(*) FROM events WHERE run_id=? GROUP BY kind", (run_id,)
+        ).fetchall()
+        return {k: int(n) for k, n in rows}
+
+    def record_policy(self, run_id: int, step: int, name: str, toml_text: str) -> None:
+        self._conn.execute(
+            "INSERT INTO policies_applied VALUES (?,?,?,?,?)",
+            (run_id, step, time.time(), name, toml_text),
+        )
+
+    # model versions -------------------------------------------------------------------------
+    def add_version(self, row: VersionRow) -> None:
+        self._conn.execute(
+            "INSERT INTO model_versions VALUES (?,?,?,?,?,?,?,?)",
+            (
+                row.engine,
+                row.model,
+                row.version,
+                row.path,
+                row.created_at,
+                row.run_id,
+                row.reason,
+                json.dumps(row.meta, default=str),
+            ),
+        )
+
+    def versions(self, engine: str | None = None, model: str | None = None) -> list[VersionRow]:
+        sql = (
+            "SELECT engine, model, version, path, created_at, run_id, reason, meta_json"
+            " FROM model_versions"
+        )
+        clauses, args = [], []
+        if engine is not None:
+            clauses.append("engine=?")
+            args.append(engine)
+        if model is not None:
+            clauses.append("model=?")
+            args.append(model)
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY engine, model, version"
+        rows = self._conn.execute(sql, args).fetchall()
+        return [VersionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7])) for r in rows]
+
+    def max_version(self, engine: str, model: str) -> int:
+        row = self._conn.execute(
+            "SELECT MAX(version) FROM model_versions WHERE engine=? AND model=?", (engine, model)
+        ).fetchone()
+        return int(row[0] or 0)
+
+    # helpers --------------------------------------------------------------------------------
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._conn)
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")

@@ -1,0 +1,1 @@
+"""Textual themes shipped with harmone-tui (TOML files, one theme each)."""

@@ -25,7 +25,7 @@ from harmone_tui.settings import RunSettings
 from harmone_tui.telemetry import Telemetry
 from harmone_tui.trainer_pool import TrainerPool, ensure_models
 from mape.effector import VersionInfo
-from mape.knowledge import EventRow, KnowledgeStore, StepRow
+from mape.knowledge import EventRow, KnowledgeStore
 from mape.loop import MapeLoop
 from mape.model_repo import ModelRepository
 from mape.policy import Policy, check_models
@@ -54,7 +54,7 @@ class Runtime:
         self._stop = False
         self._running = asyncio.Event()
         self._running.set()
-        self._rows: list[StepRow] = []
+        self._flushed = 0
         self._loaded: dict[tuple[str, int], LoadedModel] = {}
         self._current_version: dict[str, int] = {}
         self.active_model = policy.start_model
@@ -215,26 +215,29 @@ class Runtime:
         if end <= start:
             return
         tel = self.telemetry
-        truths = [None if np.isnan(t) else float(t) for t in tel.truth[start:end]]
         self.loop.observe(
-            start, self.active_model, tel.prediction[start:end].tolist(), truths,
-            tel.drift_value[start:end].tolist(), (tel.energy_mj[start:end] * 1e3).tolist(),
+            start, self.active_model, tel.prediction[start:end], tel.truth[start:end],
+            tel.drift_value[start:end], tel.energy_mj[start:end] * 1e3,
         )
-        source = self.meter.source
-        self._rows.extend(
-            StepRow(i, truths[i - start], float(tel.prediction[i]), self.active_model,
-                    int(tel.version[i]), float(tel.latency_ms[i]), float(tel.cpu_ms[i]),
-                    float(tel.energy_mj[i]), source)
-            for i in range(start, end)
-        )
-        if len(self._rows) >= self.settings.batch_rows:
+        if end - self._flushed >= self.settings.batch_rows:
             self._flush()
         self._emit("steps", end)
 
     def _flush(self) -> None:
-        if self._rows and self.run_id:
-            self.store.add_steps(self.run_id, self._rows)
-            self._rows = []
+        """Write the steps not yet stored, straight from the telemetry arrays, in one transaction."""
+        tel, lo, hi = self.telemetry, self._flushed, self.telemetry.count
+        if hi <= lo or not self.run_id:
+            return
+        names = self.telemetry.models
+        truth = [None if t != t else t for t in tel.truth[lo:hi].tolist()]
+        rows = zip(
+            range(lo, hi), truth, tel.prediction[lo:hi].tolist(),
+            [names[m] for m in tel.model_index[lo:hi].tolist()], tel.version[lo:hi].tolist(),
+            tel.latency_ms[lo:hi].tolist(), tel.cpu_ms[lo:hi].tolist(),
+            tel.energy_mj[lo:hi].tolist(), [self.meter.source] * (hi - lo), strict=True,
+        )
+        self.store.add_step_tuples(self.run_id, rows)
+        self._flushed = hi
 
     # actions --------------------------------------------------------------------------------
     async def _apply_actions(self) -> None:

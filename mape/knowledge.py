@@ -242,26 +242,21 @@ class KnowledgeStore:
     # steps ----------------------------------------------------------------------------------
     def add_steps(self, run_id: int, rows: Sequence[StepRow]) -> None:
         """Write one batch of steps in a single transaction."""
-        if not rows:
-            return
+        self.add_step_tuples(
+            run_id,
+            (
+                (r.step, r.truth, r.prediction, r.model, r.version, r.latency_ms, r.cpu_ms,
+                 r.energy_mj, r.energy_source)
+                for r in rows
+            ),
+        )
+
+    def add_step_tuples(self, run_id: int, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Write step tuples (the columns of :class:`StepRow`, in order) in one transaction."""
         with self._transaction():
             self._conn.executemany(
                 "INSERT OR REPLACE INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        run_id,
-                        r.step,
-                        r.truth,
-                        r.prediction,
-                        r.model,
-                        r.version,
-                        r.latency_ms,
-                        r.cpu_ms,
-                        r.energy_mj,
-                        r.energy_source,
-                    )
-                    for r in rows
-                ],
+                ((run_id, *r) for r in rows),
             )
 
     def steps(self, run_id: int, start: int = 0, stop: int | None = None) -> list[StepRow]:

@@ -3,8 +3,8 @@
 Contract with the runtime (harmone_tui/runtime.py):
 
 - ``observe(first_step, model, predictions, truths, drift_values, energy_uj)``: a batch of
-  consecutive steps,
-  all run by ``model`` (the runtime cuts batches at every model change and at every due step);
+  consecutive steps as numpy float arrays (``truths`` is NaN where unknown), all run by
+  ``model`` (the runtime cuts batches at every model change and at every due step);
 - ``next_due(step)``: the next step at which ``cycle`` must run (the runtime stops a batch there);
 - ``cycle(step)``: one Monitor-Analyse-Plan-Execute pass before ``step`` is inferred; actions go
   through the :class:`~mape.effector.Effector`;
@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from mape.effector import Effector
 from mape.policy import Policy
@@ -69,14 +71,15 @@ class MapeLoop:
         self,
         first_step: int,
         model: str,
-        predictions: Sequence[float],
-        truths: Sequence[float | None],
-        drift_values: Sequence[float],
-        energy_uj: Sequence[float],
+        predictions: np.ndarray,
+        truths: np.ndarray,
+        drift_values: np.ndarray,
+        energy_uj: np.ndarray,
     ) -> None:
-        for p, t in zip(predictions, truths, strict=True):
-            self._window.append((p, t))
-            if t is not None:
+        for p, t in zip(predictions.tolist(), truths.tolist(), strict=True):
+            known = t == t
+            self._window.append((p, t if known else None))
+            if known:
                 self._truths.append(t)
         self._status.step = first_step + len(predictions)
 

@@ -19,6 +19,7 @@ MODELS = (
     ModelSpec("linear", "Ridge regression on the previous 5 values"),
     ModelSpec("svm", "Support-vector regression, linear kernel"),
     ModelSpec("lstm", "Keras LSTM (TensorFlow) on the previous 5 values"),
+    ModelSpec("naive", "persistence baseline: predicts the last value seen", trainable=False),
 )
 HISTOGRAM_BINS = 50
 
@@ -46,6 +47,10 @@ def _sklearn_one(estimator: Any) -> Callable[[np.ndarray], float]:
         return float(estimator.predict(scaled.reshape(1, -1))[0])
 
     return one
+
+
+def _last_value(scaled: np.ndarray) -> float:
+    return float(scaled[-1])
 
 
 class RegressionEngine:
@@ -90,6 +95,8 @@ class RegressionEngine:
             from engines.regression.lstm import load_lstm
 
             one = load_lstm(version_dir).predict_one
+        elif model == "naive":
+            one = _last_value
         else:
             raise EngineError(f"unknown regression model {model!r} (known: linear, svm, lstm)")
         return ScaledModel(model, version, low, span, one)

@@ -1,0 +1,197 @@
+"""`harmone doctor`: what this machine can run, how energy is measured, where data lives.
+
+It answers the questions a user has before a run fails: is the LSTM or vision engine installed,
+why is energy "estimated" rather than "rapl", which coefficient is used, is the knowledge store
+healthy. Package versions come from installed metadata and engine availability from
+``importlib.util.find_spec``, so doctor never imports TensorFlow, torch or Textual and stays fast.
+It never creates the data directory or the knowledge store: it only looks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from harmone_tui import __version__, paths
+
+# label -> distribution names to try, first installed wins (tensorflow-cpu is what [lstm] installs)
+PACKAGES: dict[str, tuple[str, ...]] = {
+    "textual": ("textual",),
+    "numpy": ("numpy",),
+    "pandas": ("pandas",),
+    "scikit-learn": ("scikit-learn",),
+    "river": ("river",),
+    "tensorflow": ("tensorflow-cpu", "tensorflow"),
+    "torch": ("torch",),
+    "torchvision": ("torchvision",),
+    "ultralytics": ("ultralytics",),
+    "pyRAPL": ("pyRAPL",),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", type=Path, default=None,
+        help="data directory to check (default: $HARMONE_DATA_DIR or the platform data dir)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def package_version(label: str) -> str:
+    """The installed version of a package, or "not installed"; reads metadata, imports nothing."""
+    for dist in PACKAGES.get(label, (label,)):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return "not installed"
+
+
+def _has(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def engines_status() -> dict[str, dict[str, Any]]:
+    """Which engines can run here, and the install hint when one cannot."""
+    lstm = _has("tensorflow")
+    vision_missing = [m for m in ("torch", "ultralytics") if not _has(m)]
+    return {
+        "regression": {"available": True, "note": "linear and SVM via scikit-learn"},
+        "lstm": {
+            "available": lstm,
+            "note": "tensorflow found" if lstm
+            else "needs tensorflow: pip install 'harmone-tui[lstm]'",
+        },
+        "vision": {
+            "available": not vision_missing,
+            "note": "torch and ultralytics found" if not vision_missing
+            else f"needs {' and '.join(vision_missing)}: pip install 'harmone-tui[vision]'",
+        },
+    }
+
+
+def energy_status() -> dict[str, Any]:
+    from engines.energy import EnergyError, describe_backend, resolve_coefficient
+
+    source, reason = describe_backend()
+    try:
+        value, family = resolve_coefficient()
+    except EnergyError as exc:  # pragma: no cover - only an explicit bad value raises
+        value, family = float("nan"), str(exc)
+    return {"source": source, "reason": reason, "j_per_cpu_s": value, "coefficient_from": family}
+
+
+def dir_size(root: Path) -> int:
+    """Bytes on disk under root (files only; unreadable entries are skipped, not fatal)."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(root, onerror=lambda _e: None):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+def human_bytes(n: int) -> str:
+    """Bytes for people: 0 B, 1.5 KB, 12.3 MB.
+
+    Examples
+    --------
+    >>> human_bytes(0), human_bytes(1536), human_bytes(12_900_000)
+    ('0 B', '1.5 KB', '12.3 MB')
+    """
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def knowledge_status(root: Path) -> dict[str, Any]:
+    """Open the store only if it exists: doctor must never create or repair it."""
+    from mape.knowledge import KnowledgeError, KnowledgeStore
+
+    path = paths.knowledge_file(root)
+    if not path.exists():
+        return {"path": str(path), "status": "not created yet"}
+    if path.stat().st_size == 0:
+        return {"path": str(path), "status": "empty (initialised on the first run)"}
+    try:
+        store = KnowledgeStore.open(path)
+    except KnowledgeError as exc:
+        return {"path": str(path), "status": "corrupted", "error": str(exc)}
+    try:
+        runs = len(store.runs(limit=1_000_000_000))
+        versions = len(store.versions())
+    finally:
+        store.close()
+    return {"path": str(path), "status": "ok", "runs": runs, "model_versions": versions}
+
+
+def collect(data_dir: Path | str | None) -> dict[str, Any]:
+    root = paths.data_dir(data_dir)
+    exists = root.is_dir()
+    return {
+        "python": {"version": platform.python_version(), "executable": sys.executable},
+        "harmone": __version__,
+        "packages": {label: package_version(label) for label in PACKAGES},
+        "engines": engines_status(),
+        "energy": energy_status(),
+        "data_dir": {"path": str(root), "exists": exists, "bytes": dir_size(root) if exists else 0},
+        "knowledge": knowledge_status(root),
+    }
+
+
+def render(report: dict[str, Any]) -> str:
+    """Plain aligned text: one `label  value` per line, sections indented."""
+    rows: list[tuple[str, str]] = [
+        ("python", f"{report['python']['version']} ({report['python']['executable']})"),
+        ("harmone", report["harmone"]),
+        ("packages", ""),
+    ]
+    rows += [(f"  {k}", v) for k, v in report["packages"].items()]
+    rows.append(("engines", ""))
+    for name, eng in report["engines"].items():
+        state = "available" if eng["available"] else "unavailable"
+        rows.append((f"  {name}", f"{state} ({eng['note']})"))
+    en = report["energy"]
+    rows += [
+        ("energy", ""),
+        ("  backend", en["source"]),
+        ("  why", en["reason"]),
+        ("  coefficient", f"{en['j_per_cpu_s']:g} J per CPU-second ({en['coefficient_from']})"),
+    ]
+    dd = report["data_dir"]
+    size = human_bytes(dd["bytes"]) if dd["exists"] else "not created yet"
+    rows.append(("data dir", f"{dd['path']} ({size})"))
+    kn = report["knowledge"]
+    if kn["status"] == "ok":
+        text = f"ok: {kn['runs']} run(s), {kn['model_versions']} model version(s)"
+    elif kn["status"] == "corrupted":
+        text = f"CORRUPTED: {kn['error']}"
+    else:
+        text = f"{kn['status']} ({kn['path']})"
+    rows.append(("knowledge", text))
+    width = max(len(label) for label, _ in rows) + 2
+    return "\n".join(f"{label:<{width}}{value}".rstrip() for label, value in rows)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = collect(args.data_dir)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(render(report))
+    return 1 if report["knowledge"]["status"] == "corrupted" else 0

@@ -7,7 +7,7 @@ from typing import Any
 
 from engines.base import Engine, EngineError
 
-ENGINES = ("regression", "vision")
+ENGINES = ("regression", "vision", "fake")
 
 
 def create_engine(
@@ -31,6 +31,10 @@ def create_engine(
                 f"the vision engine needs the [vision] extra (torch, ultralytics): {exc}"
             ) from None
         return create_vision_engine(data)
+    if name == "fake":  # deterministic and instant: UI tests, snapshots, demos
+        from engines.fake import create_fake_engine
+
+        return create_fake_engine(data, column)
     raise EngineError(f"unknown engine {name!r} (known: {', '.join(ENGINES)})")
 
 

@@ -1,0 +1,36 @@
+"""Shared fixtures: every test gets its own data and config directories, never the user's."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_PEMS = REPO.parent / "shared" / "data" / "pems"
+SAMPLE = REPO / "sample_data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the data, config and XDG dirs at a temporary place for the whole test."""
+    base = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HARMONE_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("HARMONE_CONFIG_DIR", str(base / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(base / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "xdg-config"))
+    return base
+
+
+def harmone_cmd(*args: str) -> list[str]:
+    """The `harmone` command as a subprocess argv, using the interpreter running the tests."""
+    return [sys.executable, "-m", "harmone_tui", *args]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env

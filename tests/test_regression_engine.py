@@ -1,0 +1,115 @@
+"""The regression engine on real PeMS data: input checks, training, scalers, the real LSTM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engines.base import EngineError, TrainRequest
+from engines.metrics import r2
+from engines.regression.data import read_series
+from engines.regression.engine import RegressionEngine
+from engines.regression.training import train_model, windows
+from tests.conftest import SAMPLE, SHARED_PEMS
+
+
+def _csv(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "stream.csv"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "file is empty"),
+        ("speed\n1\n2\n", "no column 'flow'"),
+        ("flow\n1\n2\nabc\n4\n5\n6\n7\n", "row 4, column 'flow': 'abc' is not a number"),
+        ("flow\n1\n2\n3\nnan\n5\n6\n7\n", "row 5, column 'flow': value is 'nan'"),
+        ("flow\n1\n2\n3\n", "only 3 rows"),
+    ],
+)
+def test_bad_csv_gets_one_clear_message(tmp_path: Path, text: str, message: str) -> None:
+    path = _csv(tmp_path, text)
+    with pytest.raises(EngineError) as info:
+        read_series(path, "flow", min_rows=6)
+    assert str(path) in str(info.value)
+    assert message in str(info.value)
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match="nope.csv: file not found"):
+        read_series(tmp_path / "nope.csv")
+
+
+def test_raw_pems_week_reads_by_column_name() -> None:
+    flow = read_series(SHARED_PEMS / "week1.csv", "Flow (Veh/5 Minutes)")
+    assert len(flow) == 2016 and flow[:3].tolist() == [30.0, 37.0, 36.0]
+
+
+def _train(tmp_path: Path, model: str, values: np.ndarray, **params: object) -> dict:
+    out = tmp_path / model
+    out.mkdir()
+    return train_model(TrainRequest("regression", model, values, out, dict(params))).meta
+
+
+def test_ridge_alpha_is_chosen_by_validation_not_the_published_256(tmp_path: Path) -> None:
+    train = read_series(SAMPLE / "flow_train.csv")
+    meta = _train(tmp_path, "linear", train)
+    chosen = meta["hyperparameters"]["alpha"]
+    scores = meta["hyperparameters"]["validation_r2_by_alpha"]
+    assert chosen < 256.0
+    assert scores[str(chosen)] > scores["256.0"] + 0.05
+    assert meta["validation_r2"] > meta["persistence_validation_r2"]
+
+
+def test_a_policy_can_fix_hyperparameters(tmp_path: Path) -> None:
+    meta = _train(tmp_path, "linear", read_series(SAMPLE / "flow_train.csv"), alpha=256.0)
+    assert meta["hyperparameters"]["alpha"] == 256.0
+
+
+def test_each_version_scales_with_its_own_scaler(tmp_path: Path) -> None:
+    """A model trained on data 10x larger must predict in those units (HarmonE fault §7)."""
+    train = read_series(SAMPLE / "flow_train.csv")
+    engine = RegressionEngine(train * 10, train)
+    small = tmp_path / "small"
+    big = tmp_path / "big"
+    for d, data in ((small, train), (big, train * 10)):
+        d.mkdir()
+        meta = train_model(TrainRequest("regression", "linear", data, d)).meta
+        (d / "meta.json").write_text(__import__("json").dumps(meta))
+    x = train[100:105]
+    p_small = engine.load("linear", 1, small).predict(x)
+    p_big = engine.load("linear", 2, big).predict(x * 10)
+    assert p_big == pytest.approx(10 * p_small, rel=0.05)
+
+
+def test_too_few_rows_to_train_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="too few rows"):
+        _train(tmp_path, "svm", np.arange(8.0))
+
+
+@pytest.mark.slow
+@pytest.mark.lstm
+def test_real_lstm_trains_and_predicts_one_sample_like_the_batch_call(tmp_path: Path) -> None:
+    import json
+
+    train = read_series(SAMPLE / "flow_train.csv")
+    meta = _train(tmp_path, "lstm", train, epochs=15)
+    (tmp_path / "lstm" / "meta.json").write_text(json.dumps(meta))
+    assert (tmp_path / "lstm" / "model.keras").exists()
+    assert meta["validation_r2"] > 0.8
+    stream = read_series(SAMPLE / "pems_stream.csv")[:400]
+    engine = RegressionEngine(stream, train)
+    model = engine.load("lstm", 1, tmp_path / "lstm")
+    preds = np.array([model.predict(s.x) for s in engine.samples()])
+    truths = stream[5:]
+    assert r2(truths, preds) > 0.8
+    from engines.regression.lstm import load_lstm
+
+    lo, hi = meta["scaler"]["min"], meta["scaler"]["max"]
+    x, _ = windows((stream - lo) / (hi - lo))
+    batch = load_lstm(tmp_path / "lstm").predict_batch(x[:50]) * (hi - lo) + lo
+    np.testing.assert_allclose(preds[:50], batch, rtol=1e-3, atol=1e-2)

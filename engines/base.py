@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -43,9 +43,8 @@ class ModelSpec:
     trainable: bool = True
 
 
-@dataclass(frozen=True)
-class Sample:
-    """One step of the stream.
+class Sample(NamedTuple):
+    """One step of the stream (a NamedTuple: made once per step, so it must be cheap).
 
     ``x`` is the model input (raw, unscaled: each model version scales with its own scaler);
     ``truth`` is the value the prediction is scored against, when known; ``drift_value`` is what a

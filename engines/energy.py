@@ -50,6 +50,7 @@ class EnergyMeter(Protocol):
     source: str
     detail: str
     idle_watts: float | None
+    j_per_cpu_s: float
 
     def read(self) -> float:
         """Cumulative joules since the meter was created; never decreases."""

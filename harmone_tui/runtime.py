@@ -186,30 +186,56 @@ class Runtime:
         return summary
 
     def _infer(self, samples: Iterator[Sample], start: int, end: int) -> int:
-        """Run steps [start, end) with the active model; the hot path. Returns the next step."""
+        """Run steps [start, end) with the active model; the hot path. Returns the next step.
+
+        Figures go to Python lists and into the arrays once per batch (cheaper than numpy item
+        writes). With the estimated meter, energy is CPU time x the meter's coefficient, which
+        is exactly what its read() computes, without two more clock calls per step.
+        """
         tel = self.telemetry
         version = self._current_version[self.active_model]
         predict = self._loaded[(self.active_model, version)].predict
-        read, pc, pt = self.meter.read, time.perf_counter_ns, time.process_time_ns
-        mid = tel.model_id(self.active_model)
-        for i in range(start, end):
+        pc, pt = time.perf_counter_ns, time.process_time_ns
+        rapl_read = None if self.meter.source == "estimated" else self.meter.read
+        preds: list[float] = []
+        truths: list[float] = []
+        drifts: list[float] = []
+        lat: list[int] = []
+        cpu: list[int] = []
+        energy: list[float] = []
+        nan = float("nan")
+        for _ in range(start, end):
             sample = next(samples, None)
             if sample is None:
-                tel.count = i
-                return i
-            c0, e0, t0 = pt(), read(), pc()
-            y = predict(sample.x)
-            t1, e1, c1 = pc(), read(), pt()
-            tel.prediction[i] = y
-            tel.truth[i] = np.nan if sample.truth is None else sample.truth
-            tel.drift_value[i] = sample.drift_value
-            tel.latency_ms[i] = (t1 - t0) / 1e6
-            tel.cpu_ms[i] = (c1 - c0) / 1e6
-            tel.energy_mj[i] = (e1 - e0) * 1e3
-        tel.model_index[start:end] = mid
-        tel.version[start:end] = version
-        tel.count = end
-        return end
+                break
+            if rapl_read is None:
+                c0, t0 = pt(), pc()
+                y = predict(sample.x)
+                t1, c1 = pc(), pt()
+            else:
+                c0, e0, t0 = pt(), rapl_read(), pc()
+                y = predict(sample.x)
+                t1, e1, c1 = pc(), rapl_read(), pt()
+                energy.append(e1 - e0)
+            preds.append(y)
+            truths.append(nan if sample.truth is None else sample.truth)
+            drifts.append(sample.drift_value)
+            lat.append(t1 - t0)
+            cpu.append(c1 - c0)
+        stop = start + len(preds)
+        tel.prediction[start:stop] = preds
+        tel.truth[start:stop] = truths
+        tel.drift_value[start:stop] = drifts
+        tel.latency_ms[start:stop] = np.asarray(lat) / 1e6
+        tel.cpu_ms[start:stop] = np.asarray(cpu) / 1e6
+        if rapl_read is None:
+            tel.energy_mj[start:stop] = tel.cpu_ms[start:stop] * self.meter.j_per_cpu_s
+        else:
+            tel.energy_mj[start:stop] = np.asarray(energy) * 1e3
+        tel.model_index[start:stop] = tel.model_id(self.active_model)
+        tel.version[start:stop] = version
+        tel.count = stop
+        return stop
 
     def _after_batch(self, start: int, end: int) -> None:
         if end <= start:

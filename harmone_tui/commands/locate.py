@@ -1,0 +1,39 @@
+"""`harmone locate [data|config|themes|models|exports|policies]`: print where things live."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harmone_tui import paths
+
+WHAT = ("data", "config", "themes", "models", "exports", "policies", "sample-data")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("what", nargs="?", choices=WHAT, help="print only this location")
+    parser.add_argument("--data-dir", type=Path, help="the data dir to report (default: user data dir)")
+
+
+def locations(data_dir: Path | None) -> dict[str, str]:
+    root = paths.data_dir(data_dir)
+    return {
+        "data": str(root),
+        "config": str(paths.config_dir()),
+        "themes": str(paths.themes()),
+        "models": str(paths.models_dir(root)),
+        "exports": str(paths.exports_dir(root)),
+        "policies": str(paths.policies_dir(root)),
+        "sample-data": str(paths.sample_data()),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    found = locations(args.data_dir)
+    if args.what:
+        print(found[args.what])
+    else:
+        width = max(map(len, found))
+        for name, where in found.items():
+            print(f"{name:<{width}}  {where}")
+    return 0

@@ -160,6 +160,10 @@ class Engine(Protocol):
         """The stream, in order, one sample per step."""
         ...
 
+    def unavailable(self, model: str) -> str | None:
+        """Why ``model`` cannot run on this install (e.g. a missing extra), or None."""
+        ...
+
     def stream_length(self) -> int:
         """How many steps the stream has."""
         ...

@@ -31,6 +31,11 @@ class ProgressPrinter:
         self._last = 0.0
         self._every = 0.2 if self.tty else 5.0
 
+    def start(self, total: int) -> None:
+        """The run begins now: rates count from here, not from start-up."""
+        self.total = max(total, 1)
+        self._t0 = time.perf_counter()
+
     def message(self, text: str) -> None:
         if not self.quiet:
             self._clear()
@@ -100,7 +105,7 @@ async def _run(runtime: Runtime, printer: ProgressPrinter) -> dict[str, Any]:
         await runtime.prepare()
         if interrupted:
             return {"status": "stopped"}
-        printer.total = runtime.telemetry.capacity
+        printer.start(runtime.telemetry.capacity)
         summary = await runtime.run()
     finally:
         printer.done()

@@ -93,6 +93,11 @@ class Runtime:
                 f" not {self.engine.name!r}"
             )
         check_models(self.policy, [m.name for m in self.engine.models()], self.policy_source)
+        unavailable = getattr(self.engine, "unavailable", lambda model: None)
+        for model in self.policy.models:
+            problem = unavailable(model)
+            if problem:
+                raise EngineError(f"{self.policy_source}: {problem}")
         self.meter = create_meter(s.j_per_cpu_s)
         self.pool = TrainerPool(self.repo, self.meter.joules_for_cpu_seconds)
         length = self.engine.stream_length()

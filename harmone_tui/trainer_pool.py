@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from engines.base import Engine, TrainRequest
 from mape.model_repo import ModelRepository, StoredVersion
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -94,14 +97,29 @@ async def ensure_models(
     """The latest stored version of each model, training version 1 of any that has none."""
     out: dict[str, StoredVersion] = {}
     missing = [m for m in models if pool.repo.latest(engine.name, m) is None]
-    for i, model in enumerate(models):
+    for model in models:
         latest = pool.repo.latest(engine.name, model)
         if latest is None:
-            n = missing.index(model) + 1
-            on_progress(f"training {model} v1 on first use ({n}/{len(missing)})")
+            label = f"training {model} v1 on first use ({missing.index(model) + 1}/{len(missing)})"
+            on_progress(label)
             data = engine.initial_training_data(model)
-            trained = await pool.train(engine, model, data, "first use", run_id)
+            trained = await with_ticker(
+                pool.train(engine, model, data, "first use", run_id), label, on_progress
+            )
             latest = trained.stored
             on_progress(f"trained {model} v1 in {trained.cpu_s:.1f} CPU-s")
         out[model] = latest
     return out
+
+
+async def with_ticker(
+    work: Awaitable[T], label: str, on_progress: Callable[[str], None], every_s: float = 5.0
+) -> T:
+    """Await ``work``, reporting the elapsed time every ``every_s`` seconds so it never looks hung."""
+    task = asyncio.ensure_future(work)
+    started = time.monotonic()
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=every_s)
+        if done:
+            return task.result()
+        on_progress(f"{label}: {time.monotonic() - started:.0f} s")

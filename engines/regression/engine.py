@@ -73,6 +73,14 @@ class RegressionEngine:
     def models(self) -> list[ModelSpec]:
         return list(MODELS)
 
+    def unavailable(self, model: str) -> str | None:
+        if model == "lstm" and not lstm_available():
+            return (
+                "the lstm model needs TensorFlow, which is not installed: "
+                "pip install 'harmone-tui[lstm]' (or run ./install.sh)"
+            )
+        return None
+
     def stream_length(self) -> int:
         return len(self._windows)
 

@@ -165,9 +165,10 @@ class Runtime:
                 end = min(limit, due, self.step + MAX_BATCH, self.actions.next_step(limit))
                 if self.speed:
                     end = min(end, self.step + max(1, int(self.speed * PACE_SLICE_S)))
-                done = await asyncio.to_thread(self._infer, samples, self.step, end)
-                self._after_batch(self.step, done)
+                start = self.step
+                done = await asyncio.to_thread(self._infer, samples, start, end)
                 self.step = done
+                self._after_batch(start, done)
                 if done < end:
                     break
                 if self.speed:

@@ -1,0 +1,99 @@
+"""The Runtime in-process with real models: forced actions land at exact steps, as events."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from engines.base import EngineError
+from harmone_tui.runtime import Runtime
+from harmone_tui.settings import RunSettings
+from mape.policy_file import parse_policy, resolve_policy
+
+TWO_MODELS = """
+name = "two"
+engine = "regression"
+models = ["linear", "svm"]
+start_model = "linear"
+[switch]
+enabled = false
+[drift]
+enabled = false
+[retrain]
+window = 600
+delay_steps = 100
+"""
+
+
+def _runtime(tmp_path: Path, steps: int, text: str = TWO_MODELS) -> Runtime:
+    policy = parse_policy(text, "test policy")
+    return Runtime(RunSettings(data_dir=tmp_path / "data", steps=steps), policy, "test policy", text)
+
+
+def test_forced_switch_takes_effect_at_the_next_step_and_is_one_event(tmp_path: Path) -> None:
+    runtime = _runtime(tmp_path, 700)
+
+    async def scenario() -> dict:
+        await runtime.prepare()
+        runtime.listeners.append(
+            lambda kind, step: runtime.request_switch("svm") if kind == "steps" and step == 534 else None
+        )
+        return await runtime.run()
+
+    summary = asyncio.run(scenario())
+    (switch,) = runtime.store.events(runtime.run_id, ["switch"])
+    assert switch.detail == {"from": "linear", "to": "svm", "reason": "forced by the user"}
+    first_svm = int(runtime.telemetry.model_index.tolist().index(runtime.telemetry.model_id("svm")))
+    assert first_svm == switch.step
+    assert summary["switches"] == 1
+    assert summary["model_share"]["svm"] == pytest.approx((700 - first_svm) / 700, abs=1e-3)
+
+
+def test_forced_retrain_runs_in_a_worker_and_swaps_in_at_its_step(tmp_path: Path) -> None:
+    runtime = _runtime(tmp_path, 1400)
+
+    async def scenario() -> dict:
+        await runtime.prepare()
+        asked = []
+
+        def listen(kind: str, step: object) -> None:
+            if kind == "steps" and not asked and int(step) >= 700:  # type: ignore[call-overload]
+                asked.append(runtime.request_retrain())
+
+        runtime.listeners.append(listen)
+        summary = await runtime.run()
+        assert asked == [True]
+        return summary
+
+    summary = asyncio.run(scenario())
+    started, = runtime.store.events(runtime.run_id, ["retrain_started"])
+    done, = runtime.store.events(runtime.run_id, ["retrain_done"])
+    assert done.step == started.detail["swap_step"] == started.step + 100
+    assert done.detail["version"] == 2 and done.detail["rows"] == 600
+    versions = runtime.telemetry.version[: summary["steps"]].tolist()
+    assert versions[done.step - 1] == 1 and versions[done.step] == 2
+    v2 = runtime.repo.get("regression", "linear", 2)
+    assert v2 is not None and v2.reason == "forced by the user"
+    assert v2.meta["data_summary"]["size"] == 600 and v2.meta["train_energy_j"] > 0
+    assert summary["retrains"] == 1
+
+
+def test_a_policy_using_the_lstm_without_tensorflow_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engines.regression.engine as regression
+
+    monkeypatch.setattr(regression, "lstm_available", lambda: False)
+    policy, source, text = resolve_policy("single-lstm")
+    runtime = Runtime(RunSettings(data_dir=tmp_path / "d", steps=10), policy, source, text)
+    with pytest.raises(EngineError, match=r"needs TensorFlow.*harmone-tui\[lstm\]"):
+        asyncio.run(runtime.prepare())
+
+
+def test_policy_for_another_engine_is_refused(tmp_path: Path) -> None:
+    text = TWO_MODELS.replace('engine = "regression"', 'engine = "vision"')
+    runtime = _runtime(tmp_path, 10, text)
+    with pytest.raises(EngineError, match="policy is for engine 'vision'"):
+        asyncio.run(runtime.prepare())

@@ -29,6 +29,7 @@ from mape.knowledge import EventRow, KnowledgeStore
 from mape.loop import MapeLoop
 from mape.model_repo import ModelRepository
 from mape.policy import Policy, check_models
+from mape.policy_file import key_locator
 
 Listener = Callable[[str, Any], None]
 PACE_SLICE_S = 0.1
@@ -92,7 +93,10 @@ class Runtime:
                 f"{self.policy_source}: policy is for engine {self.policy.engine!r},"
                 f" not {self.engine.name!r}"
             )
-        check_models(self.policy, [m.name for m in self.engine.models()], self.policy_source)
+        check_models(
+            self.policy, [m.name for m in self.engine.models()], self.policy_source,
+            key_locator(self.policy_text),
+        )
         unavailable = getattr(self.engine, "unavailable", lambda model: None)
         for model in self.policy.models:
             problem = unavailable(model)
@@ -368,7 +372,7 @@ class Runtime:
 
     def apply_policy(self, policy: Policy, text: str, source: str) -> None:
         """Swap in a new policy; it takes effect at the next MAPE cycle."""
-        check_models(policy, [m.name for m in self.engine.models()], source)
+        check_models(policy, [m.name for m in self.engine.models()], source, key_locator(text))
         self.loop.apply_policy(policy)
         self.policy, self.policy_text, self.policy_source = policy, text, source
         self.store.record_policy(self.run_id, self.step, policy.name, text)

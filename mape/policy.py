@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from mape.drift import RIVER_PARAMS
+
 DETECTORS = ("kl", "adwin", "kswin", "page_hinkley")
 ON_DRIFT = ("reuse_or_retrain", "retrain", "alert", "ignore")
 DRIFT_INPUTS = ("truth", "error")
@@ -54,6 +56,8 @@ class DriftPolicy:
     on_drift: str = "reuse_or_retrain"
     reuse_threshold: float = 0.75
     enabled: bool = True
+    settle_steps: int = 0
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,15 @@ def _initial(v: Any) -> str | None:
     return None
 
 
+def _params(v: Any) -> str | None:
+    if not isinstance(v, Mapping):
+        return f"must be a table of detector parameters, got {v!r}"
+    for k, x in v.items():
+        if isinstance(x, bool) or not isinstance(x, int | float | str):
+            return f"{k}: must be a number or a string, got {x!r}"
+    return None
+
+
 def _models(v: Any) -> str | None:
     if not isinstance(v, list | tuple) or not v or not all(isinstance(m, str) for m in v):
         return f"must be a non-empty list of model names, got {v!r}"
@@ -173,6 +186,8 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "on_drift": _choice(ON_DRIFT),
         "reuse_threshold": _num(lo=0.0),
         "enabled": _bool,
+        "settle_steps": _num(0, integer=True),
+        "params": _params,
     },
     "retrain": {
         "window": _num(20, integer=True),
@@ -247,15 +262,27 @@ def _check_consistency(policy: Policy, source: str, locate: Locator | None) -> N
             raise PolicyError(
                 f"{_where(source, locate, 'score', 'initial')}: {name!r} is not in models"
             )
+    if len(set(policy.models)) != len(policy.models):
+        raise PolicyError(f"{_where(source, locate, '', 'models')}: a model is listed twice")
+    allowed = RIVER_PARAMS.get(policy.drift.detector, ())
+    for key in policy.drift.params:
+        if key not in allowed:
+            known = ", ".join(allowed) if allowed else "none: kl uses window, bins and threshold"
+            raise PolicyError(
+                f"{_where(source, locate, 'drift.params', key)}: not a parameter of detector"
+                f" {policy.drift.detector!r} (known: {known})"
+            )
 
 
-def check_models(policy: Policy, known: list[str], source: str) -> None:
-    """Refuse a policy naming a model its engine does not have."""
+def check_models(
+    policy: Policy, known: list[str], source: str, locate: Locator | None = None
+) -> None:
+    """Refuse a policy naming a model its engine does not have (``locate`` adds the line)."""
     for name in policy.models:
         if name not in known:
             raise PolicyError(
-                f"{source}: models: unknown model {name!r} for engine {policy.engine!r}"
-                f" (known: {', '.join(known)})"
+                f"{_where(source, locate, '', 'models')}: unknown model {name!r} for engine"
+                f" {policy.engine!r} (known: {', '.join(known)})"
             )
 
 

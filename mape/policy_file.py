@@ -16,19 +16,27 @@ def key_locator(text: str):  # type: ignore[no-untyped-def]
     """A function (section, key) -> line number of that key in ``text``, or None."""
     lines = text.splitlines()
 
-    def locate(section: str, key: str) -> int | None:
+    def find(section: str, key: str) -> int | None:
         current = ""
         for number, line in enumerate(lines, start=1):
             stripped = line.strip()
             header = re.match(r"^\[([^\[\]]+)\]", stripped)
             if header:
                 current = header.group(1).strip()
+                dotted = f"{section}.{key}" if section else key
+                if current == dotted:
+                    return number  # a key that is itself a table: [drift.params]
                 continue
             if current == section and re.match(rf"^{re.escape(key)}\s*=", stripped):
                 return number
-            if section == "" and current == "" and re.match(rf"^{re.escape(key)}\s*=", stripped):
-                return number
         return None
+
+    def locate(section: str, key: str) -> int | None:
+        found = find(section, key)
+        if found is None and "." in section:  # a key of an inline table: params = { ... }
+            parent, _, child = section.rpartition(".")
+            return find(parent, child)
+        return found
 
     return locate
 

@@ -1,0 +1,132 @@
+"""Analyse: is a switch needed (score below the minimum, energy budget spent), and has the data drifted?
+
+Energy budget (HarmonE's "energy debt", expressed as a credit so one number configures it): the
+credit starts at ``energy_budget`` and each switch cycle adds ``energy_budget - E_norm`` of the
+active model, capped at one budget. It goes below zero only when the active model has cost more
+than the budget for longer than its savings cover; that is a violation. The loop then leaves the
+model and holds still for ``recovery_cycles`` cycles. With ``energy_budget = 1`` the credit can
+never fall (E_norm <= 1): the energy budget is off and the score alone decides.
+
+Drift: a :class:`DriftWatch` feeds one detector per step (the engine's drift value, or the absolute
+error when ``[drift].input = "error"``), ignores what it finds during the warm-up and within the
+cool-down after the last drift, and reports a :class:`DriftFinding` at the next drift check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mape.drift import make_detector
+from mape.policy import DriftPolicy, SwitchPolicy
+
+
+@dataclass(frozen=True)
+class SwitchNeed:
+    """Why the active model should be left (``cause`` None: it should not)."""
+
+    cause: str | None  # "score" | "energy" | None
+    message: str
+
+
+class EnergyCredit:
+    """The credit-style energy budget described in the module docstring.
+
+    >>> c = EnergyCredit(0.5)
+    >>> [c.spend(1.0) for _ in range(3)]   # the costliest model, budget one half
+    [False, True, True]
+    >>> c.forgive(); c.spend(0.0)
+    False
+    >>> EnergyCredit(1.0).spend(1.0)
+    False
+    """
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.credit = budget
+
+    def spend(self, e_norm: float) -> bool:
+        """Account one cycle of the active model; True while the credit is overdrawn."""
+        self.credit = min(self.budget, self.credit + self.budget - e_norm)
+        return self.credit < -1e-12
+
+    def forgive(self) -> None:
+        """The violation was acted on (the model was left): start again with a full budget."""
+        self.credit = self.budget
+
+
+def switch_need(ema_active: float, policy: SwitchPolicy, energy_violation: bool) -> SwitchNeed:
+    """The Analyse verdict for one switch cycle.
+
+    >>> switch_need(0.7, SwitchPolicy(min_score=0.78), False).cause
+    'score'
+    >>> switch_need(0.9, SwitchPolicy(min_score=0.78), True).cause
+    'energy'
+    >>> switch_need(0.9, SwitchPolicy(min_score=0.78), False).cause is None
+    True
+    """
+    if energy_violation:
+        return SwitchNeed("energy", f"energy budget {policy.energy_budget} exceeded")
+    if ema_active < policy.min_score:
+        return SwitchNeed(
+            "score", f"EMA {ema_active:.3f} below min_score {policy.min_score}"
+        )
+    return SwitchNeed(None, f"EMA {ema_active:.3f} >= min_score {policy.min_score}")
+
+
+@dataclass(frozen=True)
+class DriftFinding:
+    """A drift the loop must act on: when the detector fired and what it measured."""
+
+    step: int
+    detector: str
+    statistic: float | None
+    threshold: float | None
+
+
+class DriftWatch:
+    """One detector over the stream, with warm-up and cool-down counted in steps."""
+
+    def __init__(self, policy: DriftPolicy, seed: int) -> None:
+        self.policy = policy
+        self.detector = make_detector(
+            policy.detector, policy.window, policy.bins, policy.threshold, policy.every_steps,
+            policy.params, seed,
+        )
+        self._pending: DriftFinding | None = None
+        self._last_drift: int | None = None
+        self.statistic: float | None = None
+
+    @property
+    def threshold(self) -> float | None:
+        return self.policy.threshold if self.policy.detector == "kl" else None
+
+    def restart(self) -> None:
+        """Forget the data seen so far (error input after a model change: a new error stream)."""
+        self.detector._reset()
+
+    def observe(self, first_step: int, values: np.ndarray) -> None:
+        """Feed a batch; a finding outside warm-up and cool-down is kept for the next check."""
+        update = self.detector.update
+        warmup, cooldown, last = self.policy.warmup_steps, self.policy.cooldown_steps, self._last_drift
+        for offset, x in enumerate(values.tolist()):
+            if x != x:  # NaN: nothing known at this step
+                continue
+            if update(x).drift_detected:
+                step = first_step + offset + 1
+                if step < warmup or (last is not None and step - last < cooldown):
+                    continue
+                if self._pending is None:
+                    stat = self.detector.statistic
+                    self._pending = DriftFinding(step, self.policy.detector, stat, self.threshold)
+        stat = self.detector.statistic
+        if stat is not None:
+            self.statistic = stat
+
+    def check(self) -> DriftFinding | None:
+        """The finding since the last check, if any; it starts the cool-down."""
+        found, self._pending = self._pending, None
+        if found is not None:
+            self._last_drift = found.step
+        return found

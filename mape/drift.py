@@ -1,0 +1,216 @@
+"""Drift detectors with one river-style interface: ``update(x) -> self``, ``drift_detected``.
+
+``kl`` is HarmonE's detector done right: the KL divergence between the histogram of the current
+window and that of the previous window, both over the SAME bin edges (spanning both windows).
+The original binned each window over its own range, which makes a shifted or rescaled window
+look identical to the old one. ``adwin``, ``kswin`` and ``page_hinkley`` wrap river's detectors;
+river is imported only when one of them is built, so the loop never pays for it otherwise.
+
+Every detector, like river's, sets ``drift_detected`` for the update that found a drift and
+resets itself on the next update, so it then compares data of the new regime only.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+EPS = 1e-6  # probability floor per bin: an empty bin must not make the divergence infinite
+
+# Parameters each river detector accepts in a policy's [drift.params] (checked at validation).
+RIVER_PARAMS: dict[str, tuple[str, ...]] = {
+    "adwin": ("delta", "clock", "max_buckets", "min_window_length", "grace_period"),
+    "kswin": ("alpha", "window_size", "stat_size"),
+    "page_hinkley": ("min_instances", "delta", "threshold", "alpha", "mode"),
+}
+
+
+class Detector(Protocol):
+    """What the Analyse phase needs of a drift detector."""
+
+    def update(self, x: float) -> Detector: ...
+
+    @property
+    def drift_detected(self) -> bool: ...
+
+    @property
+    def statistic(self) -> float | None: ...
+
+
+def _normalise(counts: np.ndarray) -> np.ndarray:
+    total = counts.sum()
+    p = counts / total if total else np.full(len(counts), 1.0 / len(counts))
+    p = p + EPS
+    return p / p.sum()
+
+
+def kl_divergence(p: Sequence[float] | np.ndarray, q: Sequence[float] | np.ndarray) -> float:
+    """KL(p || q) of two histograms over the same bins (counts or probabilities).
+
+    >>> round(kl_divergence([1, 1], [1, 1]), 6)
+    0.0
+    >>> kl_divergence([9, 1], [1, 9]) > 1.0
+    True
+    """
+    pp = _normalise(np.asarray(p, dtype=float))
+    qq = _normalise(np.asarray(q, dtype=float))
+    return float(np.sum(pp * np.log(pp / qq)))
+
+
+def shared_edges(a: np.ndarray, b: np.ndarray, bins: int) -> np.ndarray | None:
+    """Bin edges spanning both samples; None when both are one constant value.
+
+    >>> shared_edges(np.array([0.0, 1.0]), np.array([3.0]), 3).tolist()
+    [0.0, 1.0, 2.0, 3.0]
+    """
+    lo = min(float(a.min()), float(b.min()))
+    hi = max(float(a.max()), float(b.max()))
+    if hi <= lo:
+        return None
+    return np.linspace(lo, hi, bins + 1)
+
+
+def kl_shared(current: Sequence[float] | np.ndarray, previous: Sequence[float] | np.ndarray, bins: int) -> float:
+    """KL(current || previous) with both histograms over shared edges.
+
+    A pure shift is visible (per-window edges would make the two histograms identical):
+
+    >>> base = np.arange(100.0) % 10
+    >>> kl_shared(base, base, 10)
+    0.0
+    >>> kl_shared(base + 5.0, base, 10) > 1.0
+    True
+    """
+    cur = np.asarray(current, dtype=float)
+    prev = np.asarray(previous, dtype=float)
+    edges = shared_edges(cur, prev, bins)
+    if edges is None:
+        return 0.0
+    hc, _ = np.histogram(cur, bins=edges)
+    hp, _ = np.histogram(prev, bins=edges)
+    return kl_divergence(hc, hp)
+
+
+def kl_per_window_edges(current: Sequence[float] | np.ndarray, previous: Sequence[float] | np.ndarray, bins: int) -> float:
+    """The original HarmonE statistic: each window binned over its OWN range. Kept to show its flaw.
+
+    >>> base = np.arange(100.0) % 10
+    >>> round(kl_per_window_edges(base + 5.0, base, 10), 6)   # blind to the shift
+    0.0
+    """
+    hc, _ = np.histogram(np.asarray(current, dtype=float), bins=bins)
+    hp, _ = np.histogram(np.asarray(previous, dtype=float), bins=bins)
+    return kl_divergence(hc, hp)
+
+
+def kl_to_summary(values: Sequence[float] | np.ndarray, edges: Sequence[float], hist: Sequence[float]) -> float:
+    """KL(values || stored histogram), binning ``values`` over the stored edges (end bins catch the rest).
+
+    This is how reuse compares recent data with a version's training data without reloading it.
+
+    >>> round(kl_to_summary([0.5, 1.5], [0.0, 1.0, 2.0], [0.5, 0.5]), 6)
+    0.0
+    """
+    e = np.asarray(edges, dtype=float)
+    clipped = np.clip(np.asarray(values, dtype=float), e[0], e[-1])
+    counts, _ = np.histogram(clipped, bins=e)
+    return kl_divergence(counts, np.asarray(hist, dtype=float))
+
+
+class KLDetector:
+    """KL divergence of the last ``window`` values against the ``window`` before, shared edges.
+
+    The statistic is computed every ``check_every`` updates once both windows are full (the
+    loop passes its drift period, so the cost is O(window) per check, not per step).
+
+    >>> rng = np.random.default_rng(0)
+    >>> d = KLDetector(window=200, bins=20, threshold=0.5, check_every=10)
+    >>> fired = [i for i, x in enumerate(rng.normal(0, 1, 600)) if d.update(x).drift_detected]
+    >>> fired
+    []
+    >>> fired = [i for i, x in enumerate(rng.normal(3, 1, 300)) if d.update(x).drift_detected]
+    >>> len(fired), fired[0] < 100
+    (1, True)
+    """
+
+    def __init__(self, window: int, bins: int, threshold: float, check_every: int = 1) -> None:
+        self.window = window
+        self.bins = bins
+        self.threshold = threshold
+        self.check_every = max(1, check_every)
+        self._values: deque[float] = deque(maxlen=2 * window)
+        self._since_check = 0
+        self._statistic: float | None = None
+        self._drift = False
+
+    def _reset(self) -> None:
+        self._values.clear()
+        self._since_check = 0
+        self._drift = False
+
+    @property
+    def drift_detected(self) -> bool:
+        return self._drift
+
+    @property
+    def statistic(self) -> float | None:
+        return self._statistic
+
+    def update(self, x: float) -> KLDetector:
+        if self._drift:
+            self._reset()
+        self._values.append(x)
+        self._since_check += 1
+        if len(self._values) == self._values.maxlen and self._since_check >= self.check_every:
+            self._since_check = 0
+            data = np.fromiter(self._values, dtype=float, count=len(self._values))
+            self._statistic = kl_shared(data[self.window:], data[: self.window], self.bins)
+            self._drift = self._statistic > self.threshold
+        return self
+
+
+class RiverDetector:
+    """A river detector behind the same interface (``statistic`` is river's estimation, if any)."""
+
+    def __init__(self, name: str, params: Mapping[str, Any], seed: int) -> None:
+        from river import drift as river_drift  # lazy: only policies that use river pay for it
+
+        kwargs = dict(params)
+        if name == "adwin":
+            self._detector: Any = river_drift.ADWIN(**kwargs)
+        elif name == "kswin":
+            self._detector = river_drift.KSWIN(seed=seed, **kwargs)
+        elif name == "page_hinkley":
+            self._detector = river_drift.PageHinkley(**kwargs)
+        else:
+            raise ValueError(f"unknown river detector {name!r}")
+        self.name = name
+
+    def _reset(self) -> None:
+        self._detector._reset()
+
+    @property
+    def drift_detected(self) -> bool:
+        return bool(self._detector.drift_detected)
+
+    @property
+    def statistic(self) -> float | None:
+        value = getattr(self._detector, "estimation", None)
+        return None if value is None else float(value)
+
+    def update(self, x: float) -> RiverDetector:
+        self._detector.update(x)
+        return self
+
+
+def make_detector(
+    name: str, window: int, bins: int, threshold: float, check_every: int,
+    params: Mapping[str, Any] | None = None, seed: int = 7,
+) -> KLDetector | RiverDetector:
+    """The detector a policy names (``kl``, ``adwin``, ``kswin``, ``page_hinkley``)."""
+    if name == "kl":
+        return KLDetector(window, bins, threshold, check_every)
+    return RiverDetector(name, params or {}, seed)

@@ -1,0 +1,188 @@
+"""`harmone compare`: run several policies headless on the same stream and print one table.
+
+Every policy must start from the same model versions, or the comparison measures the order of
+the runs (a retrain in one run would be the start version of the next). So the models' first
+versions are trained once into ``<out>/runs/_base``, and each policy runs in its own copy of that
+data directory (``<out>/runs/<policy>``), whose knowledge store keeps the run for inspection.
+The table is printed and written as CSV, Markdown and JSON into ``<out>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from harmone_tui import paths
+from harmone_tui.commands.run import positive_int
+from harmone_tui.compare_report import csv_text, markdown_table, row_from_summary, text_table
+from harmone_tui.settings import RunSettings
+
+DEFAULT_POLICIES = (
+    "naive", "single-linear", "single-svm", "single-lstm", "single-lstm+retrain", "switch", "harmone",
+)
+PROGRESS_EVERY_S = 5.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, help="stream CSV (default: the bundled demo stream)")
+    parser.add_argument("--column", default="flow", help="CSV column of the stream (default: flow)")
+    parser.add_argument("--train", type=Path, help="training CSV for the first versions (default: bundled)")
+    parser.add_argument("--train-column", default="flow", help="column of the training CSV")
+    parser.add_argument(
+        "--policies", default=",".join(DEFAULT_POLICIES),
+        help=f"comma-separated policy names or TOML files (default: {','.join(DEFAULT_POLICIES)})",
+    )
+    parser.add_argument("--out", type=Path, help="output directory (default: <data dir>/exports/compare-<time>/)")
+    parser.add_argument("--steps", type=positive_int, help="stop every run after N steps")
+    parser.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
+    parser.add_argument("--j-per-cpu-s", type=float, help="energy estimate: joules per CPU-second")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A policy to compare, with where it came from."""
+
+    policy: Any
+    source: str
+    text: str
+
+
+def _dir_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", name) or "policy"
+
+
+def resolve_all(names: list[str], policies_dir: Path) -> list[Entry]:
+    """Every named policy, validated before anything runs; one engine for all of them."""
+    from mape.policy import PolicyError
+    from mape.policy_file import resolve_policy
+
+    entries = [Entry(*resolve_policy(n, policies_dir)) for n in names]
+    if not entries:
+        raise PolicyError("--policies: name at least one policy")
+    engines = {e.policy.engine for e in entries}
+    if len(engines) > 1:
+        raise PolicyError(f"--policies: the policies are for different engines ({', '.join(sorted(engines))})")
+    seen: set[str] = set()
+    for e in entries:
+        if e.policy.name in seen:
+            raise PolicyError(f"--policies: {e.policy.name!r} is named twice")
+        seen.add(e.policy.name)
+    return entries
+
+
+async def _bootstrap(base: Path, settings: RunSettings, entries: list[Entry], say: Any) -> None:
+    """Train (once) the first version of every model any policy uses, into ``base``."""
+    from engines.energy import create_meter
+    from engines.registry import create_engine
+    from harmone_tui.trainer_pool import TrainerPool, ensure_models
+    from mape.knowledge import KnowledgeStore
+    from mape.model_repo import ModelRepository
+    from mape.policy import check_models
+    from mape.policy_file import key_locator
+
+    engine = await asyncio.to_thread(
+        create_engine, settings.engine, data=settings.data, column=settings.column,
+        train=settings.train, train_column=settings.train_column,
+    )
+    names = [m.name for m in engine.models()]
+    models: list[str] = []
+    for e in entries:
+        check_models(e.policy, names, e.source, key_locator(e.text))
+        models += [m for m in e.policy.models if m not in models]
+    store = KnowledgeStore.open(paths.knowledge_file(base))
+    pool = TrainerPool(ModelRepository(base, store), create_meter(settings.j_per_cpu_s).joules_for_cpu_seconds)
+    try:
+        await ensure_models(engine, pool, models, say)
+    finally:
+        pool.close()
+        store.close()
+
+
+def _run_one(settings: RunSettings, entry: Entry, label: str, err: TextIO) -> dict[str, Any]:
+    """One headless run; returns its table row."""
+    from harmone_tui.runtime import Runtime
+
+    runtime = Runtime(settings, entry.policy, entry.source, entry.text)
+    last = [time.perf_counter()]
+
+    def listen(kind: str, payload: Any) -> None:
+        now = time.perf_counter()
+        if kind == "steps" and now - last[0] >= PROGRESS_EVERY_S:
+            last[0] = now
+            total = runtime.telemetry.capacity
+            print(f"{label}: step {payload}/{total} ({100 * int(payload) // max(total, 1)}%)", file=err, flush=True)
+
+    runtime.listeners.append(listen)
+    summary = asyncio.run(runtime.run())
+    try:
+        done = runtime.store.events(runtime.run_id, ["retrain_done"])
+        retrain_j = sum(float(e.detail.get("train_energy_j") or 0.0) for e in done)
+    finally:
+        runtime.store.close()
+    return row_from_summary(entry.policy.name, summary, retrain_j)
+
+
+def compare_policies(
+    names: list[str],
+    out: Path,
+    settings: RunSettings,
+    policies_dir: Path,
+    err: TextIO = sys.stderr,
+) -> list[dict[str, Any]]:
+    """Run every policy on the same stream from the same first versions; write and return the rows."""
+    entries = resolve_all(names, policies_dir)
+    engine = entries[0].policy.engine
+    runs = out / "runs"
+    base = runs / "_base"
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"harmone compare: {len(entries)} policies; results in {out}", file=err, flush=True)
+    base_settings = replace(settings, engine=engine, data_dir=base)
+    asyncio.run(_bootstrap(base, base_settings, entries, lambda t: print(f"harmone compare: {t}", file=err, flush=True)))
+    rows = []
+    for i, entry in enumerate(entries, start=1):
+        label = f"[{i}/{len(entries)}] {entry.policy.name}"
+        run_dir = runs / _dir_name(entry.policy.name)
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        shutil.copytree(base, run_dir)
+        print(f"{label}: running", file=err, flush=True)
+        run_settings = replace(base_settings, data_dir=run_dir, speed=None)
+        row = _run_one(run_settings, entry, label, err)
+        rows.append(row)
+        r2 = "-" if row["r2"] is None else f"{row['r2']:.4f}"
+        print(
+            f"{label}: done in {row['wall_s']:.1f} s: R² {r2}, {row['energy_mj_per_inference']:.4f} mJ"
+            f"/inference, {row['switches']} switches, {row['retrains']} retrains, {row['reuses']} reuses",
+            file=err, flush=True,
+        )
+    write_outputs(out, rows, settings)
+    return rows
+
+
+def write_outputs(out: Path, rows: list[dict[str, Any]], settings: RunSettings) -> None:
+    (out / "compare.csv").write_text(csv_text(rows), encoding="utf-8")
+    (out / "compare.md").write_text(markdown_table(rows), encoding="utf-8")
+    meta = {"data": str(settings.data or "bundled sample"), "column": settings.column, "steps": settings.steps}
+    (out / "compare.json").write_text(json.dumps({"settings": meta, "rows": rows}, indent=2), encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> int:
+    root = paths.data_dir(args.data_dir)
+    names = [n.strip() for n in str(args.policies).split(",") if n.strip()]
+    out = args.out or paths.exports_dir(root) / time.strftime("compare-%Y%m%d-%H%M%S")
+    settings = RunSettings(
+        data_dir=root, data=args.data, column=args.column, train=args.train,
+        train_column=args.train_column, steps=args.steps, speed=None, j_per_cpu_s=args.j_per_cpu_s,
+    )
+    rows = compare_policies(names, out, settings, paths.policies_dir(root))
+    print(text_table(rows))
+    print(f"\nwritten: {out / 'compare.csv'}, {out / 'compare.md'}", file=sys.stderr)
+    return 0

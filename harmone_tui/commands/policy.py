@@ -1,0 +1,158 @@
+"""`harmone policy list | show NAME | check FILE | new NAME --from PRESET | import FILE.json`.
+
+Presets ship in the package (``mape/presets``); user policies are TOML files in the data
+directory's ``policies/``, where ``new`` and ``import`` write them. Every policy a command reads is
+validated the way a run validates it, models included, so a bad key fails here first with its
+file, line and key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from harmone_tui import paths
+
+ENGINE_MODEL_MODULES = {
+    "regression": "engines.regression.engine",
+    "vision": "engines.vision.engine",
+    "fake": "engines.fake",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
+    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    sub.add_parser("list", help="presets and user policies")
+    show = sub.add_parser("show", help="print a policy's TOML")
+    show.add_argument("name", help="preset, user policy or TOML file")
+    check = sub.add_parser("check", help="validate a policy file (exit 2 with file, line and key)")
+    check.add_argument("file", help="TOML file (or a policy name)")
+    new = sub.add_parser("new", help="create an editable user policy from a preset")
+    new.add_argument("name", help="name of the new policy (also its file name)")
+    new.add_argument("--from", dest="source", default="harmone", help="preset or policy to start from (default: harmone)")
+    new.add_argument("--force", action="store_true", help="replace an existing user policy")
+    imp = sub.add_parser("import", help="import a Harmonica policy JSON as a user policy")
+    imp.add_argument("file", type=Path, help="Harmonica policy JSON")
+    imp.add_argument("--name", help="name of the new policy (default: from policy_id)")
+    imp.add_argument("--force", action="store_true", help="replace an existing user policy")
+
+
+def engine_model_names(engine: str) -> list[str] | None:
+    """The model names an engine offers, without building it; None if it cannot be told."""
+    module_name = ENGINE_MODEL_MODULES.get(engine)
+    if module_name is None:
+        return None
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    return [m.name for m in getattr(module, "MODELS", ())] or None
+
+
+def validated(name_or_path: str, policies_dir: Path):  # type: ignore[no-untyped-def]
+    """Resolve and fully validate a policy (models against its engine)."""
+    from mape.policy import PolicyError, check_models
+    from mape.policy_file import key_locator, resolve_policy
+
+    policy, source, text = resolve_policy(name_or_path, policies_dir)
+    known = engine_model_names(policy.engine)
+    if policy.engine not in ENGINE_MODEL_MODULES:
+        raise PolicyError(
+            f"{source}:{key_locator(text)('', 'engine') or '?'}: engine: unknown engine"
+            f" {policy.engine!r} (known: {', '.join(ENGINE_MODEL_MODULES)})"
+        )
+    if known is not None:
+        check_models(policy, known, source, key_locator(text))
+    return policy, source, text
+
+
+def _description(text: str, fallback: str) -> str:
+    for line in text.splitlines():
+        if line.startswith("description"):
+            return line.split("=", 1)[1].strip().strip('"')
+    first = text.splitlines()[0] if text else ""
+    if first.startswith("#"):
+        return first.lstrip("# ").split(": ", 1)[-1]
+    return fallback
+
+
+def _list(policies_dir: Path) -> int:
+    from mape.policy_file import preset_names, preset_text, user_policy_names
+
+    rows = [("preset", n, _description(preset_text(n), "")) for n in preset_names()]
+    for n in user_policy_names(policies_dir):
+        text = (policies_dir / f"{n}.toml").read_text(encoding="utf-8", errors="replace")
+        rows.append(("user", n, _description(text, str(policies_dir / f"{n}.toml"))))
+    width = max(len(n) for _, n, _ in rows)
+    for kind, name, about in rows:
+        print(f"{kind:<7} {name:<{width}}  {about}")
+    if not user_policy_names(policies_dir):
+        print(f"\nno user policies yet in {policies_dir}; create one with `harmone policy new NAME --from harmone`")
+    return 0
+
+
+def _new(args: argparse.Namespace, policies_dir: Path) -> int:
+    from mape.policy_write import check_name, edit_text, write_policy
+
+    check_name(args.name)
+    _, source, text = validated(args.source, policies_dir)
+    header = (
+        f"{args.name}: created from {source} by `harmone policy new` on {time.strftime('%Y-%m-%d')}.\n"
+        "Edit freely: `harmone policy check` validates it; `harmone --policy NAME` runs it."
+    )
+    out = edit_text(text, {"name": args.name}, header)
+    path = policies_dir / f"{args.name}.toml"
+    write_policy(path, out, args.force)
+    print(path)
+    return 0
+
+
+def _import(args: argparse.Namespace, policies_dir: Path) -> int:
+    from mape.harmonica import from_harmonica
+    from mape.policy import PolicyError
+    from mape.policy_file import preset_names, preset_text
+    from mape.policy_write import check_name, edit_text, write_policy
+
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(f"{args.file}: file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PolicyError(f"{args.file}: not a readable JSON file ({exc})") from None
+    imported = from_harmonica(data, str(args.file))
+    name = args.name or imported.name
+    check_name(name)
+    base = preset_text(imported.base) if imported.base in preset_names() else preset_text("single-lstm")
+    lines = [f"{name}: imported from the Harmonica policy {args.file} on {time.strftime('%Y-%m-%d')}",
+             f"(started from preset {imported.base}; what the import did:)"]
+    lines += [f"- {note}" for note in imported.notes]
+    out = edit_text(base, {**imported.changes, "name": name}, "\n".join(lines))
+    path = policies_dir / f"{name}.toml"
+    write_policy(path, out, args.force)
+    for note in imported.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(path)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    policies_dir = paths.policies_dir(paths.data_dir(args.data_dir))
+    if args.action == "list":
+        return _list(policies_dir)
+    if args.action == "show":
+        _, source, text = validated(args.name, policies_dir)
+        print(f"# {source}", file=sys.stderr)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return 0
+    if args.action == "check":
+        policy, source, _ = validated(args.file, policies_dir)
+        print(f"{source}: ok ({policy.name}: engine {policy.engine}, models {', '.join(policy.models)})")
+        return 0
+    if args.action == "new":
+        return _new(args, policies_dir)
+    return _import(args, policies_dir)

@@ -1,0 +1,140 @@
+"""The `harmone compare` table: one row per policy, as text for the terminal, CSV and Markdown.
+
+Rows are plain dicts built from run summaries (:func:`row_from_summary`), so the benchmark script
+and tests read the same figures the table shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+BASE_COLUMNS = (
+    "policy",
+    "r2",
+    "mae",
+    "energy_mj_per_inference",
+    "energy_source",
+    "energy_mj_per_inference_incl_retrain",
+    "latency_ms_mean",
+    "latency_ms_p95",
+    "switches",
+    "retrains",
+    "reuses",
+    "drifts",
+    "errors",
+    "steps",
+    "wall_s",
+)
+
+
+def row_from_summary(name: str, summary: dict[str, Any], retrain_energy_j: float) -> dict[str, Any]:
+    """The figures of one run; energy incl. retraining spreads the retrain energy over the steps.
+
+    >>> s = {"steps": 10, "r2": 0.9, "mae": 1.0, "energy_mj_per_inference": 0.5,
+    ...      "energy_j_total": 0.005, "energy_source": "estimated", "model_share": {"a": 1.0}}
+    >>> row_from_summary("p", s, 0.005)["energy_mj_per_inference_incl_retrain"]
+    1.0
+    """
+    steps = int(summary.get("steps") or 0)
+    total_j = float(summary.get("energy_j_total") or 0.0) + retrain_energy_j
+    row: dict[str, Any] = {
+        "policy": name,
+        "r2": summary.get("r2"),
+        "mae": summary.get("mae"),
+        "energy_mj_per_inference": summary.get("energy_mj_per_inference"),
+        "energy_source": summary.get("energy_source", ""),
+        "energy_mj_per_inference_incl_retrain": total_j * 1000.0 / steps if steps else None,
+        "latency_ms_mean": summary.get("latency_ms_mean"),
+        "latency_ms_p95": summary.get("latency_ms_p95"),
+        "switches": summary.get("switches", 0),
+        "retrains": summary.get("retrains", 0),
+        "reuses": summary.get("reuses", 0),
+        "drifts": summary.get("drifts", 0),
+        "errors": summary.get("errors", 0),
+        "steps": steps,
+        "wall_s": summary.get("wall_s"),
+        "retrain_energy_j": retrain_energy_j,
+    }
+    for model, share in dict(summary.get("model_share") or {}).items():
+        row[f"share_{model}"] = share
+    return row
+
+
+def columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The CSV columns: the fixed ones, then one ``share_<model>`` per model seen."""
+    shares: list[str] = []
+    for row in rows:
+        shares += [k for k in row if k.startswith("share_") and k not in shares]
+    return [*BASE_COLUMNS, "retrain_energy_j", *shares]
+
+
+def _fmt(value: Any, digits: int) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def share_text(row: dict[str, Any]) -> str:
+    """``linear 80% lstm 20%``: the models a run used, largest share first.
+
+    >>> share_text({"share_a": 0.25, "share_b": 0.75, "share_c": 0.0})
+    'b 75% a 25%'
+    """
+    parts = [(k[len("share_"):], v) for k, v in row.items() if k.startswith("share_") and v]
+    parts.sort(key=lambda kv: -kv[1])
+    return " ".join(f"{m} {round(100 * v)}%" for m, v in parts)
+
+
+DISPLAY = (
+    ("policy", "policy", None),
+    ("R²", "r2", 4),
+    ("MAE", "mae", 2),
+    ("mJ/inf", "energy_mj_per_inference", 4),
+    ("source", "energy_source", None),
+    ("mJ/inf+train", "energy_mj_per_inference_incl_retrain", 4),
+    ("lat ms", "latency_ms_mean", 3),
+    ("p95 ms", "latency_ms_p95", 3),
+    ("switch", "switches", None),
+    ("retrain", "retrains", None),
+    ("reuse", "reuses", None),
+    ("drift", "drifts", None),
+    ("models", None, None),
+    ("wall s", "wall_s", 1),
+)
+
+
+def _cells(row: dict[str, Any]) -> list[str]:
+    return [share_text(row) if key is None else _fmt(row.get(key), d or 0) for _, key, d in DISPLAY]
+
+
+def text_table(rows: Sequence[dict[str, Any]]) -> str:
+    """An aligned plain-text table for the terminal."""
+    header = [h for h, _, _ in DISPLAY]
+    body = [_cells(r) for r in rows]
+    widths = [max(len(c) for c in col) for col in zip(header, *body, strict=False)]
+    lines = ["  ".join(c.ljust(w) if i in (0, 4, 12) else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))) for cells in [header, *body]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The same table as Markdown (energy with its source, as every figure must carry it)."""
+    header = [h for h, _, _ in DISPLAY]
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    out += ["| " + " | ".join(_cells(r)) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+def csv_text(rows: Sequence[dict[str, Any]]) -> str:
+    """Every column at full precision, one row per policy."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns(rows), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return buffer.getvalue()

@@ -1,0 +1,214 @@
+"""The run's controls as app actions: pause, speed, switch, retrain, export, policy, theme, quit.
+
+A mixin of :class:`harmone_tui.ui.app.HarmoneApp`, kept apart so ``app.py`` stays wiring. Every
+control goes through the Runtime's public methods (pause/resume/set_speed/request_switch/
+request_retrain/apply_policy/stop); nothing here computes what the loop should do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harmone_tui import paths
+from harmone_tui.ui import config, export
+from harmone_tui.ui.format import energy_source
+from harmone_tui.ui.widgets.status_bar import StatusInfo
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
+
+    from harmone_tui.ui.session import RunSession
+
+SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)
+DEFAULT_SPEED = 50.0
+STOP_TIMEOUT_S = 5.0
+
+
+class RunControls:
+    """Actions on the run; mixed into the App (``self`` is the App)."""
+
+    session: RunSession
+    runtime_worker: Worker[None] | None
+    policy_dirty: bool
+    last_export: Path | None
+
+    # status -----------------------------------------------------------------------------------
+    def status_info(self) -> StatusInfo:
+        """What the status bar shows now."""
+        s = self.session
+        rt = s.runtime
+        if rt is None or not s.ready:
+            return StatusInfo(state=s.state if s.state != "running" else "preparing", progress=s.error or s.progress)
+        state = "paused" if s.state == "running" and rt.paused else s.state
+        note = self._retraining_note()
+        return StatusInfo(
+            state=state,
+            progress=note or s.progress,
+            step=rt.step,
+            total=rt.telemetry.capacity,
+            rate=s.steps_per_s(),
+            speed=rt.speed,
+            model=rt.active_model + (f" ({note})" if note else ""),
+            version=rt.current_version(rt.active_model),
+            policy=rt.policy.name,
+            energy=energy_source(rt.meter.source),
+        )
+
+    def _retraining_note(self) -> str:
+        started = [e for e in self.session.events if e.kind == "retrain_started"]
+        finished = sum(
+            1 for e in self.session.events
+            if e.kind == "retrain_done" or (e.kind == "error" and e.detail.get("action") == "retrain")
+        )
+        if len(started) > finished:
+            return f"retraining {started[-1].detail.get('model', '')}…"
+        return ""
+
+    def _require_live(self) -> Any:
+        if not self.session.live or self.session.runtime is None:
+            self.notify(f"the run is {self.session.state}", severity="warning", timeout=3)  # type: ignore[attr-defined]
+            return None
+        return self.session.runtime
+
+    # run controls -----------------------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        rt = self._require_live()
+        if rt is None:
+            return
+        if rt.paused:
+            rt.resume()
+        else:
+            rt.pause()
+        self.notify("paused: p resumes" if rt.paused else "resumed", timeout=2)  # type: ignore[attr-defined]
+
+    def set_speed(self, speed: float | None) -> None:
+        rt = self.session.runtime
+        if rt is None:
+            self.session.settings.speed = speed
+            return
+        rt.set_speed(speed)
+
+    def action_speed(self, direction: int) -> None:
+        rt = self.session.runtime
+        current = rt.speed if rt is not None else self.session.settings.speed
+        if current is None:
+            index = len(SPEEDS) - 1
+        else:
+            index = min(range(len(SPEEDS) - 1), key=lambda i: abs((SPEEDS[i] or 0) - current))
+        self.set_speed(SPEEDS[max(0, min(len(SPEEDS) - 1, index + direction))])
+
+    def action_switch(self) -> None:
+        from harmone_tui.ui.screens.modals import SwitchModal
+
+        rt = self._require_live()
+        if rt is not None:
+            self.push_screen(SwitchModal(list(rt.telemetry.models), rt.active_model), self._switch_chosen)  # type: ignore[attr-defined]
+
+    def _switch_chosen(self, model: str | None) -> None:
+        if model:
+            self.switch_to(model)
+
+    def switch_to(self, model: str) -> None:
+        rt = self._require_live()
+        if rt is None:
+            return
+        if model == rt.active_model:
+            self.notify(f"{model} is already active", timeout=2)  # type: ignore[attr-defined]
+            return
+        rt.request_switch(model)
+        self.notify(f"switching to {model} at the next step", timeout=3)  # type: ignore[attr-defined]
+
+    def action_retrain(self) -> None:
+        rt = self._require_live()
+        if rt is None:
+            return
+        if rt.request_retrain():
+            self.notify(f"retraining {rt.active_model} in the background", timeout=3)  # type: ignore[attr-defined]
+        else:
+            self.notify("a retrain is already running", severity="warning", timeout=3)  # type: ignore[attr-defined]
+
+    async def action_export(self) -> None:
+        rt = self.session.runtime
+        if rt is None or not self.session.ready:
+            self.notify("nothing to export yet", severity="warning", timeout=3)  # type: ignore[attr-defined]
+            return
+        data = export.collect(rt)
+        path = await asyncio.to_thread(export.write, data)
+        self.last_export = path
+        self.notify(f"exported {rt.telemetry.count:,} steps to\n{path}", title="export", timeout=12)  # type: ignore[attr-defined]
+
+    # policies and themes ----------------------------------------------------------------------
+    def policy_names(self) -> list[str]:
+        from mape.policy_file import preset_names, user_policy_names
+
+        return sorted(set(preset_names()) | set(user_policy_names(paths.policies_dir(self.session.settings.data_dir))))
+
+    def apply_named_policy(self, name: str) -> None:
+        from mape.policy import PolicyError
+        from mape.policy_file import resolve_policy
+
+        rt = self._require_live()
+        if rt is None:
+            return
+        try:
+            policy, source, text = resolve_policy(name, paths.policies_dir(self.session.settings.data_dir))
+            missing = [m for m in policy.models if m not in rt.telemetry.models]
+            if missing:
+                raise PolicyError(f"{name} needs {', '.join(missing)}, not loaded in this run")
+            rt.apply_policy(policy, text, source)
+        except PolicyError as exc:
+            self.notify(str(exc), severity="error", timeout=8)  # type: ignore[attr-defined]
+            return
+        self.notify(f"policy {policy.name} applied: in force at the next MAPE cycle", timeout=4)  # type: ignore[attr-defined]
+
+    def choose_theme(self, name: str) -> None:
+        self.theme = name  # type: ignore[attr-defined]
+
+    def action_next_theme(self) -> None:
+        names = sorted(n for n in self.available_themes if n.startswith("harmone"))  # type: ignore[attr-defined]
+        current = self.theme  # type: ignore[attr-defined]
+        self.theme = names[(names.index(current) + 1) % len(names)] if current in names else names[0]  # type: ignore[attr-defined]
+        self.notify(f"theme {self.theme}", timeout=2)  # type: ignore[attr-defined]
+
+    def remember_theme(self, name: str) -> None:
+        try:
+            config.remember("theme", name)
+        except OSError as exc:
+            self.notify(f"cannot remember the theme: {exc}", severity="warning")  # type: ignore[attr-defined]
+
+    # quitting ---------------------------------------------------------------------------------
+    async def stop_runtime(self) -> None:
+        """Stop the run so its summary is stored; cancel a prepare (first-use training)."""
+        self.session.stop()
+        worker = self.runtime_worker
+        if worker is None or not worker.is_running:
+            return
+        if self.session.state in ("starting", "preparing"):
+            worker.cancel()
+            self.session.abandon()
+            return
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while worker.is_running and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        if worker.is_running:  # waiting on a retrain to swap in: cancel; run()'s finally stores
+            worker.cancel()
+            await asyncio.sleep(0.05)
+        self.session.abandon()
+
+    async def action_quit(self) -> None:
+        from harmone_tui.ui.screens.modals import ConfirmModal
+
+        if self.policy_dirty:
+            self.push_screen(ConfirmModal("The policy has unsaved, unapplied edits.\nQuit anyway?"), self._quit_confirmed)  # type: ignore[attr-defined]
+            return
+        await self._quit_confirmed(True)
+
+    async def _quit_confirmed(self, yes: bool | None) -> None:
+        if not yes:
+            return
+        self.notify("stopping the run…", timeout=2)  # type: ignore[attr-defined]
+        await self.stop_runtime()
+        self.exit(1 if self.session.state == "failed" else 0)  # type: ignore[attr-defined]

@@ -1,0 +1,109 @@
+"""Series for panels and charts, computed from the run's telemetry arrays (pure numpy; no Textual).
+
+The telemetry holds the whole run, so the chart can show any window of it (Harmonica showed only
+the last 10 points); the functions here bucket a window down to what fits on screen, so the cost of
+a redraw is bounded by the screen, not by the length of the run.
+
+>>> bucket_means(np.arange(10.0), 5)
+[0.5, 2.5, 4.5, 6.5, 8.5]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+QualityFn = Callable[[Sequence[float], Sequence[float | None]], float]
+COUNTED = {"switch": "switches", "retrain_done": "retrains", "reuse": "reuses", "drift": "drifts"}
+
+
+def bucket_means(values: np.ndarray, buckets: int) -> list[float]:
+    """Mean of each of ``buckets`` equal slices (NaN ignored; an all-NaN slice gives 0)."""
+    n = len(values)
+    if n == 0 or buckets <= 0:
+        return []
+    buckets = min(buckets, n)
+    out = []
+    for chunk in np.array_split(np.asarray(values, dtype=float), buckets):
+        good = chunk[~np.isnan(chunk)]
+        out.append(float(good.mean()) if good.size else 0.0)
+    return out
+
+
+def quality_series(
+    quality: QualityFn, predictions: np.ndarray, truths: np.ndarray, buckets: int, floor: float = -1.0
+) -> list[float]:
+    """Quality (R² or confidence) of each slice of a window, clipped below at ``floor``."""
+    n = len(predictions)
+    if n < 4:
+        return []
+    buckets = max(1, min(buckets, n // 4))
+    out = []
+    for p, t in zip(np.array_split(predictions, buckets), np.array_split(truths, buckets), strict=True):
+        tl = [None if v != v else float(v) for v in t.tolist()]
+        out.append(max(floor, float(quality(p.tolist(), tl))))
+    return out
+
+
+def chart_points(
+    truth: np.ndarray, prediction: np.ndarray, start: int, max_points: int
+) -> tuple[list[float], list[float], list[float]]:
+    """(steps, truth, prediction) of a window, averaged down to at most ``max_points`` points."""
+    n = len(truth)
+    if n == 0:
+        return [], [], []
+    if n <= max_points:
+        xs = list(range(start, start + n))
+        return xs, _clean(truth.tolist()), _clean(prediction.tolist())
+    parts = np.array_split(np.arange(start, start + n), max_points)
+    xs = [float(p.mean()) for p in parts]
+    return xs, bucket_means(truth, max_points), bucket_means(prediction, max_points)
+
+
+def _clean(values: list[float]) -> list[float]:
+    """Plotext cannot draw NaN: carry the previous value (0 at the start)."""
+    out, last = [], 0.0
+    for v in values:
+        last = last if v != v else v
+        out.append(last)
+    return out
+
+
+def event_counts(kinds: Iterable[str]) -> dict[str, int]:
+    """Adaptation counters, counted from events (never kept apart: Harmonica's drifted)."""
+    counts = dict.fromkeys(COUNTED.values(), 0)
+    for kind in kinds:
+        if kind in COUNTED:
+            counts[COUNTED[kind]] += 1
+    return counts
+
+
+def step_history(points: list[tuple[int, float]], buckets: int) -> list[float]:
+    """The values of a (step, value) history, resampled to ``buckets`` slices of the step range."""
+    if not points:
+        return []
+    steps = np.array([p[0] for p in points], dtype=float)
+    values = np.array([p[1] for p in points], dtype=float)
+    if len(points) <= buckets:
+        return values.tolist()
+    edges = np.linspace(steps[0], steps[-1], buckets + 1)
+    idx = np.clip(np.searchsorted(edges, steps, side="right") - 1, 0, buckets - 1)
+    out, last = [], float(values[0])
+    for b in range(buckets):
+        chosen = values[idx == b]
+        last = float(chosen.max()) if chosen.size else last
+        out.append(last)
+    return out
+
+
+def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The figures of a run summary worth a row each, in reading order."""
+    keys = (
+        "status", "steps", "r2", "mae", "mean_confidence", "energy_mj_per_inference",
+        "energy_j_total", "energy_source", "latency_ms_mean", "latency_ms_p95",
+        "cpu_ms_per_inference", "switches", "retrains", "reuses", "drifts", "errors", "wall_s",
+        "policy", "engine", "data",
+    )
+    return [(k, summary[k]) for k in keys if k in summary]

@@ -1,0 +1,1 @@
+"""One module per screen: dashboard, policy editor, event log, models, runs, and the modals."""

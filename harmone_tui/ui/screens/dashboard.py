@@ -1,0 +1,165 @@
+"""The dashboard: live panels, the prediction-vs-truth chart over the whole run, models, events.
+
+Panels (sparklines): quality (window R² or confidence), energy per inference with its source,
+latency, and the drift statistic against its threshold. The chart (textual-plotext, axes) covers
+any window of the run with adaptation markers. The models panel shows EMA and share of steps per
+model with the counters counted from events; the strip at the bottom lists recent events.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import Static
+
+from harmone_tui.ui.figures import bucket_means, event_counts, quality_series, step_history
+from harmone_tui.ui.format import duration, energy_source, local_time, number
+from harmone_tui.ui.screens.base import HarmoneScreen
+from harmone_tui.ui.widgets.event_table import EventTable
+from harmone_tui.ui.widgets.forecast_chart import ForecastChart
+from harmone_tui.ui.widgets.metric_panel import MetricPanel
+from harmone_tui.ui.widgets.model_scores import ModelRow, ModelScores
+
+if TYPE_CHECKING:
+    from harmone_tui.runtime import Runtime
+    from harmone_tui.ui.session import RunSession
+
+SPARK_SPAN = 2000  # steps of history in each sparkline
+SPARK_BUCKETS = 48
+RECENT = 200  # steps the current energy/latency figures average over
+
+
+class DashboardScreen(HarmoneScreen):
+    """Live view of the run; see the module docstring."""
+
+    HELP = """
+## Dashboard
+Live panels, the prediction-vs-truth chart (focus it with **tab**: ←/→ pan, [ ] zoom,
+home/end), models with their EMA and share of steps, and the latest events.
+"""
+
+    def compose_body(self) -> ComposeResult:
+        with Grid(id="metrics"):
+            yield MetricPanel("quality", id="quality-panel")
+            yield MetricPanel("energy / inference", id="energy-panel")
+            yield MetricPanel("latency", id="latency-panel")
+            yield MetricPanel("drift", id="drift-panel")
+        with Horizontal(id="middle"):
+            yield ForecastChart(id="chart")
+            with Vertical(id="side"):
+                yield ModelScores(id="models")
+                yield Static("", id="run-info")
+        yield EventTable(id="recent")
+
+    def on_mount(self) -> None:
+        self.query_one("#recent", EventTable).border_title = "latest events (3: all)"
+        self.query_one("#run-info", Static).border_title = "run"
+        self.query_one(ForecastChart).focus()
+
+    def refresh_data(self, session: RunSession) -> None:
+        rt = session.runtime
+        table = self.query_one("#recent", EventTable)
+        if len(session.events) > table.seen:
+            table.add_events(session.events[table.seen :])
+        if rt is None or not session.ready:
+            for panel in self.query(MetricPanel):
+                panel.show("–", session.progress, [])
+            return
+        n = rt.telemetry.count
+        self._panels(rt, session, n)
+        markers = [(e.step, e.kind) for e in session.events]
+        self.query_one(ForecastChart).set_data(rt.telemetry.truth, rt.telemetry.prediction, n, markers)
+        self._models(rt, session)
+        self._run_info(rt, session)
+
+    # panels ---------------------------------------------------------------------------------
+    def _panels(self, rt: Runtime, session: RunSession, n: int) -> None:
+        tel, status, policy = rt.telemetry, rt.loop.status(), rt.policy
+        lo, recent = max(0, n - SPARK_SPAN), max(0, n - RECENT)
+        metric = "R²" if rt.engine.quality_metric == "r2" else "confidence"
+        quality = status.quality
+        q_series = quality_series(
+            rt.engine.quality, tel.prediction[lo:n], tel.truth[lo:n], SPARK_BUCKETS
+        )
+        if quality is None and n >= 2:  # before the first MAPE cycle: the same window, all models
+            w = max(0, n - policy.switch.window_steps)
+            truths = [None if t != t else float(t) for t in tel.truth[w:n].tolist()]
+            quality = rt.engine.quality(tel.prediction[w:n].tolist(), truths)
+        ema = status.ema.get(rt.active_model)
+        low = policy.switch.enabled and ema is not None and ema < policy.switch.min_score
+        self.query_one("#quality-panel", MetricPanel).show(
+            f"{metric} {number(quality)}",
+            f"window of {policy.switch.window_steps} steps" + (" · below min" if low else ""),
+            q_series,
+            "warning" if low else "",
+        )
+        energy_uj = float(np.mean(tel.energy_mj[recent:n])) * 1e3 if n else None
+        e_norm = status.e_norm.get(rt.active_model)
+        source = energy_source(rt.meter.source)
+        self.query_one("#energy-panel", MetricPanel).show(
+            f"{number(energy_uj)} µJ  {source}",
+            f"E_norm {number(e_norm, 2)}" if e_norm is not None else f"mean of last {RECENT} steps",
+            bucket_means(tel.energy_mj[lo:n], SPARK_BUCKETS),
+        )
+        lat = tel.latency_ms[recent:n]
+        self.query_one("#latency-panel", MetricPanel).show(
+            f"{number(float(np.mean(lat)) if n else None)} ms",
+            f"p95 {number(float(np.percentile(lat, 95)) if n else None)} ms",
+            bucket_means(tel.latency_ms[lo:n], SPARK_BUCKETS),
+        )
+        self._drift_panel(rt, session)
+
+    def _drift_panel(self, rt: Runtime, session: RunSession) -> None:
+        status, drift = rt.loop.status(), rt.policy.drift
+        stat = status.drift_statistic
+        threshold = status.drift_threshold if status.drift_threshold is not None else drift.threshold
+        state = ""
+        if stat is not None and threshold:
+            state = "violated" if stat > threshold else "warning" if stat > 0.8 * threshold else ""
+        if not drift.enabled:
+            note = "drift detection off"
+        else:
+            note = f"threshold {number(threshold)} · {drift.detector}"
+            if state == "violated":
+                note += " · over"
+        self.query_one("#drift-panel", MetricPanel).show(
+            f"{drift.detector} {number(stat)}", note, step_history(session.drift, SPARK_BUCKETS), state
+        )
+
+    def _models(self, rt: Runtime, session: RunSession) -> None:
+        status = rt.loop.status()
+        share = rt.telemetry.model_share()
+        rows = []
+        for model in rt.policy.models:
+            try:
+                version: int | None = rt.current_version(model)
+            except KeyError:
+                version = None
+            rows.append(
+                ModelRow(model, version, status.ema.get(model), share.get(model, 0.0),
+                         model == rt.active_model)
+            )
+        counters = event_counts(e.kind for e in session.events)
+        self.query_one(ModelScores).show(rows, counters, self.narrow)
+
+    def _run_info(self, rt: Runtime, session: RunSession) -> None:
+        data = rt.settings.data.name if rt.settings.data else "bundled sample"
+        meter = rt.meter
+        energy = f"{energy_source(meter.source)}"
+        coefficient = getattr(meter, "j_per_cpu_s", None)
+        if coefficient:
+            energy += f" ({coefficient:g} J per CPU-s)"
+        wall = session.summary.get("wall_s") if session.summary else None
+        run_row = rt.store.run(rt.run_id) if wall is None else None
+        started = local_time(run_row.started_at) if run_row else ""
+        lines = [
+            f"run      #{rt.run_id}" + (f" since {started}" if started else f" took {duration(wall)}"),
+            f"policy   {rt.policy.name}",
+            f"source   {rt.policy_source}",
+            f"data     {data}",
+            f"energy   {energy}",
+        ]
+        self.query_one("#run-info", Static).update("\n".join(lines))

@@ -1,0 +1,112 @@
+"""Small modal dialogs: confirm, save-as (policy name), choose a model to switch to.
+
+Each is a ``ModalScreen[Result]``: the caller passes a callback and gets the result, or None
+when the user pressed esc. Everything works from the keyboard (enter confirms, esc cancels).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from harmone_tui.ui.policy_edit import check_name
+
+CANCEL = Binding("escape", "cancel", "Cancel", id="harmone.cancel", tooltip="Close without doing anything")
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """Yes/no question; ``y``/enter yes, ``n``/esc no."""
+
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", id="harmone.confirm_yes", tooltip="Yes"),
+        Binding("n,escape", "answer(False)", "No", id="harmone.confirm_no", tooltip="No"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question)
+            yield Label("[b]y[/b] yes   [b]n[/b] no", classes="dialog-keys")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class SaveAsModal(ModalScreen[str | None]):
+    """Ask for a policy name; warns when the file exists (saving overwrites it)."""
+
+    BINDINGS = [CANCEL]
+
+    def __init__(self, suggested: str, folder: Path) -> None:
+        super().__init__()
+        self.suggested = suggested
+        self.folder = folder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Save policy as (user policies directory):")
+            yield Input(self.suggested, id="name")
+            yield Static("", id="name-hint")
+            yield Label("[b]enter[/b] save   [b]esc[/b] cancel", classes="dialog-keys")
+
+    def on_mount(self) -> None:
+        self._hint(self.suggested)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._hint(event.value)
+
+    def _hint(self, name: str) -> None:
+        problem = check_name(name)
+        path = self.folder / f"{name}.toml"
+        text = f"✖ {problem}" if problem else f"→ {path}" + (" (exists: overwrites)" if path.exists() else "")
+        hint = self.query_one("#name-hint", Static)
+        hint.update(text)
+        hint.set_class(bool(problem), "-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if check_name(event.value) is None:
+            self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SwitchModal(ModalScreen[str | None]):
+    """Choose the model to force a switch to (the active one is marked)."""
+
+    BINDINGS = [CANCEL]
+
+    def __init__(self, models: list[str], active: str) -> None:
+        super().__init__()
+        self.models = models
+        self.active = active
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Switch to model (from the next step):")
+            yield OptionList(
+                *(Option(f"{m}{'  (active)' if m == self.active else ''}", id=m) for m in self.models),
+                id="models",
+            )
+            yield Label("[b]enter[/b] switch   [b]esc[/b] cancel", classes="dialog-keys")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        others = [i for i, m in enumerate(self.models) if m != self.active]
+        options.highlighted = others[0] if others else 0
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

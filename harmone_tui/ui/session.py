@@ -1,0 +1,182 @@
+"""The UI's handle on one Runtime: builds it off the event loop, listens to it, keeps histories.
+
+No Textual here. The app runs :meth:`RunSession.start` as a worker; the runtime calls the
+session's listener on the event-loop thread, so the session only appends to lists and calls the
+callbacks the app set (which post Textual messages). Dense data (the telemetry arrays) is pulled by
+the screens on a timer; only discrete facts (progress, events, the end) are pushed.
+
+The runtime module (numpy, engines, and later TensorFlow for the LSTM) is imported in a thread, so
+the first frame appears before any of it is loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harmone_tui.runtime import Runtime
+    from harmone_tui.settings import RunSettings
+    from mape.knowledge import EventRow
+    from mape.policy import Policy
+
+USER_ERRORS = ("EngineError", "PolicyError", "KnowledgeError", "EnergyError")
+
+
+def start_process_helpers() -> None:
+    """Start multiprocessing's resource tracker while ``sys.stderr`` is still the real one.
+
+    Textual replaces ``sys.stderr`` with an object whose ``fileno()`` is -1; the tracker, started
+    lazily by the first spawn (the trainer pool), would then fail with "bad value(s) in
+    fds_to_keep". Starting it before the app runs avoids that; it costs one small process.
+    """
+    from multiprocessing import resource_tracker
+
+    try:
+        resource_tracker.ensure_running()
+    except (OSError, ValueError):  # no spawn support here: training will report its own error
+        pass
+
+
+class RunSession:
+    """One run as the UI sees it: state, progress text, events so far, loop-status histories."""
+
+    def __init__(self, settings: RunSettings, policy: Policy, source: str, text: str) -> None:
+        self.settings = settings
+        self.policy = policy
+        self.source = source
+        self.text = text
+        self.runtime: Runtime | None = None
+        self.state = "starting"  # starting, preparing, running, finished, stopped, failed
+        self.progress = "starting"
+        self.error: str | None = None
+        self.details: str = ""
+        self.events: list[EventRow] = []
+        self.summary: dict[str, Any] | None = None
+        self.drift: list[tuple[int, float]] = []
+        self.ema: dict[str, list[tuple[int, float]]] = {}
+        self.on_progress: Callable[[str], None] | None = None
+        self.on_event: Callable[[EventRow], None] | None = None
+        self.on_finished: Callable[[dict[str, Any]], None] | None = None
+        self.on_failed: Callable[[str], None] | None = None
+        self.after_prepare: Callable[[Runtime], None] | None = None  # a seam for scripted tests
+        self._stop_requested = False
+        self._rate: deque[tuple[float, int]] = deque(maxlen=40)
+        start_process_helpers()
+
+    # life cycle -----------------------------------------------------------------------------
+    async def build(self) -> Runtime:
+        """Import and construct the runtime in a thread (the import is the slow part)."""
+        if self.runtime is None:
+            self._set_progress("loading the runtime")
+            module = await asyncio.to_thread(__import__, "harmone_tui.runtime", fromlist=["Runtime"])
+            self.runtime = module.Runtime(self.settings, self.policy, self.source, self.text)
+            self.runtime.listeners.append(self._listen)
+        return self.runtime
+
+    async def start(self) -> None:
+        """Build, prepare and run to the end; a failure is kept for the UI, never raised."""
+        try:
+            runtime = await self.build()
+            self.state = "preparing"
+            await runtime.prepare()
+            if self.after_prepare is not None:
+                self.after_prepare(runtime)
+            if self._stop_requested:
+                self.state = "stopped"
+                runtime.pool.close()
+                return
+            self.state = "running"
+            await runtime.run()
+        except asyncio.CancelledError:
+            self.state = "stopped"
+            raise
+        except Exception as exc:  # shown in the UI; the app must not crash
+            self.state = "failed"
+            user = type(exc).__name__ in USER_ERRORS
+            self.error = str(exc) if user else f"{type(exc).__name__}: {exc}"
+            self.details = "" if user else traceback.format_exc()
+            self._close_pool()
+            if self.on_failed:
+                self.on_failed(self.error)
+
+    def stop(self) -> None:
+        """Ask the run to end; Runtime.run's finally stores the summary."""
+        self._stop_requested = True
+        if self.runtime is not None:
+            self.runtime.stop()
+
+    def _close_pool(self) -> None:
+        pool = getattr(self.runtime, "pool", None)
+        if pool is not None:
+            pool.close()
+
+    def abandon(self) -> None:
+        """After a cancelled prepare: release the trainer pool so the process can exit."""
+        self._close_pool()
+
+    # what the UI asks -----------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        """True once prepare() finished: telemetry, loop and store exist."""
+        return self.runtime is not None and self.runtime.status != "created"
+
+    @property
+    def store(self) -> Any:
+        """The knowledge store once the runtime opened it (early in prepare), else None."""
+        return getattr(self.runtime, "store", None)
+
+    @property
+    def live(self) -> bool:
+        """True while the run can still be controlled."""
+        return self.ready and self.state == "running"
+
+    def steps_per_s(self) -> float | None:
+        """The measured rate over the last few seconds (None until two samples exist)."""
+        rt = self.runtime
+        if rt is None or not self.live:
+            return None
+        now = time.monotonic()
+        self._rate.append((now, rt.step))
+        while len(self._rate) > 2 and now - self._rate[0][0] > 3.0:
+            self._rate.popleft()
+        (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
+        return (s1 - s0) / (t1 - t0) if t1 - t0 > 0.2 else None
+
+    # listener -------------------------------------------------------------------------------
+    def _set_progress(self, text: str) -> None:
+        self.progress = text
+        if self.on_progress:
+            self.on_progress(text)
+
+    def _listen(self, kind: str, payload: Any) -> None:
+        if kind == "progress":
+            self._set_progress(str(payload))
+        elif kind == "steps":
+            self._sample_status(int(payload))
+        elif kind == "event":
+            self.events.append(payload)
+            if self.on_event:
+                self.on_event(payload)
+        elif kind == "finished":
+            self.summary = dict(payload)
+            self.state = str(payload.get("status", "finished"))
+            if self.on_finished:
+                self.on_finished(self.summary)
+
+    def _sample_status(self, step: int) -> None:
+        """Keep the drift statistic and EMAs as step histories (changed values only)."""
+        assert self.runtime is not None
+        status = self.runtime.loop.status()
+        if status.drift_statistic is not None and (
+            not self.drift or self.drift[-1][1] != status.drift_statistic
+        ):
+            self.drift.append((step, float(status.drift_statistic)))
+        for model, value in status.ema.items():
+            history = self.ema.setdefault(model, [])
+            if not history or history[-1][1] != value:
+                history.append((step, float(value)))

@@ -1,0 +1,1 @@
+"""Reusable widgets; screens set their attributes, widgets never reach into the runtime."""

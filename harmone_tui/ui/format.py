@@ -107,10 +107,12 @@ def describe(kind: str, detail: dict[str, Any]) -> str:
         text = f"error in {d.get('action', '?')}: {d.get('error', '?')}"
     elif kind == "drift":
         used = {"reason", "statistic", "threshold"}
-        figures = ""
-        if d.get("statistic") is not None and d.get("threshold") is not None:
-            figures = f" {number(d['statistic'])} > {number(d['threshold'])}"
-        text = f"drift{figures}{tail}"
+        if reason:  # the loop's reason already carries its figures
+            text = f"drift{tail}"
+        elif d.get("statistic") is not None and d.get("threshold") is not None:
+            text = f"drift {number(d['statistic'])} > {number(d['threshold'])}"
+        else:
+            text = "drift"
     else:
         used = {"reason"}
         text = f"{kind}{tail}"

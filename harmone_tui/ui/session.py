@@ -116,8 +116,21 @@ class RunSession:
             pool.close()
 
     def abandon(self) -> None:
-        """After a cancelled prepare: release the trainer pool so the process can exit."""
-        self._close_pool()
+        """After a cancelled prepare or run: end the trainer process so quitting is immediate.
+
+        A first-use LSTM training takes tens of seconds; closing the pool alone would make the
+        interpreter wait for it at exit. The half-trained version stays in a staging directory,
+        which the next start removes (ModelRepository.clean_staging).
+        """
+        pool = getattr(self.runtime, "pool", None)
+        if pool is None:
+            return
+        executor = getattr(pool, "_executor", None)  # TrainerPool has no terminate() yet
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        pool.close()
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
 
     # what the UI asks -----------------------------------------------------------------------
     @property

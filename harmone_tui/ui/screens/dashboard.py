@@ -64,10 +64,12 @@ home/end), models with their EMA and share of steps, and the latest events.
         table = self.query_one("#recent", EventTable)
         if len(session.events) > table.seen:
             table.add_events(session.events[table.seen :])
-        if rt is None or not session.ready:
+        if rt is None or not session.ready:  # the status bar and chart title carry the progress
             for panel in self.query(MetricPanel):
-                panel.show("–", session.progress, [])
+                panel.show("–", "", [])
+            self.query_one(ForecastChart).border_title = f"{session.state}: {session.progress}"
             return
+        self.query_one(ForecastChart).border_title = "prediction vs truth"
         n = rt.telemetry.count
         self._panels(rt, session, n)
         markers = [(e.step, e.kind) for e in session.events]

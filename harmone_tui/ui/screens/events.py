@@ -37,6 +37,7 @@ Every adaptation with its step, local time, reason and figures.
         yield Input(placeholder="/ filter: kind or text, e.g. drift or switch|reuse (esc clears)", id="filter", compact=True)
         yield Static("", id="event-counts")
         yield EventTable(id="log")
+        yield Static("", id="event-detail")
 
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
@@ -58,6 +59,13 @@ Every adaptation with its step, local time, reason and figures.
         if event.input.id == "filter":
             self.query_one("#log", EventTable).set_filter(event.value)
             self._counts()
+
+    def on_data_table_row_highlighted(self, event: EventTable.RowHighlighted) -> None:
+        """The whole sentence of the highlighted event (long ones are cut in the table)."""
+        table = self.query_one("#log", EventTable)
+        row = table.shown_event(event.cursor_row)
+        text = "" if row is None else f"step {row[0].step:,} · {row[0].kind} · {row[1]}"
+        self.query_one("#event-detail", Static).update(text)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":

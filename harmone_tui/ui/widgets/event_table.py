@@ -42,6 +42,7 @@ class EventTable(DataTable[Text]):
         self.follow = follow
         self.filter_text = ""
         self._events: list[tuple[EventRow, str]] = []
+        self._shown: list[tuple[EventRow, str]] = []
 
     def on_mount(self) -> None:
         self.add_column("step", key="step")
@@ -79,11 +80,17 @@ class EventTable(DataTable[Text]):
             return
         self.filter_text = text
         self.clear()
+        self._shown = []
         for event, sentence in self._events:
             if matches(text, event.kind, sentence):
                 self._add_row(event, sentence)
 
+    def shown_event(self, row: int) -> tuple[EventRow, str] | None:
+        """(event, sentence) on show at ``row``, or None."""
+        return self._shown[row] if 0 <= row < len(self._shown) else None
+
     def _add_row(self, event: EventRow, sentence: str) -> None:
+        self._shown.append((event, sentence))
         style = "bold" if event.kind in STRONG else ""
         self.add_row(
             Text(f"{event.step:,}", justify="right"),

@@ -172,21 +172,53 @@ class KLDetector:
         return self
 
 
+RIVER_CLASSES = {
+    "adwin": ("river.drift.adwin", "ADWIN"),
+    "kswin": ("river.drift.kswin", "KSWIN"),
+    "page_hinkley": ("river.drift.page_hinkley", "PageHinkley"),
+}
+
+
+def river_class(name: str) -> Any:
+    """river's detector class, imported lazily and without ``river.drift``'s package ``__init__``.
+
+    That ``__init__`` imports ``river.datasets``, which imports scikit-learn: the MAPE layer must
+    not load an ML framework (DESIGN.md §2). The detector modules themselves need only river's
+    base classes, so they are imported under a stand-in package that is removed afterwards; a
+    later ``import river.drift`` elsewhere still runs the real ``__init__`` (and reuses them).
+    """
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    module_name, class_name = RIVER_CLASSES[name]
+    if "river.drift" in sys.modules or module_name in sys.modules:
+        return getattr(importlib.import_module(module_name), class_name)
+    spec = importlib.util.find_spec("river.drift")
+    if spec is None or spec.submodule_search_locations is None:
+        raise ImportError("river is not installed (needed by the adwin/kswin/page_hinkley detectors)")
+    stand_in = types.ModuleType("river.drift")
+    stand_in.__path__ = list(spec.submodule_search_locations)
+    sys.modules["river.drift"] = stand_in
+    try:
+        return getattr(importlib.import_module(module_name), class_name)
+    finally:
+        if sys.modules.get("river.drift") is stand_in:
+            del sys.modules["river.drift"]
+
+
 class RiverDetector:
     """A river detector behind the same interface (``statistic`` is river's estimation, if any)."""
 
     def __init__(self, name: str, params: Mapping[str, Any], seed: int) -> None:
-        from river import drift as river_drift  # lazy: only policies that use river pay for it
-
-        kwargs = dict(params)
-        if name == "adwin":
-            self._detector: Any = river_drift.ADWIN(**kwargs)
-        elif name == "kswin":
-            self._detector = river_drift.KSWIN(seed=seed, **kwargs)
-        elif name == "page_hinkley":
-            self._detector = river_drift.PageHinkley(**kwargs)
-        else:
+        if name not in RIVER_CLASSES:
             raise ValueError(f"unknown river detector {name!r}")
+        cls = river_class(name)  # lazy: only policies that use river pay for it
+        kwargs = dict(params)
+        if name == "kswin":
+            kwargs["seed"] = seed
+        self._detector: Any = cls(**kwargs)
         self.name = name
 
     def _reset(self) -> None:

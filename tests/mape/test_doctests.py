@@ -1,0 +1,17 @@
+"""The Examples in the MAPE modules' docstrings are tests too (pure functions: score, KL, plans)."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["mape.monitor", "mape.drift", "mape.analyse", "mape.plan", "mape.policy_write",
+           "mape.harmonica", "harmone_tui.compare_report"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0

@@ -41,7 +41,7 @@ from harmone_tui.ui.widgets.forecast_chart import ForecastChart
 
 SCREENS_GROUP = Binding.Group("screens", compact=True)
 SPEED_GROUP = Binding.Group("speed", compact=True)
-TOASTED = {"switch", "drift", "retrain_done", "reuse", "error", "policy_changed"}
+TOASTED = {"switch", "drift", "retrain_done", "reuse", "error"}  # policy: PolicyApplied says it
 TOAST_GAP_S = 1.5
 
 

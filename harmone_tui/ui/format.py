@@ -33,10 +33,7 @@ def local_time(ts: float | None, date: bool = False) -> str:
     if ts is None:
         return DASH
     moment = datetime.fromtimestamp(ts)
-    if date:
-        same_year = moment.year == datetime.now().year
-        return moment.strftime("%b %d %H:%M" if same_year else "%Y-%m-%d")
-    return moment.strftime("%H:%M:%S")
+    return moment.strftime("%Y-%m-%d %H:%M" if date else "%H:%M:%S")
 
 
 def number(value: Any, digits: int = 3) -> str:

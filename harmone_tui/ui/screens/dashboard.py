@@ -123,6 +123,8 @@ home/end), models with their EMA and share of steps, and the latest events.
             state = "violated" if stat > threshold else "warning" if stat > 0.8 * threshold else ""
         if not drift.enabled:
             note = "drift detection off"
+        elif stat is None and rt.step < drift.warmup_steps:
+            note = f"warm-up until step {drift.warmup_steps:,}"
         else:
             note = f"threshold {number(threshold)} · {drift.detector}"
             if state == "violated":

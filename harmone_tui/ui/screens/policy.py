@@ -37,13 +37,15 @@ class PolicyScreen(HarmoneScreen):
     HELP = """
 ## Policy editor
 Every field of the running policy. Problems show under the field as you type (the same checks
-as `harmone policy check`). **ctrl+g** apply to the running loop (next MAPE cycle),
+as `harmone policy check`). While a field has the focus it takes the keys you type:
+**esc** leaves it (then 1-5, q, p act again; F1 and ctrl+p work anywhere). **ctrl+g** apply to the running loop (next MAPE cycle),
 **ctrl+s** save as a new policy file, **ctrl+r** revert to the running policy.
 """
     BINDINGS = [
         Binding("ctrl+g", "apply", "Apply", id="harmone.policy_apply", tooltip="Apply the edits to the running loop at its next cycle"),
         Binding("ctrl+s", "save", "Save as", id="harmone.policy_save", tooltip="Save as a new policy in the user policies directory"),
         Binding("ctrl+r", "revert", "Revert", id="harmone.policy_revert", tooltip="Discard the edits"),
+        Binding("escape", "leave_field", "Leave field", id="harmone.leave_field", tooltip="Leave the field, so keys like 1-5 and q act again"),
     ]
 
     def __init__(self) -> None:
@@ -139,6 +141,9 @@ as `harmone policy check`). **ctrl+g** apply to the running loop (next MAPE cycl
         return True
 
     # actions --------------------------------------------------------------------------------
+    def action_leave_field(self) -> None:
+        self.set_focus(None)
+
     def action_revert(self) -> None:
         self.revert()
         self.notify("edits discarded", timeout=2)

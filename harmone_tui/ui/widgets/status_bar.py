@@ -67,9 +67,12 @@ class StatusBar(Static):
         total = f"/{info.total:,}" if info.total else ""
         text.append(f"  step {info.step:,}{total}")
         if info.state in ("running", "paused"):
-            rate = "" if info.rate is None else f"{info.rate:,.0f} "
-            label = "" if narrow else "steps/s "
-            text.append(f"  {rate}{label}(speed {speed_text(info.speed)})")
+            if narrow:
+                rate = "" if info.rate is None else f"{info.rate:,.0f}/s "
+                text.append(f"  {rate}(speed {speed_text(info.speed)})")
+            else:
+                rate = "" if info.rate is None else f"{info.rate:,.0f} steps/s "
+                text.append(f"  {rate}(speed {speed_text(info.speed)})")
         text.append("  ")
         text.append(f"{info.model} v{info.version}", style="bold")
         if not narrow:

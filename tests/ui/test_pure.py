@@ -1,0 +1,45 @@
+"""The UI's pure helpers (no Textual app): doctests, event sentences, filters, status line."""
+
+from __future__ import annotations
+
+import doctest
+
+import pytest
+
+import engines.fake
+from harmone_tui.ui import figures, format, policy_edit
+from harmone_tui.ui.format import describe
+from harmone_tui.ui.widgets.event_table import matches
+from harmone_tui.ui.widgets.status_bar import StatusBar, StatusInfo
+
+
+@pytest.mark.parametrize("module", [format, figures, policy_edit, engines.fake])
+def test_doctests(module: object) -> None:
+    result = doctest.testmod(module)  # type: ignore[arg-type]
+    assert result.failed == 0
+
+
+def test_event_sentences_carry_their_figures() -> None:
+    assert describe("retrain_done", {"model": "lstm", "version": 3, "validation_r2": 0.91234,
+                                     "train_cpu_s": 12.5, "reason": "drift"}) == (
+        "retrained lstm → v3: val R² 0.912, 12 CPU-s (drift)"
+    )
+    assert describe("drift", {"statistic": 0.9, "threshold": 0.75}) == "drift 0.9 > 0.75"
+    assert describe("switch", {"from": "a", "to": "b", "reason": "r", "ema": 0.5}) == (
+        "switch a→b: r (ema=0.5)"
+    )
+
+
+def test_filter_alternatives() -> None:
+    assert matches("switch|reuse", "reuse", "reuse lstm v1")
+    assert not matches("drift", "switch", "switch a→b")
+    assert matches("", "error", "anything")
+
+
+def test_status_line_narrow_and_wide() -> None:
+    info = StatusInfo("running", step=1200, total=14000, rate=49.6, speed=50, model="lstm",
+                      version=2, policy="harmone", energy="est.")
+    wide = StatusBar.line(info).plain
+    assert "step 1,200/14,000" in wide and "50 steps/s (speed 50/s)" in wide and "policy harmone" in wide
+    narrow = StatusBar.line(info, narrow=True).plain
+    assert "policy" not in narrow and "lstm v2" in narrow

@@ -43,11 +43,16 @@ class TrainerPool:
         self.repo = repo
         self._joules = joules_for_cpu_seconds
         self._executor: ProcessPoolExecutor | None = None
+        self.log_path = repo.root / "logs" / "trainer.log"
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
             ctx = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+            self._executor = ProcessPoolExecutor(
+                max_workers=1, mp_context=ctx, initializer=_send_output_to,
+                initargs=(str(self.log_path),),
+            )
         return self._executor
 
     async def train(
@@ -86,6 +91,31 @@ class TrainerPool:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
+    def terminate(self) -> None:
+        """Stop a training in progress now (quitting must not wait tens of seconds for it).
+
+        The half-trained version stays in its staging directory, removed at the next start.
+        """
+        executor = self._executor
+        if executor is None:
+            return
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        self.close()
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+
+def _send_output_to(log_path: str) -> None:
+    """Worker initializer: the worker's stdout/stderr (TensorFlow and Ultralytics chatter) go to
+    a log file, never to the terminal, where they would scribble over the TUI."""
+    import os
+
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
 
 async def ensure_models(
     engine: Engine,
@@ -118,8 +148,11 @@ async def with_ticker(
     """Await ``work``, reporting the elapsed time every ``every_s`` seconds so it never looks hung."""
     task = asyncio.ensure_future(work)
     started = time.monotonic()
-    while True:
-        done, _ = await asyncio.wait({task}, timeout=every_s)
-        if done:
-            return task.result()
-        on_progress(f"{label}: {time.monotonic() - started:.0f} s")
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=every_s)
+            if done:
+                return task.result()
+            on_progress(f"{label}: {time.monotonic() - started:.0f} s")
+    finally:
+        task.cancel()

@@ -11,6 +11,15 @@ from harmone_tui.settings import RunSettings
 DEFAULT_POLICY = {"regression": "harmone", "vision": "vision-harmone"}
 
 
+class SpeedAction(argparse.Action):
+    """Stores --speed and remembers it was typed: the TUI's default pace differs from 'max'."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.speed_given = True
+
+
 def parse_speed(text: str) -> float | None:
     if text == "max":
         return None
@@ -44,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=positive_int, help="stop after N steps")
     parser.add_argument("--data-dir", type=Path, help="knowledge store and model versions (default: user data dir)")
     parser.add_argument("--summary", type=Path, help="write the run summary JSON here")
-    parser.add_argument("--speed", type=parse_speed, default=None, help="'max' or steps per second (headless default: max)")
+    parser.add_argument("--speed", type=parse_speed, default=None, action=SpeedAction, help="'max' or steps per second (default: max headless, 50 in the TUI)")
+    parser.set_defaults(speed_given=False)
     parser.add_argument("--j-per-cpu-s", type=float, help="energy estimate: joules per CPU-second (default by CPU family)")
     parser.add_argument("--quiet", action="store_true", help="headless: no progress and no summary on stdout")
 
@@ -68,4 +78,4 @@ def run(args: argparse.Namespace) -> int:
         return run_headless(Runtime(settings, policy, source, text), args.summary, args.quiet)
     from harmone_tui.ui.launch import launch
 
-    return launch(settings, policy, source, text)
+    return launch(settings, policy, source, text, speed_given=args.speed_given)

@@ -123,14 +123,8 @@ class RunSession:
         which the next start removes (ModelRepository.clean_staging).
         """
         pool = getattr(self.runtime, "pool", None)
-        if pool is None:
-            return
-        executor = getattr(pool, "_executor", None)  # TrainerPool has no terminate() yet
-        processes = list((getattr(executor, "_processes", None) or {}).values())
-        pool.close()
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
+        if pool is not None:
+            pool.terminate()
 
     # what the UI asks -----------------------------------------------------------------------
     @property

@@ -322,7 +322,10 @@ class Runtime:
             return False
         data = self.engine.retraining_data(values)
         task = asyncio.get_running_loop().create_task(
-            self.pool.train(self.engine, model, data, reason, self.run_id, seed=self.policy.seed)
+            self.pool.train(
+                self.engine, model, data, reason, self.run_id, seed=self.policy.seed,
+                extra_meta={"origin": "retrain"},
+            )
         )
         swap = self.step + self.policy.retrain.delay_steps
         self.actions.add(PendingRetrain(swap, model, task, reason))

@@ -124,11 +124,17 @@ async def ensure_models(
     on_progress: Callable[[str], None],
     run_id: int | None = None,
 ) -> dict[str, StoredVersion]:
-    """The latest stored version of each model, training version 1 of any that has none."""
+    """The version each model starts a run with, training version 1 of any that has none.
+
+    That is the latest *base* version (trained on first use, bootstrapped or imported), not a
+    version an earlier run retrained on drifted data: every run starts from the same models,
+    so runs are comparable and replayable, and reuse brings retrained versions back when their
+    data regime returns.
+    """
     out: dict[str, StoredVersion] = {}
-    missing = [m for m in models if pool.repo.latest(engine.name, m) is None]
+    missing = [m for m in models if base_version(pool.repo, engine.name, m) is None]
     for model in models:
-        latest = pool.repo.latest(engine.name, model)
+        latest = base_version(pool.repo, engine.name, model)
         if latest is None:
             label = f"training {model} v1 on first use ({missing.index(model) + 1}/{len(missing)})"
             on_progress(label)
@@ -140,6 +146,12 @@ async def ensure_models(
             on_progress(f"trained {model} v1 in {trained.cpu_s:.1f} CPU-s")
         out[model] = latest
     return out
+
+
+def base_version(repo: ModelRepository, engine: str, model: str) -> StoredVersion | None:
+    """The latest version of ``model`` that no run's adaptation created."""
+    bases = [v for v in repo.versions(engine, model) if v.meta.get("origin") != "retrain"]
+    return bases[-1] if bases else None
 
 
 async def with_ticker(

@@ -97,3 +97,24 @@ def test_policy_for_another_engine_is_refused(tmp_path: Path) -> None:
     runtime = _runtime(tmp_path, 10, text)
     with pytest.raises(EngineError, match="policy is for engine 'vision'"):
         asyncio.run(runtime.prepare())
+
+
+def test_a_new_run_starts_from_the_base_version_not_an_earlier_runs_retrain(tmp_path: Path) -> None:
+    first = _runtime(tmp_path, 1000)
+
+    async def retrain_once() -> None:
+        await first.prepare()
+        asked: list[bool] = []
+
+        def listen(kind: str, step: object) -> None:
+            if kind == "steps" and not asked and int(step) >= 600:  # type: ignore[call-overload]
+                asked.append(first.request_retrain())
+
+        first.listeners.append(listen)
+        await first.run()
+
+    asyncio.run(retrain_once())
+    assert first.repo.latest("regression", "linear").version == 2
+    second = _runtime(tmp_path, 10)
+    asyncio.run(second.run())
+    assert second.telemetry.version[:10].tolist() == [1] * 10

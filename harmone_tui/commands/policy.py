@@ -26,17 +26,26 @@ ENGINE_MODEL_MODULES = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
+    # --data-dir is accepted after the action too (`harmone policy list --data-dir D`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    sub.add_parser("list", help="presets and user policies")
-    show = sub.add_parser("show", help="print a policy's TOML")
+    sub.add_parser("list", help="presets and user policies", parents=[common])
+    show = sub.add_parser("show", help="print a policy's TOML", parents=[common])
     show.add_argument("name", help="preset, user policy or TOML file")
-    check = sub.add_parser("check", help="validate a policy file (exit 2 with file, line and key)")
+    check = sub.add_parser(
+        "check", help="validate a policy file (exit 2 with file, line and key)", parents=[common]
+    )
     check.add_argument("file", help="TOML file (or a policy name)")
-    new = sub.add_parser("new", help="create an editable user policy from a preset")
+    new = sub.add_parser(
+        "new", help="create an editable user policy from a preset", parents=[common]
+    )
     new.add_argument("name", help="name of the new policy (also its file name)")
     new.add_argument("--from", dest="source", default="harmone", help="preset or policy to start from (default: harmone)")
     new.add_argument("--force", action="store_true", help="replace an existing user policy")
-    imp = sub.add_parser("import", help="import a Harmonica policy JSON as a user policy")
+    imp = sub.add_parser(
+        "import", help="import a Harmonica policy JSON as a user policy", parents=[common]
+    )
     imp.add_argument("file", type=Path, help="Harmonica policy JSON")
     imp.add_argument("--name", help="name of the new policy (default: from policy_id)")
     imp.add_argument("--force", action="store_true", help="replace an existing user policy")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from itertools import repeat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from mape.effector import VersionInfo
 from mape.knowledge import EventRow, KnowledgeStore
 from mape.loop import MapeLoop
 from mape.model_repo import ModelRepository
+from mape.step_writer import StepWriter
 from mape.policy import Policy, check_models
 from mape.policy_file import key_locator
 
@@ -82,6 +84,7 @@ class Runtime:
         root = s.data_dir
         self.store = KnowledgeStore.open(paths.knowledge_file(root))
         self.repo = ModelRepository(root, self.store)
+        self.step_writer = StepWriter(self.store.path)
         self.repo.clean_staging()
         self.progress("reading data")
         self.engine = await asyncio.to_thread(
@@ -188,6 +191,7 @@ class Runtime:
         finally:
             self.wall_s = time.perf_counter() - started
             self._flush()
+            self.step_writer.close()
             self.actions.cancel_all()
             summary = self.summary()
             self.store.finish_run(self.run_id, self.status, summary)
@@ -265,14 +269,15 @@ class Runtime:
         if hi <= lo or not self.run_id:
             return
         names = self.telemetry.models
-        truth = [None if t != t else t for t in tel.truth[lo:hi].tolist()]
-        rows = zip(
-            range(lo, hi), truth, tel.prediction[lo:hi].tolist(),
-            [names[m] for m in tel.model_index[lo:hi].tolist()], tel.version[lo:hi].tolist(),
-            tel.latency_ms[lo:hi].tolist(), tel.cpu_ms[lo:hi].tolist(),
-            tel.energy_mj[lo:hi].tolist(), [self.meter.source] * (hi - lo), strict=True,
-        )
-        self.store.add_step_tuples(self.run_id, rows)
+        n = hi - lo
+        # NaN truths (vision) are bound as floats; SQLite stores NaN as NULL.
+        rows = list(zip(
+            repeat(self.run_id, n), range(lo, hi), tel.truth[lo:hi].tolist(),
+            tel.prediction[lo:hi].tolist(), [names[m] for m in tel.model_index[lo:hi].tolist()],
+            tel.version[lo:hi].tolist(), tel.latency_ms[lo:hi].tolist(), tel.cpu_ms[lo:hi].tolist(),
+            tel.energy_mj[lo:hi].tolist(), repeat(self.meter.source, n),
+        ))
+        self.step_writer.write(rows)
         self._flushed = hi
 
     # actions --------------------------------------------------------------------------------

@@ -181,6 +181,7 @@ class KnowledgeStore:
                 ok = conn.execute("PRAGMA quick_check").fetchone()
                 if ok is None or ok[0] != "ok":
                     raise sqlite3.DatabaseError(str(ok[0]) if ok else "quick_check returned nothing")
+            conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
@@ -205,7 +206,7 @@ class KnowledgeStore:
         """Runs left 'running' by a process that no longer exists become 'interrupted'."""
         rows = self._conn.execute("SELECT run_id, pid FROM runs WHERE status='running'").fetchall()
         for run_id, pid in rows:
-            if not _pid_alive(pid) or pid == os.getpid():
+            if not _pid_alive(pid):
                 self._conn.execute(
                     "UPDATE runs SET status='interrupted' WHERE run_id=?", (run_id,)
                 )
@@ -243,21 +244,15 @@ class KnowledgeStore:
     def add_steps(self, run_id: int, rows: Sequence[StepRow]) -> None:
         """Write one batch of steps in a single transaction."""
         self.add_step_tuples(
-            run_id,
-            (
-                (r.step, r.truth, r.prediction, r.model, r.version, r.latency_ms, r.cpu_ms,
-                 r.energy_mj, r.energy_source)
-                for r in rows
-            ),
+            (run_id, r.step, r.truth, r.prediction, r.model, r.version, r.latency_ms, r.cpu_ms,
+             r.energy_mj, r.energy_source)
+            for r in rows
         )
 
-    def add_step_tuples(self, run_id: int, rows: Iterable[tuple[Any, ...]]) -> None:
-        """Write step tuples (the columns of :class:`StepRow`, in order) in one transaction."""
+    def add_step_tuples(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Write rows of the ``steps`` table (run_id first) in one transaction; the hot path."""
         with self._transaction():
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)",
-                ((run_id, *r) for r in rows),
-            )
+            self._conn.executemany("INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
 
     def steps(self, run_id: int, start: int = 0, stop: int | None = None) -> list[StepRow]:
         hi = stop if stop is not None else 2**62

@@ -85,9 +85,10 @@ class RegressionEngine:
         return len(self._windows)
 
     def samples(self) -> Iterator[Sample]:
-        for i, row in enumerate(self._windows):
-            truth = float(row[WINDOW])
-            yield Sample(i, row[:WINDOW], truth, truth)
+        inputs = self._windows[:, :WINDOW]
+        truths = self._windows[:, WINDOW].tolist()
+        for i, (x, truth) in enumerate(zip(inputs, truths, strict=True)):
+            yield Sample(i, x, truth, truth)
 
     def load(self, model: str, version: int, version_dir: Path) -> ScaledModel:
         import json

@@ -1,0 +1,72 @@
+"""Writing step rows on a thread and connection of their own.
+
+Storing a step costs a few microseconds in SQLite, a sizeable share of a ~80 us linear predict.
+A writer thread with its own connection takes that off the inference path: SQLite releases the
+GIL while it works, so on a second core the write overlaps the next batch. WAL mode lets the
+event writes on the main connection go on meanwhile (a busy timeout covers the short overlap).
+Each batch is one transaction, so a crash loses at most the batches not yet committed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class StepWriter:
+    """Appends rows of the ``steps`` table (run_id first) in order, one transaction per batch."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="harmone-steps")
+        self._conn: sqlite3.Connection | None = None
+        self._pending: list[Future[None]] = []
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        """Queue one batch; an error of an earlier batch is raised here."""
+        self._raise_finished_errors()
+        self._pending.append(self._executor.submit(self._write, rows))
+
+    def flush(self) -> None:
+        """Wait until every queued batch is committed."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._executor.submit(self._disconnect).result()
+            self._executor.shutdown(wait=True)
+
+    def _raise_finished_errors(self) -> None:
+        still = []
+        for future in self._pending:
+            if future.done():
+                future.result()
+            else:
+                still.append(future)
+        self._pending = still
+
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        if self._conn is None:
+            self._conn = sqlite3.connect(self._path, isolation_level=None)
+            self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.executemany("INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _disconnect(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -147,7 +147,11 @@ class LoadedModel(Protocol):
 
 
 class Engine(Protocol):
-    """A managed system. Front ends and the MAPE loop talk to engines only through this."""
+    """A managed system. Front ends and the MAPE loop talk to engines only through this.
+
+    An engine may also have ``skipped: list[tuple[str, str]]``: stream items it could not use
+    (name, reason), which the runtime records as ``error`` events while the run goes on.
+    """
 
     name: str
     quality_metric: str

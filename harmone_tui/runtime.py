@@ -58,6 +58,7 @@ class Runtime:
         self._running = asyncio.Event()
         self._running.set()
         self._flushed = 0
+        self._skipped_reported = 0
         self._loaded: dict[tuple[str, int], LoadedModel] = {}
         self._current_version: dict[str, int] = {}
         self.active_model = policy.start_model
@@ -259,9 +260,18 @@ class Runtime:
             start, self.active_model, tel.prediction[start:end], tel.truth[start:end],
             tel.drift_value[start:end], tel.energy_mj[start:end] * 1e3,
         )
+        self._report_skipped()
         if end - self._flushed >= self.settings.batch_rows:
             self._flush()
         self._emit("steps", end)
+
+    def _report_skipped(self) -> None:
+        """Stream items the engine could not use (e.g. a file that is not an image): one
+        ``error`` event each, and the run goes on."""
+        skipped = getattr(self.engine, "skipped", ())
+        for name, reason in skipped[self._skipped_reported:]:
+            self.event("error", {"action": "skipped", "file": name, "error": reason})
+        self._skipped_reported = len(skipped)
 
     def _flush(self) -> None:
         """Write the steps not yet stored, straight from the telemetry arrays, in one transaction."""

@@ -1,0 +1,210 @@
+"""`harmone models list|import|bootstrap`: the versioned models in the data directory.
+
+- ``list`` prints every stored version (engine, model, version, when, why, key metrics);
+- ``import MODEL PATH`` stores a YOLO detection checkpoint as the next version of a vision model,
+  after loading it and running it once, so a broken file is refused before it is stored;
+- ``bootstrap vision`` trains the missing first versions of the vision models in the training
+  worker process (the same path a run takes on first use), with progress on stderr.
+
+Heavy modules (torch, Ultralytics) are imported only by ``import`` and ``bootstrap``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from harmone_tui import paths
+
+VISION_MODELS = ("yolo_n", "yolo_s", "yolo_m")
+META_KEYS = (
+    "epochs", "imgsz", "train_images", "val_map50", "validation_r2", "train_rows", "train_cpu_s",
+)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _model_list(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in VISION_MODELS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown model(s) {', '.join(unknown) or '(none)'};"
+            f" choose from {','.join(VISION_MODELS)}"
+        )
+    return names
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="print the stored model versions")
+    listing.add_argument("--engine", help="only this engine's versions")
+    imp = actions.add_parser(
+        "import", help="store a YOLO detection checkpoint (.pt) as the next version of MODEL",
+        description="Only import checkpoints you trust: loading a PyTorch checkpoint runs code.",
+    )
+    imp.add_argument(
+        "model", choices=VISION_MODELS, metavar="MODEL", help="yolo_n, yolo_s or yolo_m"
+    )
+    imp.add_argument("path", type=Path, metavar="PATH", help="the checkpoint file")
+    boot = actions.add_parser("bootstrap", help="train the missing first versions of an engine")
+    boot.add_argument("engine", choices=("vision",), help="the engine (vision)")
+    boot.add_argument("--epochs", type=_positive, help="epochs for every size (default: per size)")
+    boot.add_argument("--imgsz", type=_positive, help="training image size (default: 160)")
+    boot.add_argument("--images", type=_positive, help="generated training images (default: 120)")
+    boot.add_argument(
+        "--models", type=_model_list, default=list(VISION_MODELS),
+        help="comma-separated models to train (default: yolo_n,yolo_s,yolo_m)",
+    )
+    for sub in (listing, imp, boot):
+        sub.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
+
+
+def run(args: argparse.Namespace) -> int:
+    root = paths.data_dir(args.data_dir)
+    if args.action == "list":
+        return list_versions(root, args.engine)
+    if args.action == "import":
+        stored = import_checkpoint(root, args.model, args.path)
+        print(f"stored {args.path} as vision {stored.model} v{stored.version} ({stored.directory})")
+        return 0
+    return asyncio.run(bootstrap(root, args.models, args.epochs, args.imgsz, args.images))
+
+
+def _meta_text(meta: dict[str, Any]) -> str:
+    parts = []
+    for key in META_KEYS:
+        value = meta.get(key)
+        if value is not None:
+            parts.append(f"{key}={value:.3g}" if isinstance(value, float) else f"{key}={value}")
+    return " ".join(parts)
+
+
+def list_versions(root: Path, engine: str | None) -> int:
+    """Print the versions as a table; reads the store without creating one."""
+    from mape.knowledge import KnowledgeStore
+
+    knowledge = paths.knowledge_file(root)
+    if not knowledge.exists():
+        print(f"no model versions in {root}")
+        return 0
+    store = KnowledgeStore.open(knowledge)
+    try:
+        rows = store.versions(engine)
+    finally:
+        store.close()
+    if not rows:
+        print(f"no model versions in {root}" + (f" for engine {engine}" if engine else ""))
+        return 0
+    table = [("ENGINE", "MODEL", "VERSION", "CREATED", "REASON", "META")] + [
+        (
+            r.engine, r.model, f"v{r.version}",
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)), r.reason,
+            _meta_text(r.meta),
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
+    for *cells, meta in table:
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + "  " + meta)
+    return 0
+
+
+def _check_checkpoint(path: Path, config_dir: Path) -> dict[str, Any]:
+    """Load ``path`` with Ultralytics and run it once; EngineError unless it is a YOLO detector."""
+    import numpy as np
+
+    from engines.base import EngineError
+    from engines.vision.offline import import_yolo
+
+    if not path.is_file():
+        raise EngineError(f"{path}: no such file")
+    YOLO = import_yolo(config_dir)
+    try:
+        yolo = YOLO(str(path), task="detect")
+        if yolo.task != "detect":
+            raise ValueError(f"it is a {yolo.task} model, not a detection model")
+        yolo.predict(np.zeros((64, 64, 3), dtype=np.uint8), imgsz=64, device="cpu", verbose=False)
+    except Exception as exc:  # noqa: BLE001 - whatever fails, the file is not usable
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise EngineError(f"{path}: not a YOLO checkpoint ({reason})") from None
+    args = getattr(yolo, "ckpt", {}) or {}
+    train_args = args.get("train_args", {}) if isinstance(args, dict) else {}
+    return {"names": dict(yolo.names), "imgsz": train_args.get("imgsz")}
+
+
+def import_checkpoint(root: Path, model: str, path: Path) -> Any:
+    """Validate, copy into a staging directory as weights.pt, and commit as the next version."""
+    from engines.vision.engine import WEIGHTS
+    from mape.knowledge import KnowledgeStore
+    from mape.model_repo import ModelRepository
+
+    source = path.expanduser().resolve()
+    found = _check_checkpoint(source, root / "ultralytics")
+    store = KnowledgeStore.open(paths.knowledge_file(root))
+    try:
+        repo = ModelRepository(root, store)
+        staging = repo.staging_dir("vision", model)
+        try:
+            shutil.copyfile(source, staging / WEIGHTS)
+            meta = {
+                **found,
+                "imported_from": str(source),
+                "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+            }
+            return repo.commit("vision", model, staging, meta, f"imported from {path}", None)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    finally:
+        store.close()
+
+
+async def bootstrap(
+    root: Path, models: list[str], epochs: int | None, imgsz: int | None, images: int | None
+) -> int:
+    """Train the missing first versions in the worker process; progress lines go to stderr."""
+    from engines.vision import synthetic
+    from engines.vision.engine import create_vision_engine
+    from harmone_tui.trainer_pool import TrainerPool, ensure_models
+    from mape.knowledge import KnowledgeStore
+    from mape.model_repo import ModelRepository
+
+    started = time.monotonic()
+
+    def say(text: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f}s] {text}", file=sys.stderr, flush=True)
+
+    engine = create_vision_engine(
+        None, root / "vision", config_dir=root / "ultralytics",
+        train_images=images or synthetic.DEFAULT_COUNT, epochs=epochs, train_imgsz=imgsz,
+    )
+    store = KnowledgeStore.open(paths.knowledge_file(root))
+    pool = TrainerPool(ModelRepository(root, store), _joules_for_cpu_seconds())
+    try:
+        say(f"generating the training set ({engine.dataset.count} images)")
+        await asyncio.to_thread(engine.initial_training_data, models[0])
+        versions = await ensure_models(engine, pool, models, say)
+    finally:
+        pool.close()
+        store.close()
+    for model, stored in versions.items():
+        print(f"vision {model} v{stored.version}  {_meta_text(stored.meta)}")
+    return 0
+
+
+def _joules_for_cpu_seconds() -> Any:
+    from engines.energy import create_meter
+
+    return create_meter().joules_for_cpu_seconds

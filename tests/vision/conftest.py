@@ -1,0 +1,21 @@
+"""Vision fixtures: one tiny bootstrap per session, through the real training worker process."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+SAMPLE_STREAM = Path(__file__).resolve().parents[2] / "sample_data" / "vision" / "stream"
+
+
+@pytest.fixture(scope="session")
+def vision_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding yolo_n v1 trained on 8 generated images (imgsz 64, 1 epoch)."""
+    pytest.importorskip("ultralytics")
+    from harmone_tui.commands.models import bootstrap
+
+    root = tmp_path_factory.mktemp("vision-data")
+    assert asyncio.run(bootstrap(root, ["yolo_n"], epochs=1, imgsz=64, images=8)) == 0
+    return root

@@ -59,6 +59,9 @@ def test_load_and_predict_on_real_frames(vision_root: Path, tmp_path: Path) -> N
     assert 0.0 < loose.predict(next(engine.samples()).x) <= 1.0  # the network does produce boxes
     with pytest.raises(EngineError, match="weights missing"):
         engine.load("yolo_n", 9, tmp_path)
+    import ultralytics.utils
+
+    assert ultralytics.utils.ONLINE is False  # imported offline: no download is ever attempted
 
 
 def test_import_of_a_produced_checkpoint_creates_the_next_version(

@@ -110,7 +110,7 @@ class VisionEngine:
         except Exception as exc:  # noqa: BLE001 - any failure means the file is unusable
             raise EngineError(f"{weights}: cannot load YOLO weights ({exc})") from None
         loaded = YoloModel(model, version, yolo, self.predict_imgsz)
-        loaded.predict(np.zeros((64, 64, 3), dtype=np.uint8))  # warm up outside the hot path
+        loaded.predict(np.zeros((360, 640, 3), dtype=np.uint8))  # warm up off the hot path
         return loaded
 
     def quality(self, predictions: Sequence[float], truths: Sequence[float | None]) -> float:

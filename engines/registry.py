@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 from engines.base import Engine, EngineError
 
 ENGINES = ("regression", "vision", "fake")
@@ -17,8 +15,13 @@ def create_engine(
     column: str = "flow",
     train: Path | None = None,
     train_column: str = "flow",
+    data_dir: Path | None = None,
 ) -> Engine:
-    """Build an engine over ``data`` (None: the bundled sample stream of that engine)."""
+    """Build an engine over ``data`` (None: the bundled sample stream of that engine).
+
+    ``data_dir`` is the harmone data directory: engines keep their working files under it
+    (the vision engine its generated dataset, extracted zips and Ultralytics' config).
+    """
     if name == "regression":
         from engines.regression.factory import create_regression_engine
 
@@ -30,14 +33,13 @@ def create_engine(
             raise EngineError(
                 f"the vision engine needs the [vision] extra (torch, ultralytics): {exc}"
             ) from None
-        return create_vision_engine(data)
+        if data_dir is None:
+            return create_vision_engine(data)
+        return create_vision_engine(
+            data, data_dir / "vision", config_dir=data_dir / "ultralytics"
+        )
     if name == "fake":  # deterministic and instant: UI tests, snapshots, demos
         from engines.fake import create_fake_engine
 
         return create_fake_engine(data, column)
     raise EngineError(f"unknown engine {name!r} (known: {', '.join(ENGINES)})")
-
-
-def engine_options(**kwargs: Any) -> dict[str, Any]:
-    """The keyword arguments of :func:`create_engine` that are set (for run records)."""
-    return {k: str(v) for k, v in kwargs.items() if v is not None}

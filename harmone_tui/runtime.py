@@ -90,7 +90,7 @@ class Runtime:
         self.progress("reading data")
         self.engine = await asyncio.to_thread(
             create_engine, s.engine, data=s.data, column=s.column, train=s.train,
-            train_column=s.train_column,
+            train_column=s.train_column, data_dir=s.data_dir,
         )
         if self.policy.engine != self.engine.name:
             raise EngineError(

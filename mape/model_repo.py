@@ -75,6 +75,13 @@ class ModelRepository:
         )
         return StoredVersion(engine, model, version, final, full_meta, reason, created)
 
+    def adopt(self, source: StoredVersion, reason: str) -> StoredVersion:
+        """Copy a version from another repository in as this one's next version (same meta)."""
+        staging = self.staging_dir(source.engine, source.model)
+        shutil.copytree(source.directory, staging, dirs_exist_ok=True)
+        meta = {k: v for k, v in source.meta.items() if k not in ("engine", "model", "version")}
+        return self.commit(source.engine, source.model, staging, meta, reason, None)
+
     def versions(self, engine: str, model: str | None = None) -> list[StoredVersion]:
         """Committed versions whose files are present, oldest first."""
         out = []

@@ -4,7 +4,10 @@ Every policy must start from the same model versions, or the comparison measures
 the runs (a retrain in one run would be the start version of the next). So the models' first
 versions are trained once into ``<out>/runs/_base``, and each policy runs in its own copy of that
 data directory (``<out>/runs/<policy>``), whose knowledge store keeps the run for inspection.
-The table is printed and written as CSV, Markdown and JSON into ``<out>``.
+The first versions are the user's own base versions where the data directory has them (so a
+compare measures the models the user runs, and the vision engine's minutes of bootstrap training
+are not repeated), and are trained otherwise. The table is printed and written as CSV, Markdown
+and JSON into ``<out>``.
 """
 
 from __future__ import annotations
@@ -28,17 +31,27 @@ from harmone_tui.settings import RunSettings
 DEFAULT_POLICIES = (
     "naive", "single-linear", "single-svm", "single-lstm", "single-lstm+retrain", "switch", "harmone",
 )
+VISION_POLICIES = (
+    "vision-single-yolo_n", "vision-single-yolo_s", "vision-single-yolo_m", "vision-switch",
+    "vision-harmone",
+)
+DEFAULTS_BY_ENGINE = {"regression": DEFAULT_POLICIES, "vision": VISION_POLICIES}
 PROGRESS_EVERY_S = 5.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, help="stream CSV (default: the bundled demo stream)")
+    parser.add_argument(
+        "--engine", choices=tuple(DEFAULTS_BY_ENGINE), default="regression",
+        help="managed system; picks the default policies (default: regression)",
+    )
+    parser.add_argument("--data", type=Path, help="stream: CSV, or folder/zip of images for vision (default: bundled sample)")
     parser.add_argument("--column", default="flow", help="CSV column of the stream (default: flow)")
     parser.add_argument("--train", type=Path, help="training CSV for the first versions (default: bundled)")
     parser.add_argument("--train-column", default="flow", help="column of the training CSV")
     parser.add_argument(
-        "--policies", default=",".join(DEFAULT_POLICIES),
-        help=f"comma-separated policy names or TOML files (default: {','.join(DEFAULT_POLICIES)})",
+        "--policies",
+        help=f"comma-separated policy names or TOML files (default: {','.join(DEFAULT_POLICIES)};"
+        f" with --engine vision: {','.join(VISION_POLICIES)})",
     )
     parser.add_argument("--out", type=Path, help="output directory (default: <data dir>/exports/compare-<time>/)")
     parser.add_argument("--steps", type=positive_int, help="stop every run after N steps")
@@ -78,7 +91,29 @@ def resolve_all(names: list[str], policies_dir: Path) -> list[Entry]:
     return entries
 
 
-async def _bootstrap(base: Path, settings: RunSettings, entries: list[Entry], say: Any) -> None:
+def _adopt_user_versions(user_root: Path, repo: Any, engine: str, models: list[str], say: Any) -> None:
+    """Start from the user's own base versions, where the user's data directory has them."""
+    from harmone_tui.trainer_pool import base_version
+    from mape.knowledge import KnowledgeStore
+    from mape.model_repo import ModelRepository
+
+    if not paths.knowledge_file(user_root).exists():
+        return
+    user_store = KnowledgeStore.open(paths.knowledge_file(user_root))
+    try:
+        user_repo = ModelRepository(user_root, user_store)
+        for model in models:
+            found = base_version(user_repo, engine, model)
+            if found is not None:
+                repo.adopt(found, f"{model} v{found.version} of {user_root}")
+                say(f"using {model} v{found.version} from {user_root}")
+    finally:
+        user_store.close()
+
+
+async def _bootstrap(
+    base: Path, user_root: Path, settings: RunSettings, entries: list[Entry], say: Any
+) -> None:
     """Train (once) the first version of every model any policy uses, into ``base``."""
     from engines.energy import create_meter
     from engines.registry import create_engine
@@ -90,7 +125,7 @@ async def _bootstrap(base: Path, settings: RunSettings, entries: list[Entry], sa
 
     engine = await asyncio.to_thread(
         create_engine, settings.engine, data=settings.data, column=settings.column,
-        train=settings.train, train_column=settings.train_column,
+        train=settings.train, train_column=settings.train_column, data_dir=base,
     )
     names = [m.name for m in engine.models()]
     models: list[str] = []
@@ -98,8 +133,10 @@ async def _bootstrap(base: Path, settings: RunSettings, entries: list[Entry], sa
         check_models(e.policy, names, e.source, key_locator(e.text))
         models += [m for m in e.policy.models if m not in models]
     store = KnowledgeStore.open(paths.knowledge_file(base))
-    pool = TrainerPool(ModelRepository(base, store), create_meter(settings.j_per_cpu_s).joules_for_cpu_seconds)
+    repo = ModelRepository(base, store)
+    pool = TrainerPool(repo, create_meter(settings.j_per_cpu_s).joules_for_cpu_seconds)
     try:
+        _adopt_user_versions(user_root, repo, engine.name, models, say)
         await ensure_models(engine, pool, models, say)
     finally:
         pool.close()
@@ -143,9 +180,15 @@ def compare_policies(
     runs = out / "runs"
     base = runs / "_base"
     out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(base, ignore_errors=True)
     print(f"harmone compare: {len(entries)} policies; results in {out}", file=err, flush=True)
     base_settings = replace(settings, engine=engine, data_dir=base)
-    asyncio.run(_bootstrap(base, base_settings, entries, lambda t: print(f"harmone compare: {t}", file=err, flush=True)))
+    asyncio.run(
+        _bootstrap(
+            base, settings.data_dir, base_settings, entries,
+            lambda t: print(f"harmone compare: {t}", file=err, flush=True),
+        )
+    )
     rows = []
     for i, entry in enumerate(entries, start=1):
         label = f"[{i}/{len(entries)}] {entry.policy.name}"
@@ -176,10 +219,11 @@ def write_outputs(out: Path, rows: list[dict[str, Any]], settings: RunSettings) 
 
 def run(args: argparse.Namespace) -> int:
     root = paths.data_dir(args.data_dir)
-    names = [n.strip() for n in str(args.policies).split(",") if n.strip()]
+    chosen = args.policies or ",".join(DEFAULTS_BY_ENGINE[args.engine])
+    names = [n.strip() for n in chosen.split(",") if n.strip()]
     out = args.out or paths.exports_dir(root) / time.strftime("compare-%Y%m%d-%H%M%S")
     settings = RunSettings(
-        data_dir=root, data=args.data, column=args.column, train=args.train,
+        data_dir=root, engine=args.engine, data=args.data, column=args.column, train=args.train,
         train_column=args.train_column, steps=args.steps, speed=None, j_per_cpu_s=args.j_per_cpu_s,
     )
     rows = compare_policies(names, out, settings, paths.policies_dir(root))

@@ -15,6 +15,7 @@ BASE_COLUMNS = (
     "policy",
     "r2",
     "mae",
+    "mean_confidence",
     "energy_mj_per_inference",
     "energy_source",
     "energy_mj_per_inference_incl_retrain",
@@ -44,6 +45,7 @@ def row_from_summary(name: str, summary: dict[str, Any], retrain_energy_j: float
         "policy": name,
         "r2": summary.get("r2"),
         "mae": summary.get("mae"),
+        "mean_confidence": summary.get("mean_confidence"),
         "energy_mj_per_inference": summary.get("energy_mj_per_inference"),
         "energy_source": summary.get("energy_source", ""),
         "energy_mj_per_inference_incl_retrain": total_j * 1000.0 / steps if steps else None,
@@ -108,25 +110,42 @@ DISPLAY = (
 )
 
 
-def _cells(row: dict[str, Any]) -> list[str]:
-    return [share_text(row) if key is None else _fmt(row.get(key), d or 0) for _, key, d in DISPLAY]
+CONFIDENCE = ("confidence", "mean_confidence", 4)
+
+
+def display(rows: Sequence[dict[str, Any]]) -> tuple[tuple[str, str | None, int | None], ...]:
+    """The table's columns: R² and MAE for regression, mean confidence for vision.
+
+    >>> [h for h, _, _ in display([{"r2": None, "mean_confidence": 0.2}])][:3]
+    ['policy', 'confidence', 'mJ/inf']
+    """
+    if any(r.get("r2") is not None for r in rows) or not any(r.get("mean_confidence") is not None for r in rows):
+        return DISPLAY
+    return (DISPLAY[0], CONFIDENCE, *DISPLAY[3:])
+
+
+def _cells(row: dict[str, Any], shown: Sequence[tuple[str, str | None, int | None]]) -> list[str]:
+    return [share_text(row) if key is None else _fmt(row.get(key), d or 0) for _, key, d in shown]
 
 
 def text_table(rows: Sequence[dict[str, Any]]) -> str:
     """An aligned plain-text table for the terminal."""
-    header = [h for h, _, _ in DISPLAY]
-    body = [_cells(r) for r in rows]
+    shown = display(rows)
+    header = [h for h, _, _ in shown]
+    body = [_cells(r, shown) for r in rows]
     widths = [max(len(c) for c in col) for col in zip(header, *body, strict=False)]
-    lines = ["  ".join(c.ljust(w) if i in (0, 4, 12) else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))) for cells in [header, *body]]
+    left = {i for i, (h, _, _) in enumerate(shown) if h in ("policy", "source", "models")}
+    lines = ["  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))) for cells in [header, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
     """The same table as Markdown (energy with its source, as every figure must carry it)."""
-    header = [h for h, _, _ in DISPLAY]
+    shown = display(rows)
+    header = [h for h, _, _ in shown]
     out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    out += ["| " + " | ".join(_cells(r)) + " |" for r in rows]
+    out += ["| " + " | ".join(_cells(r, shown)) + " |" for r in rows]
     return "\n".join(out) + "\n"
 
 

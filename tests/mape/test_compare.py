@@ -10,7 +10,7 @@ import pytest
 from tests.mape.helpers import run_cli
 
 COLUMNS = [
-    "policy", "r2", "mae", "energy_mj_per_inference", "energy_source",
+    "policy", "r2", "mae", "mean_confidence", "energy_mj_per_inference", "energy_source",
     "energy_mj_per_inference_incl_retrain", "latency_ms_mean", "latency_ms_p95", "switches",
     "retrains", "reuses", "drifts", "errors", "steps", "wall_s", "retrain_energy_j",
 ]

@@ -131,9 +131,13 @@ class ForecastChart(PlotextPlot):
         xs, truth, pred = chart_points(
             self._truth[start:end], self._prediction[start:end], start, max(10, self.size.width * 2)
         )
-        plt.plot(xs, truth, marker="braille", color=self._colour("foreground"), label="truth")
-        plt.plot(xs, pred, marker="braille", color=self._colour("primary"), label="prediction")
-        bottom = min(min(truth), min(pred))
+        has_truth = bool(np.isfinite(self._truth[start:end]).any())
+        self.border_title = "prediction vs truth" if has_truth else "confidence per image"
+        if has_truth:
+            plt.plot(xs, truth, marker="braille", color=self._colour("foreground"), label="truth")
+        label = "prediction" if has_truth else "mean box confidence"
+        plt.plot(xs, pred, marker="braille", color=self._colour("primary"), label=label)
+        bottom = min(min(truth), min(pred)) if has_truth else min(pred)
         for step, kind in self._markers:
             if start <= step < end and kind in MARKERS:
                 letter, variable = MARKERS[kind]

@@ -36,7 +36,11 @@ def before(*keys: str) -> Callable[[Any], Any]:
             await pilot.pause()
         await pilot.pause(0.1)
         pilot.app.tick()
-        await pilot.pause()
+        # Let deferred work land (a DataTable scrolls to its cursor after a refresh; under load
+        # that can miss a single pause and the scrollbar is caught mid-way).
+        for _ in range(3):
+            await pilot.pause()
+            await pilot.wait_for_scheduled_animations()
 
     return run_before
 

@@ -69,7 +69,9 @@ home/end), models with their EMA and share of steps, and the latest events.
                 panel.show("–", "", [])
             self.query_one(ForecastChart).border_title = f"{session.state}: {session.progress}"
             return
-        self.query_one(ForecastChart).border_title = "prediction vs truth"
+        self.query_one(ForecastChart).border_title = (
+            "prediction vs truth" if rt.engine.quality_metric == "r2" else "confidence per image"
+        )
         n = rt.telemetry.count
         self._panels(rt, session, n)
         markers = [(e.step, e.kind) for e in session.events]

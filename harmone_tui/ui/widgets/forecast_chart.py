@@ -132,7 +132,6 @@ class ForecastChart(PlotextPlot):
             self._truth[start:end], self._prediction[start:end], start, max(10, self.size.width * 2)
         )
         has_truth = bool(np.isfinite(self._truth[start:end]).any())
-        self.border_title = "prediction vs truth" if has_truth else "confidence per image"
         if has_truth:
             plt.plot(xs, truth, marker="braille", color=self._colour("foreground"), label="truth")
         label = "prediction" if has_truth else "mean box confidence"

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from engines.base import DataSummary, EngineError, ModelSpec, Sample, TrainRequest, TrainResult
-from engines.metrics import r2
+from engines.metrics import window_r2
 
 WINDOW = 5
 MODELS = (
@@ -115,11 +115,7 @@ class FakeEngine:
         return FakeModel(model, version, float(params["noise"]), seed)
 
     def quality(self, predictions: Sequence[float], truths: Sequence[float | None]) -> float:
-        pairs = [(p, t) for p, t in zip(predictions, truths, strict=True) if t is not None]
-        if len(pairs) < 2:
-            return 0.0
-        arr = np.asarray(pairs, dtype=float)
-        return r2(arr[:, 1], arr[:, 0])
+        return window_r2(predictions, truths)
 
     def initial_training_data(self, model: str) -> np.ndarray:
         return synthetic_stream(600, self.seed + 1)[:400]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from itertools import repeat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from engines.energy import EnergyMeter, create_meter
 from engines.registry import create_engine
 from harmone_tui import paths
 from harmone_tui.actions import ActionQueue, PendingRetrain
+from harmone_tui.inference import run_batch
 from harmone_tui.settings import RunSettings
 from harmone_tui.telemetry import Telemetry
 from harmone_tui.trainer_pool import TrainerPool, ensure_models
@@ -201,56 +201,13 @@ class Runtime:
         return summary
 
     def _infer(self, samples: Iterator[Sample], start: int, end: int) -> int:
-        """Run steps [start, end) with the active model; the hot path. Returns the next step.
-
-        Figures go to Python lists and into the arrays once per batch (cheaper than numpy item
-        writes). With the estimated meter, energy is CPU time x the meter's coefficient, which
-        is exactly what its read() computes, without two more clock calls per step.
-        """
-        tel = self.telemetry
-        version = self._current_version[self.active_model]
-        predict = self._loaded[(self.active_model, version)].predict
-        pc, pt = time.perf_counter_ns, time.process_time_ns
-        rapl_read = None if self.meter.source == "estimated" else self.meter.read
-        preds: list[float] = []
-        truths: list[float] = []
-        drifts: list[float] = []
-        lat: list[int] = []
-        cpu: list[int] = []
-        energy: list[float] = []
-        nan = float("nan")
-        for _ in range(start, end):
-            sample = next(samples, None)
-            if sample is None:
-                break
-            if rapl_read is None:
-                c0, t0 = pt(), pc()
-                y = predict(sample.x)
-                t1, c1 = pc(), pt()
-            else:
-                c0, e0, t0 = pt(), rapl_read(), pc()
-                y = predict(sample.x)
-                t1, e1, c1 = pc(), rapl_read(), pt()
-                energy.append(e1 - e0)
-            preds.append(y)
-            truths.append(nan if sample.truth is None else sample.truth)
-            drifts.append(sample.drift_value)
-            lat.append(t1 - t0)
-            cpu.append(c1 - c0)
-        stop = start + len(preds)
-        tel.prediction[start:stop] = preds
-        tel.truth[start:stop] = truths
-        tel.drift_value[start:stop] = drifts
-        tel.latency_ms[start:stop] = np.asarray(lat) / 1e6
-        tel.cpu_ms[start:stop] = np.asarray(cpu) / 1e6
-        if rapl_read is None:
-            tel.energy_mj[start:stop] = tel.cpu_ms[start:stop] * self.meter.j_per_cpu_s
-        else:
-            tel.energy_mj[start:stop] = np.asarray(energy) * 1e3
-        tel.model_index[start:stop] = tel.model_id(self.active_model)
-        tel.version[start:stop] = version
-        tel.count = stop
-        return stop
+        """Run steps [start, end) with the active model (in a thread). Returns the next step."""
+        model = self.active_model
+        version = self._current_version[model]
+        rapl = None if self.meter.source == "estimated" else self.meter.read
+        figures = run_batch(samples, self._loaded[(model, version)].predict, end - start, rapl)
+        j_per_cpu_s = self.meter.j_per_cpu_s if rapl is None else None
+        return self.telemetry.record(start, figures, model, version, j_per_cpu_s)
 
     def _after_batch(self, start: int, end: int) -> None:
         if end <= start:
@@ -274,19 +231,11 @@ class Runtime:
         self._skipped_reported = len(skipped)
 
     def _flush(self) -> None:
-        """Write the steps not yet stored, straight from the telemetry arrays, in one transaction."""
+        """Hand the steps not yet stored to the writer thread, as one batch."""
         tel, lo, hi = self.telemetry, self._flushed, self.telemetry.count
         if hi <= lo or not self.run_id:
             return
-        names = self.telemetry.models
-        n = hi - lo
-        # NaN truths (vision) are bound as floats; SQLite stores NaN as NULL.
-        rows = list(zip(
-            repeat(self.run_id, n), range(lo, hi), tel.truth[lo:hi].tolist(),
-            tel.prediction[lo:hi].tolist(), [names[m] for m in tel.model_index[lo:hi].tolist()],
-            tel.version[lo:hi].tolist(), tel.latency_ms[lo:hi].tolist(), tel.cpu_ms[lo:hi].tolist(),
-            tel.energy_mj[lo:hi].tolist(), repeat(self.meter.source, n),
-        ))
+        rows = self.telemetry.step_rows(lo, hi, self.run_id, self.meter.source)
         self.step_writer.write(rows)
         self._flushed = hi
 

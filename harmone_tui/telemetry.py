@@ -8,11 +8,13 @@ adaptation counters from the events in the knowledge store.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
 
 from engines.metrics import r2
+from harmone_tui.inference import BatchFigures
 
 
 @dataclass
@@ -33,6 +35,41 @@ class Telemetry:
         self.cpu_ms = np.zeros(n)
         self.energy_mj = np.zeros(n)
         self.count = 0
+
+    def record(
+        self, start: int, figures: BatchFigures, model: str, version: int,
+        j_per_cpu_s: float | None,
+    ) -> int:
+        """Store a batch's figures from ``start``; energy from CPU time when ``j_per_cpu_s`` is
+        given (the estimated meter), else from the RAPL readings. Returns the next step."""
+        stop = start + len(figures.predictions)
+        self.prediction[start:stop] = figures.predictions
+        self.truth[start:stop] = figures.truths
+        self.drift_value[start:stop] = figures.drift_values
+        self.latency_ms[start:stop] = np.asarray(figures.latency_ns) / 1e6
+        self.cpu_ms[start:stop] = np.asarray(figures.cpu_ns) / 1e6
+        if j_per_cpu_s is not None:
+            self.energy_mj[start:stop] = self.cpu_ms[start:stop] * j_per_cpu_s
+        else:
+            self.energy_mj[start:stop] = np.asarray(figures.energy_j) * 1e3
+        self.model_index[start:stop] = self.model_id(model)
+        self.version[start:stop] = version
+        self.count = stop
+        return stop
+
+    def step_rows(self, lo: int, hi: int, run_id: int, source: str) -> list[tuple[Any, ...]]:
+        """Rows of the knowledge store's ``steps`` table for steps [lo, hi).
+
+        NaN truths (vision) stay floats: SQLite stores NaN as NULL.
+        """
+        n = hi - lo
+        names = [self.models[m] for m in self.model_index[lo:hi].tolist()]
+        return list(zip(
+            repeat(run_id, n), range(lo, hi), self.truth[lo:hi].tolist(),
+            self.prediction[lo:hi].tolist(), names, self.version[lo:hi].tolist(),
+            self.latency_ms[lo:hi].tolist(), self.cpu_ms[lo:hi].tolist(),
+            self.energy_mj[lo:hi].tolist(), repeat(source, n), strict=False,
+        ))
 
     def model_id(self, name: str) -> int:
         return self.models.index(name)

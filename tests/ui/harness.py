@@ -84,12 +84,15 @@ def _ticking() -> SimpleNamespace:
 
 def frozen(monkeypatch: Any) -> None:
     """Make runs deterministic (see the module docstring)."""
+    import harmone_tui.inference as inference_module
     import harmone_tui.runtime as runtime_module
     import mape.knowledge as knowledge_module
     import mape.model_repo as repo_module
 
     monkeypatch.setattr(runtime_module, "create_meter", lambda *_a, **_k: FixedMeter())
-    monkeypatch.setattr(runtime_module, "time", _ticking())
+    ticking = _ticking()  # one clock shared by the runtime and its hot path
+    monkeypatch.setattr(runtime_module, "time", ticking)
+    monkeypatch.setattr(inference_module, "time", ticking)
     frozen_wall = SimpleNamespace(time=lambda: FROZEN_EPOCH)
     monkeypatch.setattr(knowledge_module, "time", frozen_wall)
     monkeypatch.setattr(repo_module, "time", frozen_wall)

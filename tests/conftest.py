@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_PEMS = REPO.parent / "shared" / "data" / "pems"
+RAW_PEMS_WEEK = Path(__file__).resolve().parent / "data" / "pems_week3_raw.csv"
 SAMPLE = REPO / "sample_data"
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from engines.regression.data import read_series
 from mape.knowledge import KnowledgeStore
-from tests.conftest import SAMPLE, SHARED_PEMS, harmone_cmd, subprocess_env
+from tests.conftest import RAW_PEMS_WEEK, harmone_cmd, subprocess_env
 
 SUMMARY_KEYS = {
     "run_id", "policy", "engine", "steps", "r2", "mae", "energy_mj_per_inference",
@@ -76,12 +76,12 @@ def test_first_use_trains_version_one_and_later_runs_load_it(tmp_path: Path) -> 
 def test_column_option_reads_a_raw_pems_week(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.json"
     done = run(
-        "--no-ui", "--policy", "single-svm", "--data", str(SHARED_PEMS / "week3.csv"),
+        "--no-ui", "--policy", "single-svm", "--data", str(RAW_PEMS_WEEK),
         "--column", "Flow (Veh/5 Minutes)", "--data-dir", str(data_dir), "--summary", str(out), "--quiet",
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(out.read_text())
-    rows = len(read_series(SHARED_PEMS / "week3.csv", "Flow (Veh/5 Minutes)"))
+    rows = len(read_series(RAW_PEMS_WEEK, "Flow (Veh/5 Minutes)"))
     assert summary["steps"] == rows - 5 and summary["r2"] > 0.85
 
 

@@ -12,7 +12,7 @@ from engines.metrics import r2
 from engines.regression.data import read_series
 from engines.regression.engine import RegressionEngine
 from engines.regression.training import train_model, windows
-from tests.conftest import SAMPLE, SHARED_PEMS
+from tests.conftest import RAW_PEMS_WEEK, SAMPLE
 
 
 def _csv(tmp_path: Path, text: str) -> Path:
@@ -45,8 +45,8 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
 
 
 def test_raw_pems_week_reads_by_column_name() -> None:
-    flow = read_series(SHARED_PEMS / "week1.csv", "Flow (Veh/5 Minutes)")
-    assert len(flow) == 2016 and flow[:3].tolist() == [30.0, 37.0, 36.0]
+    flow = read_series(RAW_PEMS_WEEK, "Flow (Veh/5 Minutes)")
+    assert len(flow) == 2015 and flow[:3].tolist() == [31.0, 18.0, 24.0]
 
 
 def _train(tmp_path: Path, model: str, values: np.ndarray, **params: object) -> dict:

@@ -47,6 +47,7 @@ def _model_list(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="print the stored model versions")
     listing.add_argument("--engine", help="only this engine's versions")
@@ -67,8 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--models", type=_model_list, default=list(VISION_MODELS),
         help="comma-separated models to train (default: yolo_n,yolo_s,yolo_m)",
     )
-    for sub in (listing, imp, boot):
-        sub.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
+    for sub in (listing, imp, boot):  # accepted before or after the action
+        sub.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:

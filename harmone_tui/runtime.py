@@ -155,6 +155,7 @@ class Runtime:
             await self.prepare()
         self.status = "running"
         started = time.perf_counter()
+        paused_s = 0.0
         limit = self.telemetry.capacity
         samples = self.engine.samples()
         due = self.loop.next_due(0)
@@ -163,7 +164,9 @@ class Runtime:
             while self.step < limit and not self._stop:
                 if not self._running.is_set():
                     self.status = "paused"
+                    paused_at = time.perf_counter()
                     await self._running.wait()
+                    paused_s += time.perf_counter() - paused_at
                     self.status = "running"
                     pace_t0, pace_step = time.perf_counter(), self.step
                 if self.step >= due:
@@ -190,7 +193,7 @@ class Runtime:
             self.status = "stopped"
             raise
         finally:
-            self.wall_s = time.perf_counter() - started
+            self.wall_s = time.perf_counter() - started - paused_s  # running time only
             self._flush()
             self.step_writer.close()
             self.actions.cancel_all()

@@ -118,3 +118,24 @@ def test_a_new_run_starts_from_the_base_version_not_an_earlier_runs_retrain(tmp_
     second = _runtime(tmp_path, 10)
     asyncio.run(second.run())
     assert second.telemetry.version[:10].tolist() == [1] * 10
+
+
+def test_time_spent_paused_is_not_counted_in_wall_time(tmp_path: Path) -> None:
+    runtime = _runtime(tmp_path, 600)
+
+    async def scenario() -> dict:
+        await runtime.prepare()
+        paused: list[bool] = []
+
+        def listen(kind: str, step: object) -> None:
+            if kind == "steps" and not paused:
+                paused.append(True)
+                runtime.pause()
+                asyncio.get_running_loop().call_later(1.5, runtime.resume)
+
+        runtime.listeners.append(listen)
+        return await runtime.run()
+
+    summary = asyncio.run(scenario())
+    assert summary["steps"] == 600
+    assert summary["wall_s"] < 1.0

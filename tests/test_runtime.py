@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,17 +33,32 @@ def _runtime(tmp_path: Path, steps: int, text: str = TWO_MODELS) -> Runtime:
     return Runtime(RunSettings(data_dir=tmp_path / "data", steps=steps), policy, "test policy", text)
 
 
-def test_forced_switch_takes_effect_at_the_next_step_and_is_one_event(tmp_path: Path) -> None:
-    runtime = _runtime(tmp_path, 700)
+def act_once(runtime: Runtime, at_step: int, action: Callable[[], object]) -> list[object]:
+    """Run ``action`` once, after the first batch that reaches ``at_step``; returns its result."""
+    results: list[object] = []
+
+    def listen(kind: str, step: object) -> None:
+        if kind == "steps" and not results and int(step) >= at_step:  # type: ignore[call-overload]
+            results.append(action())
+
+    runtime.listeners.append(listen)
+    return results
+
+
+def run_acting(runtime: Runtime, at_step: int, action: Callable[[], object]) -> tuple[dict, list[object]]:
+    """Prepare and run ``runtime``, doing ``action`` once at ``at_step``."""
 
     async def scenario() -> dict:
         await runtime.prepare()
-        runtime.listeners.append(
-            lambda kind, step: runtime.request_switch("svm") if kind == "steps" and step == 534 else None
-        )
         return await runtime.run()
 
-    summary = asyncio.run(scenario())
+    results = act_once(runtime, at_step, action)
+    return asyncio.run(scenario()), results
+
+
+def test_forced_switch_takes_effect_at_the_next_step_and_is_one_event(tmp_path: Path) -> None:
+    runtime = _runtime(tmp_path, 700)
+    summary, _ = run_acting(runtime, 534, lambda: runtime.request_switch("svm"))
     (switch,) = runtime.store.events(runtime.run_id, ["switch"])
     assert switch.detail == {"from": "linear", "to": "svm", "reason": "forced by the user"}
     first_svm = int(runtime.telemetry.model_index.tolist().index(runtime.telemetry.model_id("svm")))
@@ -53,21 +69,8 @@ def test_forced_switch_takes_effect_at_the_next_step_and_is_one_event(tmp_path: 
 
 def test_forced_retrain_runs_in_a_worker_and_swaps_in_at_its_step(tmp_path: Path) -> None:
     runtime = _runtime(tmp_path, 1400)
-
-    async def scenario() -> dict:
-        await runtime.prepare()
-        asked = []
-
-        def listen(kind: str, step: object) -> None:
-            if kind == "steps" and not asked and int(step) >= 700:  # type: ignore[call-overload]
-                asked.append(runtime.request_retrain())
-
-        runtime.listeners.append(listen)
-        summary = await runtime.run()
-        assert asked == [True]
-        return summary
-
-    summary = asyncio.run(scenario())
+    summary, asked = run_acting(runtime, 700, runtime.request_retrain)
+    assert asked == [True]
     started, = runtime.store.events(runtime.run_id, ["retrain_started"])
     done, = runtime.store.events(runtime.run_id, ["retrain_done"])
     assert done.step == started.detail["swap_step"] == started.step + 100
@@ -101,19 +104,7 @@ def test_policy_for_another_engine_is_refused(tmp_path: Path) -> None:
 
 def test_a_new_run_starts_from_the_base_version_not_an_earlier_runs_retrain(tmp_path: Path) -> None:
     first = _runtime(tmp_path, 1000)
-
-    async def retrain_once() -> None:
-        await first.prepare()
-        asked: list[bool] = []
-
-        def listen(kind: str, step: object) -> None:
-            if kind == "steps" and not asked and int(step) >= 600:  # type: ignore[call-overload]
-                asked.append(first.request_retrain())
-
-        first.listeners.append(listen)
-        await first.run()
-
-    asyncio.run(retrain_once())
+    run_acting(first, 600, first.request_retrain)
     assert first.repo.latest("regression", "linear").version == 2
     second = _runtime(tmp_path, 10)
     asyncio.run(second.run())
@@ -123,19 +114,10 @@ def test_a_new_run_starts_from_the_base_version_not_an_earlier_runs_retrain(tmp_
 def test_time_spent_paused_is_not_counted_in_wall_time(tmp_path: Path) -> None:
     runtime = _runtime(tmp_path, 600)
 
-    async def scenario() -> dict:
-        await runtime.prepare()
-        paused: list[bool] = []
+    def pause_for_a_while() -> None:
+        runtime.pause()
+        asyncio.get_running_loop().call_later(1.5, runtime.resume)
 
-        def listen(kind: str, step: object) -> None:
-            if kind == "steps" and not paused:
-                paused.append(True)
-                runtime.pause()
-                asyncio.get_running_loop().call_later(1.5, runtime.resume)
-
-        runtime.listeners.append(listen)
-        return await runtime.run()
-
-    summary = asyncio.run(scenario())
+    summary, _ = run_acting(runtime, 0, pause_for_a_while)
     assert summary["steps"] == 600
     assert summary["wall_s"] < 1.0

@@ -47,30 +47,6 @@ def quality_series(
     return out
 
 
-def chart_points(
-    truth: np.ndarray, prediction: np.ndarray, start: int, max_points: int
-) -> tuple[list[float], list[float], list[float]]:
-    """(steps, truth, prediction) of a window, averaged down to at most ``max_points`` points."""
-    n = len(truth)
-    if n == 0:
-        return [], [], []
-    if n <= max_points:
-        xs = list(range(start, start + n))
-        return xs, _clean(truth.tolist()), _clean(prediction.tolist())
-    parts = np.array_split(np.arange(start, start + n), max_points)
-    xs = [float(p.mean()) for p in parts]
-    return xs, bucket_means(truth, max_points), bucket_means(prediction, max_points)
-
-
-def _clean(values: list[float]) -> list[float]:
-    """Plotext cannot draw NaN: carry the previous value (0 at the start)."""
-    out, last = [], 0.0
-    for v in values:
-        last = last if v != v else v
-        out.append(last)
-    return out
-
-
 def event_counts(kinds: Iterable[str]) -> dict[str, int]:
     """Adaptation counters, counted from events (never kept apart: Harmonica's drifted)."""
     counts = dict.fromkeys(COUNTED.values(), 0)

@@ -1,7 +1,7 @@
 """The dashboard: live panels, the prediction-vs-truth chart over the whole run, models, events.
 
 Panels (sparklines): quality (window R² or confidence), energy per inference with its source,
-latency, and the drift statistic against its threshold. The chart (textual-plotext, axes) covers
+latency, and the drift statistic against its threshold. The chart (braille, with axes) covers
 any window of the run with adaptation markers. The models panel shows EMA and share of steps per
 model with the counters counted from events; the strip at the bottom lists recent events.
 """
@@ -40,6 +40,9 @@ class DashboardScreen(HarmoneScreen):
 Live panels, the prediction-vs-truth chart (focus it with **tab**: ←/→ pan, [ ] zoom,
 home/end), models with their EMA and share of steps, and the latest events.
 """
+
+    _run_started: str | None = None  # local start time of the run, read once from the store
+    _run_text = ""
 
     def compose_body(self) -> ComposeResult:
         with Grid(id="metrics"):
@@ -159,8 +162,10 @@ home/end), models with their EMA and share of steps, and the latest events.
         if coefficient:
             energy += f" ({coefficient:g} J per CPU-s)"
         wall = session.summary.get("wall_s") if session.summary else None
-        run_row = rt.store.run(rt.run_id) if wall is None else None
-        started = local_time(run_row.started_at) if run_row else ""
+        if self._run_started is None:  # read once: the store is on disk, this runs every tick
+            run_row = rt.store.run(rt.run_id)
+            self._run_started = local_time(run_row.started_at) if run_row else ""
+        started = self._run_started if wall is None else ""
         lines = [
             f"run      #{rt.run_id}" + (f" since {started}" if started else f" took {duration(wall)}"),
             f"policy   {rt.policy.name}",
@@ -168,4 +173,7 @@ home/end), models with their EMA and share of steps, and the latest events.
             f"data     {data}",
             f"energy   {energy}",
         ]
-        self.query_one("#run-info", Static).update("\n".join(lines))
+        text = "\n".join(lines)
+        if text != self._run_text:
+            self._run_text = text
+            self.query_one("#run-info", Static).update(text)

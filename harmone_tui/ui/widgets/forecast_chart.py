@@ -3,7 +3,10 @@
 Harmonica's chart showed the last 10 points. This one follows the tail by default and can be
 panned (←/→), zoomed ([ / ]) and sent back to the start or the live end (home / end) over every
 step of the run, because the telemetry keeps the whole run. Switches, drifts, retrains and reuses
-are vertical lines with a letter on top (S, D, R, U, P), so they read without colour too.
+are vertical lines with a letter at the bottom (S, D, R, U, P), so they read without colour too.
+
+The figure is drawn in braille by :mod:`harmone_tui.ui.braille` (numpy) into cached strips, only
+when its window, data or size changed; :meth:`render_line` hands out the cached lines.
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
 from textual.color import Color
-from textual_plotext import PlotextPlot
+from textual.strip import Strip
+from textual.widget import Widget
 
-from harmone_tui.ui.figures import chart_points
+from harmone_tui.ui.braille import BRAILLE_BASE, NO_LAYER, Plot, nice_ticks, resample, tick_format, value_range
 
 MARKERS: dict[str, tuple[str, str]] = {
     "switch": ("S", "accent"),
@@ -24,14 +30,16 @@ MARKERS: dict[str, tuple[str, str]] = {
     "reuse": ("U", "secondary"),
     "policy_changed": ("P", "warning"),
 }
-ANSI_NAMES = ("black", "red", "green", "orange", "blue", "magenta", "cyan", "white")
 PAN = Binding.Group("pan", compact=True)
 ZOOM = Binding.Group("zoom", compact=True)
 MIN_SPAN = 40
 DEFAULT_SPAN = 400
+X_TICKS = 5
+LEGEND_SWATCH = "⠤⠤ "
+Cell = tuple[str, Style]
 
 
-class ForecastChart(PlotextPlot):
+class ForecastChart(Widget):
     """The chart; the screen sets data with :meth:`set_data`, keys move the window."""
 
     can_focus = True
@@ -53,9 +61,9 @@ class ForecastChart(PlotextPlot):
         self._count = 0
         self._markers: list[tuple[int, str]] = []
         self._drawn: tuple[Any, ...] = ()
+        self._strips: list[Strip] = []
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw(force=True))
         self.border_title = "prediction vs truth"
 
@@ -102,16 +110,18 @@ class ForecastChart(PlotextPlot):
         self._redraw()
 
     # drawing --------------------------------------------------------------------------------
-    def _colour(self, variable: str) -> Any:
-        """A theme colour as plotext wants it (RGB tuple, or a colour name on ANSI themes)."""
-        value = self.app.theme_variables.get(variable) or self.app.theme_variables["foreground"]
-        colour = Color.parse(value)
-        if colour.ansi is not None:
-            return ANSI_NAMES[colour.ansi % 8] if colour.ansi >= 0 else "default"
-        return colour.rgb
-
     def on_resize(self) -> None:
         self._redraw(force=True)
+
+    def render_line(self, y: int) -> Strip:
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width, self.rich_style)
+
+    def _style(self, variable: str, bold: bool = False) -> Style:
+        """The widget's own style (background) with a theme colour as the foreground."""
+        value = self.app.theme_variables.get(variable) or self.app.theme_variables["foreground"]
+        return self.rich_style + Style(color=Color.parse(value).rich_color, bold=bold)
 
     def _redraw(self, force: bool = False) -> None:
         start, end = self.window()
@@ -119,31 +129,106 @@ class ForecastChart(PlotextPlot):
         if key == self._drawn and not force:
             return
         self._drawn = key
-        self.theme = "clear" if self.app.current_theme.ansi else "auto"
-        plt = self.plt
-        plt.clear_figure()
         following = "following" if self.view_start is None else "end: follow"
         self.border_subtitle = f"steps {start:,}–{end:,} of {self._count:,} · {following}"
-        if end - start < 2:
-            plt.title("waiting for the first steps")
-            self.refresh()
-            return
-        xs, truth, pred = chart_points(
-            self._truth[start:end], self._prediction[start:end], start, max(10, self.size.width * 2)
-        )
-        has_truth = bool(np.isfinite(self._truth[start:end]).any())
-        if has_truth:
-            plt.plot(xs, truth, marker="braille", color=self._colour("foreground"), label="truth")
-        label = "prediction" if has_truth else "mean box confidence"
-        plt.plot(xs, pred, marker="braille", color=self._colour("primary"), label=label)
-        bottom = min(min(truth), min(pred)) if has_truth else min(pred)
+        rows = self._figure(start, end) if end - start >= 2 else None
+        if rows is None:
+            rows = [[(" waiting for the first steps", self.rich_style)]]
+        self._strips = [self._strip(row) for row in rows]
+        self.refresh()
+
+    def _strip(self, cells: list[Cell]) -> Strip:
+        """One line from (text, style) pieces: neighbours of one style merge into one segment."""
+        segments: list[Segment] = []
+        text, style = "", None
+        for piece, piece_style in cells:
+            if piece_style is style:
+                text += piece
+            else:
+                if text:
+                    segments.append(Segment(text, style))
+                text, style = piece, piece_style
+        if text:
+            segments.append(Segment(text, style))
+        return Strip(segments).adjust_cell_length(self.size.width, self.rich_style)
+
+    def _figure(self, start: int, end: int) -> list[list[Cell]] | None:
+        """The framed figure as rows of cells, or None when the widget is too small for one."""
+        width, height = self.size.width, self.size.height
+        truth, prediction = self._truth[start:end], self._prediction[start:end]
+        has_truth = bool(np.isfinite(truth).any())
+        y_range = value_range(prediction, truth) if has_truth else value_range(prediction)
+        if y_range is None:
+            return None
+        plot_h = height - 3  # top frame, bottom frame, x labels
+        fmt = tick_format(*y_range)
+        y_ticks = nice_ticks(y_range[0], y_range[1], max(2, min(5, plot_h // 3)))
+        labels = [fmt.format(v) for v in y_ticks]
+        label_w = max(len(s) for s in labels)
+        plot_w = width - label_w - 2
+        if plot_h < 2 or plot_w < 8:
+            return None
+        plot = Plot(plot_w, plot_h, y_range)
+        layer_style: dict[int, Style] = {}
         for step, kind in self._markers:
             if start <= step < end and kind in MARKERS:
-                letter, variable = MARKERS[kind]
-                colour = self._colour(variable)
-                plt.vline(step, color=colour)
-                plt.text(letter, x=step, y=bottom, color=colour)
-        plt.xlim(start, end)
-        ticks = sorted({int(round(t)) for t in np.linspace(start, end - 1, 5)})
-        plt.xticks(ticks, [f"{t:,}" for t in ticks])
-        self.refresh()
+                column = int((step - start) / (end - start) * plot_w * 2)
+                layer_style[plot.add_vertical(column)] = self._style(MARKERS[kind][1])
+        series = [("truth", truth, "foreground")] if has_truth else []
+        series.append(("prediction" if has_truth else "mean box confidence", prediction, "primary"))
+        for _name, values, colour in series:
+            layer_style[plot.add_line(resample(values, plot_w * 2))] = self._style(colour)
+        grid = self._plot_cells(plot, layer_style)
+        self._overlay(grid, series, plot_w, start, end)
+        return self._frame(grid, plot, labels, y_ticks, label_w, start, end)
+
+    def _plot_cells(self, plot: Plot, layer_style: dict[int, Style]) -> list[list[Cell]]:
+        base = self.rich_style
+        codes, owners = plot.codes().tolist(), plot.owner.tolist()
+        return [
+            [(" " if c == BRAILLE_BASE else chr(c), base if o == NO_LAYER else layer_style[o])
+             for c, o in zip(code_row, owner_row, strict=True)]
+            for code_row, owner_row in zip(codes, owners, strict=True)
+        ]
+
+    def _overlay(self, grid: list[list[Cell]], series: list[tuple[str, Any, str]], plot_w: int,
+                 start: int, end: int) -> None:
+        """The legend (top left) and the marker letters (bottom row) over the dots."""
+        for row, (name, _values, colour) in enumerate(series[: len(grid)]):
+            style = self._style(colour)
+            for col, ch in enumerate((" " + LEGEND_SWATCH + name + " ")[: plot_w]):
+                grid[row][col] = (ch, style)
+        bottom = grid[-1]
+        for step, kind in self._markers:
+            if start <= step < end and kind in MARKERS:
+                letter, colour = MARKERS[kind]
+                col = min(plot_w - 1, int((step - start) / (end - start) * plot_w))
+                bottom[col] = (letter, self._style(colour, bold=True))
+
+    def _frame(self, grid: list[list[Cell]], plot: Plot, labels: list[str], y_ticks: list[float],
+               label_w: int, start: int, end: int) -> list[list[Cell]]:
+        """Axes around the plot: y labels with ┤ ticks, x ticks ┬ with step numbers under them."""
+        base = self.rich_style
+        axis = self._style("foreground")
+        plot_w, plot_h = plot.width, plot.height
+        tick_rows = {int(plot.row_of(np.array([v]))[0]) // 4: label for v, label in zip(y_ticks, labels, strict=True)}
+        rows: list[list[Cell]] = [[(" " * label_w, base), ("┌" + "─" * plot_w + "┐", axis)]]
+        for r, cells in enumerate(grid):
+            label = tick_rows.get(r)
+            rows.append([((label or "").rjust(label_w), axis), ("┤" if label else "│", axis), *cells, ("│", axis)])
+        steps = sorted({int(round(t)) for t in np.linspace(start, end - 1, X_TICKS)})
+        columns = [min(plot_w - 1, int((t - start) / (end - start) * plot_w)) for t in steps]
+        bottom = ["─"] * plot_w
+        for c in columns:
+            bottom[c] = "┬"
+        rows.append([(" " * label_w, base), ("└" + "".join(bottom) + "┘", axis)])
+        line = [" "] * (label_w + plot_w + 2)
+        free_from = 0
+        for step, c in zip(steps, columns, strict=True):
+            text = f"{step:,}"
+            at = min(max(label_w + 1 + c - len(text) // 2, free_from), len(line) - len(text))
+            if at >= free_from:
+                line[at : at + len(text)] = text
+                free_from = at + len(text) + 1
+        rows.append([("".join(line), axis)])
+        return rows

@@ -1,13 +1,13 @@
 """The TUI's three targets, measured on this machine in one run, with `harmone` in a real
 pseudo-terminal (a detached tmux session, 120x40, on a private tmux server).
 
-    python benchmarks/tui_targets.py [--steps 14000] [--repeats 3] [--pairs 5]
+    python benchmarks/tui_targets.py [--steps N] [--stream-repeats 1] [--repeats 3] [--pairs 5]
 
 1. Time to first frame: seconds from starting `harmone` (models already trained, so this is
    start-up, not training) until the pane shows the app's footer. Median of the repeats;
    target < 1.5 s.
-2. Replay throughput with the UI attached vs headless, --speed max, single-linear, same data dir,
-   same steps: steps / wall_s from each run's summary (`--no-ui --summary` for headless; the
+2. Replay throughput with the UI attached vs headless, --speed max, single-linear (or
+   --policy), same data dir, same steps: steps / wall_s from each run's summary (`--no-ui --summary` for headless; the
    knowledge store's summary of the TUI's finished run for the UI). Headless and UI runs
    alternate (--pairs of them); the figure is median UI rate / median headless rate, and the
    per-pair ratios show the noise (other load on the machine moves this one most).
@@ -164,14 +164,14 @@ class Tmux:
                 proc.kill()
 
 
-def harmone_argv(data_dir: Path, *extra: str) -> list[str]:
-    return [PYTHON, "-m", "harmone_tui", "--data-dir", str(data_dir), "--policy", POLICY, *extra]
+def harmone_argv(data_dir: Path, *extra: str, policy: str = POLICY) -> list[str]:
+    return [PYTHON, "-m", "harmone_tui", "--data-dir", str(data_dir), "--policy", policy, *extra]
 
 
-def train_once(data_dir: Path, env: dict[str, str]) -> None:
+def train_once(data_dir: Path, env: dict[str, str], policy: str) -> None:
     """First-use training into ``data_dir``, so later starts load the stored versions."""
     done = subprocess.run(
-        harmone_argv(data_dir, "--no-ui", "--steps", "10", "--quiet"),
+        harmone_argv(data_dir, "--no-ui", "--steps", "10", "--quiet", policy=policy),
         env=env, capture_output=True, text=True, timeout=300,
     )
     if done.returncode != 0:
@@ -191,11 +191,11 @@ def first_frame(tmux: Tmux, data_dir: Path, repeats: int) -> list[float]:
 
 
 # 2. throughput, UI vs headless --------------------------------------------------------------
-def headless_rate(data_dir: Path, env: dict[str, str], steps: int, tmp: Path) -> tuple[float, dict]:
+def headless_rate(data_dir: Path, env: dict[str, str], run_args: list[str], policy: str,
+                  tmp: Path) -> tuple[float, dict]:
     out = tmp / "headless-summary.json"
     done = subprocess.run(
-        harmone_argv(data_dir, "--no-ui", "--speed", "max", "--steps", str(steps),
-                     "--summary", str(out), "--quiet"),
+        harmone_argv(data_dir, "--no-ui", *run_args, "--summary", str(out), "--quiet", policy=policy),
         env=env, capture_output=True, text=True, timeout=300,
     )
     if done.returncode != 0:
@@ -204,11 +204,11 @@ def headless_rate(data_dir: Path, env: dict[str, str], steps: int, tmp: Path) ->
     return summary["steps"] / summary["wall_s"], summary
 
 
-def ui_rate(tmux: Tmux, name: str, data_dir: Path, steps: int) -> tuple[float, dict]:
+def ui_rate(tmux: Tmux, name: str, data_dir: Path, run_args: list[str], policy: str) -> tuple[float, dict]:
     store = KnowledgeStore.open(data_dir / "knowledge.sqlite3")
     try:
         before = max((r.run_id for r in store.runs(limit=1)), default=0)
-        tmux.launch(name, harmone_argv(data_dir, "--speed", "max", "--steps", str(steps)))
+        tmux.launch(name, harmone_argv(data_dir, *run_args, policy=policy))
         deadline = time.perf_counter() + 120
         while True:
             newest = store.runs(limit=1)
@@ -228,20 +228,28 @@ def ui_rate(tmux: Tmux, name: str, data_dir: Path, steps: int) -> tuple[float, d
     return run.summary["steps"] / run.summary["wall_s"], run.summary
 
 
-def throughput(tmux: Tmux, data_dir: Path, env: dict[str, str], steps: int, pairs: int,
-               tmp: Path) -> tuple[list[float], list[float]]:
+def throughput(tmux: Tmux, data_dir: Path, env: dict[str, str], run_args: list[str], policy: str,
+               pairs: int, tmp: Path) -> tuple[list[float], list[float]]:
     headless: list[float] = []
     ui: list[float] = []
     for i in range(pairs):  # alternate, so a slow spell of the machine hits both
         for label, rates, measure in (
-            ("headless", headless, lambda: headless_rate(data_dir, env, steps, tmp)),
-            ("with UI", ui, lambda: ui_rate(tmux, f"throughput-{i}", data_dir, steps)),
+            ("headless", headless, lambda: headless_rate(data_dir, env, run_args, policy, tmp)),
+            ("with UI", ui, lambda: ui_rate(tmux, f"throughput-{i}", data_dir, run_args, policy)),
         ):
             rate, summary = measure()
             rates.append(rate)
             print(f"  {label:<9} #{i + 1}: {summary['steps']:>6} steps in {summary['wall_s']:.3f} s"
                   f" = {rate:>8,.0f} steps/s")
     return headless, ui
+
+
+def repeated_stream(tmp: Path, repeats: int) -> Path:
+    """The bundled stream ``repeats`` times in one CSV (one header)."""
+    lines = (REPO / "sample_data" / "pems_stream.csv").read_text().splitlines(keepends=True)
+    path = tmp / f"pems_stream_x{repeats}.csv"
+    path.write_text(lines[0] + "".join(lines[1:]) * repeats)
+    return path
 
 
 # 3. CPU while paused ------------------------------------------------------------------------
@@ -331,7 +339,11 @@ def verdict(ok: bool) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=14000, help="steps of each throughput run")
+    parser.add_argument("--steps", type=int, help="steps of each throughput run (default: the whole stream)")
+    parser.add_argument("--stream-repeats", type=int, default=1,
+                        help="replay the bundled stream this many times back to back (longer runs:"
+                             " less start-up in the figure)")
+    parser.add_argument("--policy", default=POLICY, help=f"policy of the throughput runs (default {POLICY})")
     parser.add_argument("--repeats", type=int, default=3, help="starts for the first-frame time")
     parser.add_argument("--pairs", type=int, default=5, help="headless + UI runs for the throughput")
     args = parser.parse_args()
@@ -355,8 +367,9 @@ def main() -> int:
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         print(f"machine: {os.cpu_count()} cores (load {load}), python {sys.version.split()[0]},"
               f" tmux pane {WIDTH}x{HEIGHT}")
-        print(f"training {POLICY} once into {data_dir} ...")
-        train_once(data_dir, sub_env)
+        print(f"training {POLICY} and {args.policy} once into {data_dir} ...")
+        for policy in {POLICY, args.policy}:
+            train_once(data_dir, sub_env, policy)
         tmux.start_server()
 
         print(f"1. time to first frame ({args.repeats} starts, trained models):")
@@ -364,8 +377,14 @@ def main() -> int:
         print("  " + "  ".join(f"{t:.3f} s" for t in frames))
         frame = statistics.median(frames)
 
-        print(f"2. replay throughput, --speed max, {args.steps:,} steps, {POLICY}:")
-        headless, ui = throughput(tmux, data_dir, sub_env, args.steps, args.pairs, tmp)
+        run_args = ["--speed", "max"] + (["--steps", str(args.steps)] if args.steps else [])
+        stream = "the bundled stream"
+        if args.stream_repeats > 1:
+            run_args += ["--data", str(repeated_stream(tmp, args.stream_repeats))]
+            stream += f" x{args.stream_repeats}"
+        print(f"2. replay throughput, --speed max, {stream}"
+              + (f", {args.steps:,} steps" if args.steps else "") + f", policy {args.policy}:")
+        headless, ui = throughput(tmux, data_dir, sub_env, run_args, args.policy, args.pairs, tmp)
         h_rate, u_rate = statistics.median(headless), statistics.median(ui)
         ratio = u_rate / h_rate
         print(f"  median: headless {h_rate:,.0f} steps/s, with UI {u_rate:,.0f} steps/s,"

@@ -30,6 +30,7 @@ class MetricPanel(Vertical):
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = title
+        self._shown: tuple[str, str] = ("", "")
 
     def compose(self) -> ComposeResult:
         yield Static("–", classes="value")
@@ -37,9 +38,16 @@ class MetricPanel(Vertical):
         yield Sparkline([], summary_function=max)
 
     def show(self, value: str, note: str, data: list[float], state: str = "") -> None:
-        """Set the value, context line and history; ``state`` is '', 'warning' or 'violated'."""
-        self.query_one(".value", Static).update(value)
-        self.query_one(".note", Static).update(note)
+        """Set the value, context line and history; ``state`` is '', 'warning' or 'violated'.
+
+        Unchanged text is not re-set, and set text never asks for a layout (each line has a fixed
+        height): at max speed the dashboard refreshes often, and every layout pass costs the
+        inference thread time through the GIL.
+        """
+        if (value, note) != self._shown:
+            self._shown = (value, note)
+            self.query_one(".value", Static).update(value, layout=False)
+            self.query_one(".note", Static).update(note, layout=False)
         spark = self.query_one(Sparkline)
         if list(spark.data or []) != data:
             spark.data = data

@@ -46,7 +46,19 @@ class ModelScores(Static):
     def on_mount(self) -> None:
         self.border_title = "models"
 
+    _shown: tuple[object, ...] = ()
+
     def show(self, rows: list[ModelRow], counters: dict[str, int], narrow: bool = False) -> None:
+        """Draw the table, unless what it would show (to the digits shown) is unchanged."""
+        key = (
+            tuple((r.name, r.version, None if r.ema is None else round(r.ema, 3), round(100 * r.share), r.active)
+                  for r in rows),
+            tuple(counters.items()),
+            narrow,
+        )
+        if key == self._shown:
+            return
+        self._shown = key
         table = Table.grid(padding=(0, 1), expand=True)
         table.add_column("", width=1)
         table.add_column("model", no_wrap=True)

@@ -49,7 +49,7 @@ class StatusBar(Static):
     def show(self, info: StatusInfo, narrow: bool = False) -> None:
         """Render ``info``; ``narrow`` drops the least useful parts first."""
         self.set_classes_for(info.state)
-        self.update(self.line(info, narrow))
+        self.update(self.line(info, narrow), layout=False)  # one line, full width: never resizes
 
     def set_classes_for(self, state: str) -> None:
         for cls in STATES:

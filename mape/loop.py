@@ -153,10 +153,11 @@ class MapeLoop:
         drift_values: np.ndarray,
         energy_uj: np.ndarray,
     ) -> None:
-        add = self._window.add
-        for p, t, e in zip(predictions.tolist(), truths.tolist(), energy_uj.tolist(), strict=True):
-            add(p, t if t == t else None, e)
-        self._truths.extend(truths.tolist())
+        truth_list = truths.tolist()
+        self._window.extend(
+            predictions.tolist(), [t if t == t else None for t in truth_list], energy_uj.tolist()
+        )
+        self._truths.extend(truth_list)
         self._drift_values.extend(drift_values.tolist())
         if self._watch is not None:
             if self.policy.drift.input == "error":

@@ -151,6 +151,12 @@ class Engine(Protocol):
 
     An engine may also have ``skipped: list[tuple[str, str]]``: stream items it could not use
     (name, reason), which the runtime records as ``error`` events while the run goes on.
+
+    CPU time per inference (and so estimated energy) is read from the calling thread's clock, so
+    work of other threads in the process (the UI, the store writer) is not charged to the model.
+    The bundled engines compute on the calling thread (TensorFlow's XLA call and torch's CPU
+    inference here: thread and process clocks agree). An engine whose ``predict`` hands work to
+    other threads must set ``cpu_clock = "process"``.
     """
 
     name: str

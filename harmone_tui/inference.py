@@ -32,14 +32,16 @@ def run_batch(
     predict: Callable[[Any], float],
     steps: int,
     read_energy: Callable[[], float] | None,
+    cpu_clock: Callable[[], int],
 ) -> BatchFigures:
     """Up to ``steps`` predictions from ``samples`` (fewer when the stream ends).
 
     ``read_energy`` is the RAPL meter's read; None with the estimated meter, whose energy is the
-    CPU time times its coefficient, so the CPU clock reads already give it.
+    CPU time times its coefficient, so the CPU clock reads already give it. ``cpu_clock`` is
+    ``time.thread_time_ns`` (or ``process_time_ns`` for an engine that computes on other threads).
     """
     out = BatchFigures()
-    pc, pt = time.perf_counter_ns, time.process_time_ns
+    pc, pt = time.perf_counter_ns, cpu_clock
     nan = float("nan")
     for _ in range(steps):
         sample = next(samples, None)

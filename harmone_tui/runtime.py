@@ -208,7 +208,9 @@ class Runtime:
         model = self.active_model
         version = self._current_version[model]
         rapl = None if self.meter.source == "estimated" else self.meter.read
-        figures = run_batch(samples, self._loaded[(model, version)].predict, end - start, rapl)
+        process_wide = getattr(self.engine, "cpu_clock", "thread") == "process"
+        clock = time.process_time_ns if process_wide else time.thread_time_ns
+        figures = run_batch(samples, self._loaded[(model, version)].predict, end - start, rapl, clock)
         j_per_cpu_s = self.meter.j_per_cpu_s if rapl is None else None
         return self.telemetry.record(start, figures, model, version, j_per_cpu_s)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -121,3 +123,30 @@ def test_time_spent_paused_is_not_counted_in_wall_time(tmp_path: Path) -> None:
     summary, _ = run_acting(runtime, 0, pause_for_a_while)
     assert summary["steps"] == 600
     assert summary["wall_s"] < 1.0
+
+
+def test_other_threads_cpu_is_not_charged_to_the_model(tmp_path: Path) -> None:
+    """A thread burning CPU on the other core (hashing releases the GIL) while the run goes on,
+    as the UI and the store writer do: the model's CPU time per inference, and so its estimated
+    energy, stays within its own wall latency. A process-wide clock would charge it both cores."""
+    runtime = _runtime(tmp_path, 4000)
+    stop = threading.Event()
+    block = bytes(8 << 20)
+
+    def burn() -> None:
+        while not stop.is_set():
+            hashlib.sha256(block).digest()
+
+    async def scenario() -> dict:
+        await runtime.prepare()
+        burner = threading.Thread(target=burn, daemon=True)
+        burner.start()
+        try:
+            return await runtime.run()
+        finally:
+            stop.set()
+            burner.join()
+
+    summary = asyncio.run(scenario())
+    assert summary["steps"] == 4000
+    assert summary["cpu_ms_per_inference"] < 1.3 * summary["latency_ms_mean"]

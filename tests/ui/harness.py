@@ -76,6 +76,7 @@ def _ticking() -> SimpleNamespace:
     return SimpleNamespace(
         perf_counter_ns=tick_ns,
         process_time_ns=tick_ns,
+        thread_time_ns=tick_ns,
         perf_counter=lambda: tick_ns() / 1e9,
         time=lambda: FROZEN_EPOCH,
         sleep=real_time.sleep,

@@ -139,14 +139,27 @@ class Runtime:
         samples = self.engine.samples()
         xs = [next(samples).x for _ in range(min(CALIBRATION_CALLS, self.engine.stream_length()))]
         profile = {}
+        read = self._read_energy()
         for model in self.policy.models:
             predict = self._loaded[(model, self._current_version[model])].predict
             predict(xs[0])
-            e0 = self.meter.read()
+            e0 = read()
             for x in xs:
                 predict(x)
-            profile[model] = (self.meter.read() - e0) / len(xs) * 1e6
+            profile[model] = (read() - e0) / len(xs) * 1e6
         return profile
+
+    def _cpu_clock(self) -> Callable[[], int]:
+        """The clock whose CPU time is charged to inference (see ``engines.base.Engine``)."""
+        process_wide = getattr(self.engine, "cpu_clock", "thread") == "process"
+        return time.process_time_ns if process_wide else time.thread_time_ns
+
+    def _read_energy(self) -> Callable[[], float]:
+        """Joules so far as inference sees them: RAPL, or this thread's CPU time × coefficient."""
+        if self.meter.source != "estimated":
+            return self.meter.read
+        clock, j_per_ns = self._cpu_clock(), self.meter.j_per_cpu_s * 1e-9
+        return lambda: clock() * j_per_ns
 
     # the run --------------------------------------------------------------------------------
     async def run(self) -> dict[str, Any]:
@@ -208,9 +221,9 @@ class Runtime:
         model = self.active_model
         version = self._current_version[model]
         rapl = None if self.meter.source == "estimated" else self.meter.read
-        process_wide = getattr(self.engine, "cpu_clock", "thread") == "process"
-        clock = time.process_time_ns if process_wide else time.thread_time_ns
-        figures = run_batch(samples, self._loaded[(model, version)].predict, end - start, rapl, clock)
+        figures = run_batch(
+            samples, self._loaded[(model, version)].predict, end - start, rapl, self._cpu_clock()
+        )
         j_per_cpu_s = self.meter.j_per_cpu_s if rapl is None else None
         return self.telemetry.record(start, figures, model, version, j_per_cpu_s)
 

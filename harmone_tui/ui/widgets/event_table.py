@@ -49,6 +49,19 @@ class EventTable(DataTable[Text]):
         self.add_column("time", key="time")
         self.add_column("kind", key="kind")
         self.add_column("what", key="what")
+        self.watch(self, "virtual_size", self._keep_following, init=False)
+
+    def on_resize(self) -> None:
+        self._keep_following()
+
+    def _keep_following(self) -> None:
+        """Scroll the newest row into view again once the table knows its new size.
+
+        DataTable sizes itself when idle, so a cursor moved to a just-added row may be scrolled to
+        with the old size (under load, the table then stayed scrolled short of the newest event).
+        """
+        if self.follow and self.row_count and self.cursor_row == self.row_count - 1:
+            self.move_cursor(row=self.row_count - 1, animate=False)
 
     @property
     def seen(self) -> int:

@@ -95,6 +95,7 @@ class PendingRetrain:
                 "train_cpu_s": round(trained.cpu_s, 3),
                 "train_energy_j": round(trained.energy_j, 3),
                 "validation_r2": stored.meta.get("validation_r2"),
+                "persistence_validation_r2": stored.meta.get("persistence_validation_r2"),
                 "rows": stored.meta.get("train_rows"),
             },
         )

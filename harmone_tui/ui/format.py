@@ -88,8 +88,11 @@ def describe(kind: str, detail: dict[str, Any]) -> str:
         swap = f", swap at step {d['swap_step']:,}" if isinstance(d.get("swap_step"), int) else ""
         text = f"retrain {d.get('model', '?')} started{tail}{swap}"
     elif kind == "retrain_done":
-        used = {"model", "version", "reason", "validation_r2", "train_cpu_s", "train_energy_j"}
+        used = {"model", "version", "reason", "validation_r2", "persistence_validation_r2",
+                "train_cpu_s", "train_energy_j"}
         figures = [f"val R² {number(d.get('validation_r2'))}"]
+        if d.get("persistence_validation_r2") is not None:  # a short window's R² needs a yardstick
+            figures[0] += f" (repeat-last {number(d['persistence_validation_r2'])})"
         if d.get("train_cpu_s") is not None:
             figures.append(f"{number(d['train_cpu_s'], 2)} CPU-s")
         if d.get("train_energy_j") is not None:

@@ -24,6 +24,10 @@ def test_event_sentences_carry_their_figures() -> None:
                                      "train_cpu_s": 12.5, "reason": "drift"}) == (
         "retrained lstm → v3: val R² 0.912, 12 CPU-s (drift)"
     )
+    assert describe("retrain_done", {"model": "linear", "version": 2, "validation_r2": 0.3,
+                                     "persistence_validation_r2": 0.25}) == (
+        "retrained linear → v2: val R² 0.3 (repeat-last 0.25)"
+    )
     assert describe("drift", {"statistic": 0.9, "threshold": 0.75}) == "drift 0.9 > 0.75"
     assert describe("switch", {"from": "a", "to": "b", "reason": "r", "ema": 0.5}) == (
         "switch a→b: r (ema=0.5)"

@@ -177,10 +177,12 @@ class Runtime:
             while self.step < limit and not self._stop:
                 if not self._running.is_set():
                     self.status = "paused"
+                    self._emit("state", self.status)
                     paused_at = time.perf_counter()
                     await self._running.wait()
                     paused_s += time.perf_counter() - paused_at
                     self.status = "running"
+                    self._emit("state", self.status)
                     pace_t0, pace_step = time.perf_counter(), self.step
                 if self.step >= due:
                     self.loop.cycle(self.step)

@@ -28,6 +28,7 @@ from harmone_tui.ui.messages import (
     ProgressReported,
     RunFailed,
     RunFinished,
+    RunStateChanged,
 )
 from harmone_tui.ui.screens.base import HarmoneScreen
 from harmone_tui.ui.screens.dashboard import DashboardScreen
@@ -107,6 +108,7 @@ class HarmoneApp(RunControls, App[int]):
             self.notify(problem, title="theme skipped", severity="warning")
         s = self.session
         s.on_progress = lambda text: self.post_message(ProgressReported(text))
+        s.on_state = lambda state: self.post_message(RunStateChanged(state))
         s.on_event = lambda row: self.post_message(AdaptationRecorded(row))
         s.on_finished = lambda summary: self.post_message(RunFinished(summary))
         s.on_failed = lambda error: self.post_message(RunFailed(error))
@@ -141,6 +143,9 @@ class HarmoneApp(RunControls, App[int]):
     # messages ---------------------------------------------------------------------------------
     def on_progress_reported(self, message: ProgressReported) -> None:
         self.tick()
+
+    def on_run_state_changed(self, message: RunStateChanged) -> None:
+        self.tick()  # the status bar says "paused" now, not at the next timer tick
 
     def on_adaptation_recorded(self, message: AdaptationRecorded) -> None:
         event = message.event

@@ -26,6 +26,14 @@ class ProgressReported(Message):
         return isinstance(message, ProgressReported)
 
 
+class RunStateChanged(Message):
+    """The run loop paused or resumed (it takes effect between batches, after the key press)."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__()
+        self.state = state
+
+
 class AdaptationRecorded(Message):
     """An event (switch, drift, retrain, reuse, policy change, error) was stored."""
 

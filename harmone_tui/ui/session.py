@@ -60,6 +60,7 @@ class RunSession:
         self.drift: list[tuple[int, float]] = []
         self.ema: dict[str, list[tuple[int, float]]] = {}
         self.on_progress: Callable[[str], None] | None = None
+        self.on_state: Callable[[str], None] | None = None  # paused / running, once it happened
         self.on_event: Callable[[EventRow], None] | None = None
         self.on_finished: Callable[[dict[str, Any]], None] | None = None
         self.on_failed: Callable[[str], None] | None = None
@@ -165,6 +166,9 @@ class RunSession:
             self._set_progress(str(payload))
         elif kind == "steps":
             self._sample_status(int(payload))
+        elif kind == "state":
+            if self.on_state:
+                self.on_state(str(payload))
         elif kind == "event":
             self.events.append(payload)
             if self.on_event:

@@ -136,7 +136,7 @@ async def test_pause_resume_speed_and_export(fake_data_dir: Path) -> None:
         frozen_at = rt.step
         await pilot.pause(0.3)
         assert rt.step == frozen_at
-        assert "paused" in str(app.screen.query_one("#status").render())
+        await wait_for(pilot, lambda: "paused" in str(app.screen.query_one("#status").render()), 2.0)
         await pilot.press("p")
         await wait_for(pilot, lambda: rt.step > frozen_at)
         await pilot.press("plus")

@@ -72,3 +72,16 @@ async def test_a_chart_without_steps_says_it_is_waiting() -> None:
         chart.set_data(np.zeros(0), np.zeros(0), 0, [])
         await pilot.pause()
         assert "waiting for the first steps" in lines(chart)[0]
+
+
+async def test_a_stream_without_truth_draws_confidence_alone() -> None:
+    app = ChartApp()
+    async with app.run_test(size=(90, 24)) as pilot:
+        chart = app.query_one(ForecastChart)
+        confidence = np.linspace(0.2, 0.6, 80)
+        chart.set_data(np.full(80, np.nan), confidence, 80, [(40, "drift")])
+        await pilot.pause()
+        text = lines(chart)
+        assert "mean box confidence" in text[1] and "truth" not in "".join(text)
+        assert text[1].lstrip().startswith("0.600┤") and text[-3].lstrip().startswith("0.200┤")
+        assert "D" in text[-3]

@@ -62,6 +62,8 @@ class ForecastChart(Widget):
         self._markers: list[tuple[int, str]] = []
         self._drawn: tuple[Any, ...] = ()
         self._strips: list[Strip] = []
+        self._base = Style()
+        self._width = 0
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw(force=True))
@@ -121,7 +123,7 @@ class ForecastChart(Widget):
     def _style(self, variable: str, bold: bool = False) -> Style:
         """The widget's own style (background) with a theme colour as the foreground."""
         value = self.app.theme_variables.get(variable) or self.app.theme_variables["foreground"]
-        return self.rich_style + Style(color=Color.parse(value).rich_color, bold=bold)
+        return self._base + Style(color=Color.parse(value).rich_color, bold=bold)
 
     def _redraw(self, force: bool = False) -> None:
         start, end = self.window()
@@ -129,11 +131,13 @@ class ForecastChart(Widget):
         if key == self._drawn and not force:
             return
         self._drawn = key
+        self._base = self.rich_style  # both computed on every access: once per redraw
+        self._width = self.size.width
         following = "following" if self.view_start is None else "end: follow"
         self.border_subtitle = f"steps {start:,}–{end:,} of {self._count:,} · {following}"
         rows = self._figure(start, end) if end - start >= 2 else None
         if rows is None:
-            rows = [[(" waiting for the first steps", self.rich_style)]]
+            rows = [[(" waiting for the first steps", self._base)]]
         self._strips = [self._strip(row) for row in rows]
         self.refresh()
 
@@ -150,11 +154,11 @@ class ForecastChart(Widget):
                 text, style = piece, piece_style
         if text:
             segments.append(Segment(text, style))
-        return Strip(segments).adjust_cell_length(self.size.width, self.rich_style)
+        return Strip(segments).adjust_cell_length(self._width, self._base)
 
     def _figure(self, start: int, end: int) -> list[list[Cell]] | None:
         """The framed figure as rows of cells, or None when the widget is too small for one."""
-        width, height = self.size.width, self.size.height
+        width, height = self._width, self.size.height
         truth, prediction = self._truth[start:end], self._prediction[start:end]
         has_truth = bool(np.isfinite(truth).any())
         y_range = value_range(prediction, truth) if has_truth else value_range(prediction)
@@ -183,7 +187,7 @@ class ForecastChart(Widget):
         return self._frame(grid, plot, labels, y_ticks, label_w, start, end)
 
     def _plot_cells(self, plot: Plot, layer_style: dict[int, Style]) -> list[list[Cell]]:
-        base = self.rich_style
+        base = self._base
         codes, owners = plot.codes().tolist(), plot.owner.tolist()
         return [
             [(" " if c == BRAILLE_BASE else chr(c), base if o == NO_LAYER else layer_style[o])
@@ -208,7 +212,7 @@ class ForecastChart(Widget):
     def _frame(self, grid: list[list[Cell]], plot: Plot, labels: list[str], y_ticks: list[float],
                label_w: int, start: int, end: int) -> list[list[Cell]]:
         """Axes around the plot: y labels with ┤ ticks, x ticks ┬ with step numbers under them."""
-        base = self.rich_style
+        base = self._base
         axis = self._style("foreground")
         plot_w, plot_h = plot.width, plot.height
         tick_rows = {int(plot.row_of(np.array([v]))[0]) // 4: label for v, label in zip(y_ticks, labels, strict=True)}

@@ -47,6 +47,12 @@ async def test_navigation_and_help(fake_data_dir: Path) -> None:
     app = live_app(fake_data_dir)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.session.live)
+        await pilot.press("2")  # the editor opens with no field focused: 1 still navigates
+        await wait_for(pilot, lambda: isinstance(app.screen, PolicyScreen) and app.screen.data_ready)
+        await pilot.pause(0.2)
+        assert not isinstance(app.focused, (Input, Select))
+        await pilot.press("1")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         for key, screen in (("2", PolicyScreen), ("3", EventsScreen), ("4", ModelsScreen),
                             ("5", RunsScreen), ("1", DashboardScreen)):
             await pilot.press(key)

@@ -37,10 +37,12 @@ class PolicyScreen(HarmoneScreen):
     HELP = """
 ## Policy editor
 Every field of the running policy. Problems show under the field as you type (the same checks
-as `harmone policy check`). While a field has the focus it takes the keys you type:
+as `harmone policy check`). The screen opens with no field focused, so 1-5, q and p still act;
+**tab** moves into the fields. While a field has the focus it takes the keys you type:
 **esc** leaves it (then 1-5, q, p act again; F1 and ctrl+p work anywhere). **ctrl+g** apply to the running loop (next MAPE cycle),
 **ctrl+s** save as a new policy file, **ctrl+r** revert to the running policy.
 """
+    AUTO_FOCUS = None  # a focused field would swallow the 1-5 that brought the user here
     BINDINGS = [
         Binding("ctrl+g", "apply", "Apply", id="harmone.policy_apply", tooltip="Apply the edits to the running loop at its next cycle"),
         Binding("ctrl+s", "save", "Save as", id="harmone.policy_save", tooltip="Save as a new policy in the user policies directory"),

@@ -36,6 +36,8 @@ class PolicyForm(VerticalScroll):
     PolicyForm .hint { color: $foreground 60%; width: 1fr; height: 1; padding-left: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     PolicyForm .hint.-error { color: $error; text-style: bold; }
     PolicyForm .row.-changed Label { text-style: bold; color: $accent; }
+    PolicyForm .row:focus-within { background: $primary 20%; }
+    PolicyForm .row:focus-within Label { text-style: bold underline; }
     PolicyForm Input.-invalid { border: none; background: $error 25%; }
     """
 

@@ -252,7 +252,7 @@ class Runtime:
 
     def _flush(self) -> None:
         """Hand the steps not yet stored to the writer thread, as one batch."""
-        tel, lo, hi = self.telemetry, self._flushed, self.telemetry.count
+        lo, hi = self._flushed, self.telemetry.count
         if hi <= lo or not self.run_id:
             return
         rows = self.telemetry.step_rows(lo, hi, self.run_id, self.meter.source)

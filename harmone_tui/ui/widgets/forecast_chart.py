@@ -214,7 +214,7 @@ class ForecastChart(Widget):
         """Axes around the plot: y labels with ┤ ticks, x ticks ┬ with step numbers under them."""
         base = self._base
         axis = self._style("foreground")
-        plot_w, plot_h = plot.width, plot.height
+        plot_w = plot.width
         tick_rows = {int(plot.row_of(np.array([v]))[0]) // 4: label for v, label in zip(y_ticks, labels, strict=True)}
         rows: list[list[Cell]] = [[(" " * label_w, base), ("┌" + "─" * plot_w + "┐", axis)]]
         for r, cells in enumerate(grid):

@@ -33,7 +33,7 @@ from mape.step_writer import StepWriter
 from mape.policy import Policy, check_models
 from mape.policy_file import key_locator
 
-Listener = Callable[[str, Any], None]
+Listener = Callable[[str, Any], None]  # (kind, payload): progress, steps, state, event, finished
 PACE_SLICE_S = 0.1
 MAX_BATCH = 2000
 CALIBRATION_CALLS = 30

@@ -3,8 +3,8 @@
 Quality is the mean box confidence (no labels needed); what the drift detector sees is each
 frame's mean luminance (0-255), so a day-to-night change shows as drift.
 
-Frames that cannot be decoded do not stop a run: ``samples()`` skips them and appends
-``(file name, reason)`` to ``engine.skipped`` (once per file, however often the stream is read),
+Frames that cannot be decoded, or are above the pixel limit (``engines.vision.limits``), do not
+stop a run: ``samples()`` skips them and appends ``(file name, reason)`` to ``engine.skipped`` (once per file, however often the stream is read),
 which the runtime turns into ``error`` events by watching the list grow.
 Sample indices stay contiguous (they are stream steps), so the stream is shorter by the number of
 skipped files; ``stream_length()`` counts the image files and is therefore an upper bound until
@@ -29,6 +29,7 @@ import numpy as np
 
 from engines.base import DataSummary, EngineError, ModelSpec, Sample, TrainRequest, TrainResult
 from engines.vision import images, synthetic
+from engines.vision.limits import MAX_FRAME_SIDE, StreamLimits
 from engines.vision.offline import data_root, import_yolo
 from engines.vision.training import train_yolo
 
@@ -76,6 +77,7 @@ class VisionEngine:
     dataset: synthetic.DatasetSpec = field(default_factory=synthetic.DatasetSpec)
     train_params: dict[str, Any] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    limits: StreamLimits = field(default_factory=StreamLimits)
 
     name = "vision"
     quality_metric = "confidence"
@@ -87,8 +89,10 @@ class VisionEngine:
         return len(self.files)
 
     def samples(self) -> Iterator[Sample]:
-        """Decoded frames in name order; undecodable files are skipped into ``self.skipped``."""
-        frames = images.decoded(self.files, self._skip)
+        """Decoded frames in name order, one at a time (reduced to a long side the detector can
+        use); undecodable or oversized files are skipped into ``self.skipped``."""
+        side = max(MAX_FRAME_SIDE, self.predict_imgsz)
+        frames = images.decoded(self.files, self._skip, self.limits.max_image_pixels, side)
         for index, (_, rgb) in enumerate(frames):
             yield Sample(index, rgb, None, images.luminance(rgb))
 
@@ -167,11 +171,13 @@ def create_vision_engine(
 
     ``work_dir`` (default ``<data dir>/vision``) holds the generated dataset and extracted zips;
     ``config_dir`` (default ``<data dir>/ultralytics``) is Ultralytics' config directory.
-    ``epochs`` and ``train_imgsz`` override the per-size training defaults.
+    ``epochs`` and ``train_imgsz`` override the per-size training defaults. The stream's limits
+    come from the environment (``engines.vision.limits``).
     """
     work = Path(work_dir) if work_dir is not None else data_root() / "vision"
     source = Path(data) if data is not None else bundled_stream()
-    files = images.resolve_stream(source, work / "extracted")
+    limits = StreamLimits.from_env()
+    files = images.resolve_stream(source, work / "extracted", limits)
     params = {k: v for k, v in (("epochs", epochs), ("imgsz", train_imgsz)) if v}
     return VisionEngine(
         files=files,
@@ -181,4 +187,5 @@ def create_vision_engine(
         predict_imgsz=predict_imgsz,
         dataset=synthetic.DatasetSpec(count=train_images),
         train_params=params,
+        limits=limits,
     )

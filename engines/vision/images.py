@@ -1,25 +1,26 @@
 """The image stream: a folder or a .zip of JPEG/PNG files, in file-name order.
 
-A zip is extracted into a directory we own, after *every* member name has been checked: a member
-with an absolute path or a ``..`` component (zip-slip) makes the whole archive refused before
-anything is written. Files that turn out not to be decodable images are not fatal: the stream
-skips them and reports each one (name, reason) to whoever iterates it.
+A zip is extracted by :mod:`engines.vision.archive`, which refuses unsafe or oversized archives
+before anything is written. Files that cannot be used are not fatal: the stream skips them and
+reports each one (name, reason) to whoever iterates it. That includes an image above the pixel
+limit, refused from its header before a byte of it is decoded, and any image is decoded reduced
+to a long side of ``MAX_FRAME_SIDE`` (see :mod:`engines.vision.limits` for why).
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from engines.base import EngineError
+from engines.vision.archive import IMAGE_SUFFIXES, extract_zip
+from engines.vision.limits import ENV_IMAGE_PIXELS, MAX_FRAME_SIDE, StreamLimits
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -33,76 +34,16 @@ def image_files(folder: Path) -> list[Path]:
     )
 
 
-def _unsafe_member(name: str) -> bool:
-    """Whether a zip member name would land outside the extraction directory."""
-    for flavour in (PurePosixPath(name), PureWindowsPath(name)):
-        if flavour.is_absolute() or flavour.drive or flavour.root or ".." in flavour.parts:
-            return True
-    return False
-
-
-def check_zip(archive: Path) -> list[zipfile.ZipInfo]:
-    """The archive's image members, refusing the whole archive if any member is unsafe."""
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            members = zf.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise EngineError(f"{archive}: not a readable zip file ({exc})") from None
-    for info in members:
-        if _unsafe_member(info.filename):
-            raise EngineError(
-                f"{archive}: refusing member {info.filename!r} "
-                "(absolute path or '..' would write outside the extraction directory)"
-            )
-    return [
-        m
-        for m in members
-        if not m.is_dir()
-        and PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES
-        and not PurePosixPath(m.filename).name.startswith(".")
-    ]
-
-
-def extract_zip(archive: Path, into: Path) -> Path:
-    """Extract the images of ``archive`` under ``into``; return the folder holding them.
-
-    The folder is named by the archive's content hash, written under a temporary name and renamed,
-    so a second run reuses it and an interrupted extraction is never mistaken for a complete one.
-    Member paths are flattened to their base names, joined with '__' to keep them unique, so the
-    name order of the folder is the name order of the archive.
-    """
-    members = check_zip(archive)
-    if not members:
-        raise EngineError(f"{archive}: no JPEG/PNG images")
-    digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:16]
-    final = into / f"{archive.stem}-{digest}"
-    if final.is_dir():
-        return final
-    into.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".extract-", dir=into))
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            for info in members:
-                flat = "__".join(PurePosixPath(info.filename).parts)
-                with zf.open(info) as src, (tmp / flat).open("wb") as dst:
-                    shutil.copyfileobj(src, dst)
-        tmp.rename(final)
-    except FileExistsError:
-        shutil.rmtree(tmp, ignore_errors=True)  # extracted meanwhile by another process
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
-
-
-def resolve_stream(source: Path, extract_into: Path) -> list[Path]:
+def resolve_stream(
+    source: Path, extract_into: Path, limits: StreamLimits | None = None
+) -> list[Path]:
     """The image files of a folder or zip, in name order; EngineError when there are none."""
     if not source.exists():
         raise EngineError(f"{source}: no such file or folder")
     if source.is_dir():
         folder = source
     elif zipfile.is_zipfile(source):
-        folder = extract_zip(source, extract_into)
+        folder = extract_zip(source, extract_into, limits)
     else:
         raise EngineError(f"{source}: not a folder or a .zip of JPEG/PNG images")
     files = image_files(folder)
@@ -124,18 +65,61 @@ def _sniff(path: Path) -> None:
         raise ValueError(f"not a JPEG or PNG file (starts with {head[:4].hex(' ')})")
 
 
-def load_rgb(path: Path) -> np.ndarray:
-    """Decode an image file to an RGB uint8 array; ValueError with the reason if it cannot."""
-    from PIL import Image
+def load_rgb(
+    path: Path, max_pixels: int | None = None, max_side: int | None = None
+) -> np.ndarray:
+    """Decode an image file to an RGB uint8 array; ValueError with the reason if it cannot.
 
+    An image of more than ``max_pixels`` is refused from its header, before decoding; one with a
+    side above ``max_side`` is decoded reduced to fit it (a JPEG is decoded at 1/2, 1/4 or 1/8
+    scale directly, so a large photo never exists in memory at full size).
+    """
     try:
         _sniff(path)
-        with Image.open(path) as img:
+        with _open(path, max_pixels) as img:
+            _check_pixels(img.size, max_pixels)
+            if max_side is not None and max(img.size) > max_side:
+                img.thumbnail((max_side, max_side))  # JPEG: decodes at a reduced scale
             return np.asarray(img.convert("RGB"))
     except ValueError as exc:
         raise ValueError(f"not a decodable image ({exc})") from None
+    except _TooLarge as exc:
+        raise ValueError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - truncated, corrupt, unreadable: all mean "skip it"
         raise ValueError(f"not a decodable image ({type(exc).__name__}: {exc})") from None
+
+
+class _TooLarge(Exception):
+    """An image above the pixel limit (a reason of its own, not "not decodable")."""
+
+
+def _open(path: Path, max_pixels: int | None) -> Any:
+    """``Image.open`` (header only) without Pillow's decompression-bomb warning.
+
+    Our pixel limit is the check, made right after on the same header; Pillow's own warning
+    (above 89 MP) would only print noise over the TUI. Its error (above 179 MP) is kept, and
+    reported as our limit being exceeded; a user who raises our limit past Pillow's raises
+    Pillow's with it.
+    """
+    from PIL import Image
+
+    if max_pixels is not None and max_pixels > (Image.MAX_IMAGE_PIXELS or max_pixels):
+        Image.MAX_IMAGE_PIXELS = max_pixels
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            return Image.open(path)
+        except Image.DecompressionBombError as exc:
+            raise _TooLarge(f"above the pixel limit ({exc})") from None
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int | None) -> None:
+    width, height = size
+    if max_pixels is not None and width * height > max_pixels:
+        raise _TooLarge(
+            f"{width} x {height} = {width * height:,} pixels, above the limit of {max_pixels:,}"
+            f" (set ${ENV_IMAGE_PIXELS} to raise it)"
+        )
 
 
 def luminance(rgb: np.ndarray) -> float:
@@ -149,11 +133,14 @@ def luminance(rgb: np.ndarray) -> float:
 
 
 def decoded(
-    files: list[Path], on_skip: Callable[[str, str], None]
+    files: list[Path],
+    on_skip: Callable[[str, str], None],
+    max_pixels: int | None = None,
+    max_side: int | None = MAX_FRAME_SIDE,
 ) -> Iterator[tuple[Path, np.ndarray]]:
-    """Each decodable file with its pixels; undecodable ones are reported and skipped."""
+    """Each usable file with its pixels, one at a time; the others are reported and skipped."""
     for path in files:
         try:
-            yield path, load_rgb(path)
+            yield path, load_rgb(path, max_pixels, max_side)
         except ValueError as exc:
             on_skip(path.name, str(exc))

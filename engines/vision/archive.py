@@ -21,12 +21,7 @@ import zlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from engines.base import EngineError
-from engines.vision.limits import (
-    ENV_ZIP_BYTES,
-    ENV_ZIP_MEMBERS,
-    RATIO_FLOOR,
-    StreamLimits,
-)
+from engines.vision.limits import ENV_ZIP_BYTES, ENV_ZIP_MEMBERS, RATIO_FLOOR, StreamLimits
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -46,7 +41,8 @@ def _is_symlink(info: zipfile.ZipInfo) -> bool:
 
 def _is_image(info: zipfile.ZipInfo) -> bool:
     path = PurePosixPath(info.filename)
-    return not info.is_dir() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+    hidden = path.name.startswith(".")
+    return not info.is_dir() and path.suffix.lower() in IMAGE_SUFFIXES and not hidden
 
 
 def check_zip(archive: Path, limits: StreamLimits | None = None) -> list[zipfile.ZipInfo]:

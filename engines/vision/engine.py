@@ -4,8 +4,9 @@ Quality is the mean box confidence (no labels needed); what the drift detector s
 frame's mean luminance (0-255), so a day-to-night change shows as drift.
 
 Frames that cannot be decoded, or are above the pixel limit (``engines.vision.limits``), do not
-stop a run: ``samples()`` skips them and appends ``(file name, reason)`` to ``engine.skipped`` (once per file, however often the stream is read),
-which the runtime turns into ``error`` events by watching the list grow.
+stop a run: ``samples()`` skips them and appends ``(file name, reason)`` to ``engine.skipped``
+(once per file, however often the stream is read), which the runtime turns into ``error`` events
+by watching the list grow.
 Sample indices stay contiguous (they are stream steps), so the stream is shorter by the number of
 skipped files; ``stream_length()`` counts the image files and is therefore an upper bound until
 the stream has been read once.

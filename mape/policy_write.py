@@ -6,30 +6,29 @@ because a policy file is documentation too and a rewrite must not strip the user
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 
+from mape.names import name_problem
 from mape.policy import PolicyError
 from mape.policy_file import parse_policy
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
-
 
 def check_name(name: str) -> None:
-    """A policy name is also its file name: letters, digits and ``_ . + -``.
+    """A policy name is also its file name (the rule is :func:`mape.names.name_problem`).
 
     >>> check_name("my-policy+retrain")
-    >>> check_name("../x")
+    >>> check_name("../x")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    mape.policy.PolicyError: policy name '../x': use letters, digits and _ . + - (at most 64)
+    mape.policy.PolicyError: policy name '../x': use letters, digits and _ . + -, ...
     """
-    if not NAME_RE.match(name):
-        raise PolicyError(f"policy name {name!r}: use letters, digits and _ . + - (at most 64)")
+    problem = name_problem(name)
+    if problem:
+        raise PolicyError(problem)
 
 
 def edit_text(text: str, changes: Mapping[str, Any], header: str = "") -> str:

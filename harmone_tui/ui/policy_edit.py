@@ -15,7 +15,6 @@ original TOML text with tomlkit, so the user's comments and key order survive.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import tomlkit
 
 from mape import policy as P
+from mape.names import name_problem
 
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("drift", "detector"): P.DETECTORS,
@@ -54,7 +54,6 @@ HELP: dict[str, str] = {
     "retrain.every_steps": "> 0: periodic retraining",
     "retrain.delay_steps": "steps between starting a retrain and swapping it in",
 }
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -208,7 +207,5 @@ def _same(item: Any, value: Any) -> bool:
 
 
 def check_name(name: str) -> str | None:
-    """A problem with a policy name used as a file name, or None."""
-    if not NAME_RE.match(name):
-        return "letters, digits and _ . + - only (up to 64), starting with a letter or digit"
-    return None
+    """A problem with a policy name used as a file name, or None (mape's one rule)."""
+    return name_problem(name)

@@ -20,14 +20,6 @@ import numpy as np
 
 EPS = 1e-6  # probability floor per bin: an empty bin must not make the divergence infinite
 
-# Parameters each river detector accepts in a policy's [drift.params] (checked at validation).
-RIVER_PARAMS: dict[str, tuple[str, ...]] = {
-    "adwin": ("delta", "clock", "max_buckets", "min_window_length", "grace_period"),
-    "kswin": ("alpha", "window_size", "stat_size"),
-    "page_hinkley": ("min_instances", "delta", "threshold", "alpha", "mode"),
-}
-
-
 class Detector(Protocol):
     """What the Analyse phase needs of a drift detector."""
 

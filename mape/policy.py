@@ -1,7 +1,9 @@
 """The adaptation policy: frozen dataclasses plus strict validation (DESIGN.md §5).
 
-A policy is read from TOML (``mape.policy_file``); every key is checked against the schema below.
-Unknown keys, wrong types and out-of-range values are refused with the file, line and key named.
+A policy is read from TOML (``mape.policy_file``); every key is checked against the schema below
+(the checks are in ``mape.checks``, river's parameters in ``mape.river_params``, the name rule in
+``mape.names``). Unknown keys, wrong types and out-of-range values are refused with the file, line
+and key named, all of them at once: fixing one problem per ``policy check`` is slow going.
 Field help texts double as the TUI editor's help.
 """
 
@@ -11,7 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from mape.drift import RIVER_PARAMS
+from mape import checks as C
+from mape.names import name_problem
+from mape.river_params import param_problems
 
 DETECTORS = ("kl", "adwin", "kswin", "page_hinkley")
 ON_DRIFT = ("reuse_or_retrain", "retrain", "alert", "ignore")
@@ -19,7 +23,7 @@ DRIFT_INPUTS = ("truth", "error")
 
 
 class PolicyError(Exception):
-    """A policy that cannot be used; the message names file, line and key."""
+    """A policy that cannot be used; the message names file, line and key (of each problem)."""
 
 
 @dataclass(frozen=True)
@@ -84,37 +88,8 @@ class Policy:
         return replace(self, **changes)
 
 
-Check = Callable[[Any], str | None]
-
-
-def _num(lo: float | None = None, hi: float | None = None, integer: bool = False) -> Check:
-    def check(v: Any) -> str | None:
-        if isinstance(v, bool) or not isinstance(v, int | float) or (integer and not isinstance(v, int)):
-            return f"must be {'an integer' if integer else 'a number'}, got {v!r}"
-        if lo is not None and v < lo:
-            return f"must be >= {lo}, got {v!r}"
-        if hi is not None and v > hi:
-            return f"must be <= {hi}, got {v!r}"
-        return None
-
-    return check
-
-
-def _choice(options: tuple[str, ...]) -> Check:
-    def check(v: Any) -> str | None:
-        if v not in options:
-            return f"must be one of {', '.join(options)}; got {v!r}"
-        return None
-
-    return check
-
-
-def _bool(v: Any) -> str | None:
-    return None if isinstance(v, bool) else f"must be true or false, got {v!r}"
-
-
-def _text(v: Any) -> str | None:
-    return None if isinstance(v, str) else f"must be a string, got {v!r}"
+Check = C.Check
+_num = C.number
 
 
 def _ceiling(v: Any) -> str | None:
@@ -148,14 +123,18 @@ def _models(v: Any) -> str | None:
     return None
 
 
+def _name(v: Any) -> str | None:
+    return name_problem(v)
+
+
 SCHEMA: dict[str, dict[str, Check]] = {
     "": {
-        "name": _text,
-        "engine": _text,
+        "name": _name,
+        "engine": C.text,
         "models": _models,
-        "start_model": _text,
-        "seed": _num(0, integer=True),
-        "description": _text,
+        "start_model": C.text,
+        "seed": _num(0, C.MAX_SEED, integer=True),
+        "description": C.text,
     },
     "score": {
         "beta": _num(0.0, 1.0),
@@ -165,34 +144,34 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "initial": _initial,
     },
     "switch": {
-        "every_steps": _num(1, integer=True),
-        "window_steps": _num(2, integer=True),
+        "every_steps": C.period(1),
+        "window_steps": C.window(2),
         "min_score": _num(-1.0, 1.0),
         "explore": _num(0.0, 1.0),
         "energy_budget": _num(0.0, 1.0),
-        "recovery_cycles": _num(0, integer=True),
-        "min_dwell_steps": _num(0, integer=True),
-        "enabled": _bool,
+        "recovery_cycles": C.period(0),
+        "min_dwell_steps": C.period(0),
+        "enabled": C.boolean,
     },
     "drift": {
-        "detector": _choice(DETECTORS),
-        "input": _choice(DRIFT_INPUTS),
-        "window": _num(10, integer=True),
+        "detector": C.choice(DETECTORS),
+        "input": C.choice(DRIFT_INPUTS),
+        "window": C.window(10),
         "bins": _num(2, 1000, integer=True),
         "threshold": _num(lo=0.0),
-        "every_steps": _num(1, integer=True),
-        "warmup_steps": _num(0, integer=True),
-        "cooldown_steps": _num(0, integer=True),
-        "on_drift": _choice(ON_DRIFT),
+        "every_steps": C.period(1),
+        "warmup_steps": C.period(0),
+        "cooldown_steps": C.period(0),
+        "on_drift": C.choice(ON_DRIFT),
         "reuse_threshold": _num(lo=0.0),
-        "enabled": _bool,
-        "settle_steps": _num(0, integer=True),
+        "enabled": C.boolean,
+        "settle_steps": C.period(0),
         "params": _params,
     },
     "retrain": {
-        "window": _num(20, integer=True),
-        "every_steps": _num(0, integer=True),
-        "delay_steps": _num(0, integer=True),
+        "window": C.window(20),
+        "every_steps": C.period(0),
+        "delay_steps": C.period(0),
     },
 }
 
@@ -212,66 +191,90 @@ def _where(source: str, locate: Locator | None, section: str, key: str) -> str:
     return f"{source}:{line}: {dotted}" if line else f"{source}: {dotted}"
 
 
+class _Problems:
+    """The problems found so far, each as ``file:line: key: what``. Keys with a problem are
+    remembered, so that a check across keys does not report a consequence of one again."""
+
+    def __init__(self, source: str, locate: Locator | None) -> None:
+        self.source, self.locate = source, locate
+        self.lines: list[str] = []
+        self.bad: set[str] = set()
+
+    def add(self, section: str, key: str, problem: str) -> None:
+        self.lines.append(f"{_where(self.source, self.locate, section, key)}: {problem}")
+        self.bad.add(f"{section}.{key}" if section else key)
+
+    def check(self, section: str, key: str, value: Any) -> bool:
+        """Run the SCHEMA check of ``section.key`` on ``value``; False (and noted) if it fails."""
+        problem = SCHEMA[section][key](value)
+        if problem:
+            self.add(section, key, problem)
+        return problem is None
+
+    def clean(self, *keys: str) -> bool:
+        return not self.bad.intersection(keys)
+
+    def raise_if_any(self) -> None:
+        if len(self.lines) == 1:
+            raise PolicyError(self.lines[0])
+        if self.lines:
+            listed = "".join(f"\n  {line}" for line in self.lines)
+            raise PolicyError(f"{self.source}: {len(self.lines)} problems{listed}")
+
+
 def policy_from_mapping(
     data: Mapping[str, Any], source: str = "<policy>", locate: Locator | None = None
 ) -> Policy:
-    """Build a validated :class:`Policy`; unknown keys and bad values raise :class:`PolicyError`."""
+    """Build a validated :class:`Policy`; unknown keys and bad values raise :class:`PolicyError`
+    (one message naming every problem)."""
+    found = _Problems(source, locate)
     top: dict[str, Any] = {}
     sections: dict[str, Any] = {}
     for key, value in data.items():
         if key in SECTION_TYPES:
-            if not isinstance(value, Mapping):
-                raise PolicyError(f"{_where(source, locate, '', key)}: must be a table [{key}]")
-            sections[key] = _section(value, key, source, locate)
+            if isinstance(value, Mapping):
+                sections[key] = _section(value, key, found)
+            else:
+                found.add("", key, f"must be a table [{key}]")
         elif key in SCHEMA[""]:
-            problem = SCHEMA[""][key](value)
-            if problem:
-                raise PolicyError(f"{_where(source, locate, '', key)}: {problem}")
-            top[key] = tuple(value) if key == "models" else value
+            if found.check("", key, value):
+                top[key] = tuple(value) if key == "models" else value
         else:
             known = ", ".join([*SCHEMA[""], *(f"[{s}]" for s in SECTION_TYPES)])
-            raise PolicyError(f"{_where(source, locate, '', key)}: unknown key (known: {known})")
+            found.add("", key, f"unknown key (known: {known})")
     policy = Policy(**top, **sections)
-    _check_consistency(policy, source, locate)
+    _check_consistency(policy, found)
+    found.raise_if_any()
     return policy
 
 
-def _section(value: Mapping[str, Any], section: str, source: str, locate: Locator | None) -> Any:
+def _section(value: Mapping[str, Any], section: str, found: _Problems) -> Any:
+    """The section's dataclass from its valid keys (the others are noted in ``found``)."""
     checks = SCHEMA[section]
     out: dict[str, Any] = {}
     for key, v in value.items():
         if key not in checks:
-            raise PolicyError(
-                f"{_where(source, locate, section, key)}: unknown key (known: {', '.join(checks)})"
-            )
-        problem = checks[key](v)
-        if problem:
-            raise PolicyError(f"{_where(source, locate, section, key)}: {problem}")
-        out[key] = dict(v) if isinstance(v, Mapping) else v
+            found.add(section, key, f"unknown key (known: {', '.join(checks)})")
+        elif found.check(section, key, v):
+            out[key] = dict(v) if isinstance(v, Mapping) else v
     return SECTION_TYPES[section](**out)
 
 
-def _check_consistency(policy: Policy, source: str, locate: Locator | None) -> None:
-    if policy.start_model not in policy.models:
-        raise PolicyError(
-            f"{_where(source, locate, '', 'start_model')}: {policy.start_model!r} is not in models "
-            f"{list(policy.models)}"
-        )
-    for name in policy.score.initial:
-        if name not in policy.models:
-            raise PolicyError(
-                f"{_where(source, locate, 'score', 'initial')}: {name!r} is not in models"
-            )
-    if len(set(policy.models)) != len(policy.models):
-        raise PolicyError(f"{_where(source, locate, '', 'models')}: a model is listed twice")
-    allowed = RIVER_PARAMS.get(policy.drift.detector, ())
-    for key in policy.drift.params:
-        if key not in allowed:
-            known = ", ".join(allowed) if allowed else "none: kl uses window, bins and threshold"
-            raise PolicyError(
-                f"{_where(source, locate, 'drift.params', key)}: not a parameter of detector"
-                f" {policy.drift.detector!r} (known: {known})"
-            )
+def _check_consistency(policy: Policy, found: _Problems) -> None:
+    """Checks across keys, each made only when the keys it reads were valid themselves."""
+    if found.clean("start_model", "models") and policy.start_model not in policy.models:
+        found.add("", "start_model",
+                  f"{policy.start_model!r} is not in models {list(policy.models)}")
+    if found.clean("score", "score.initial", "models"):
+        for name in policy.score.initial:
+            if name not in policy.models:
+                found.add("score", "initial", f"{name!r} is not in models")
+    if found.clean("models") and len(set(policy.models)) != len(policy.models):
+        found.add("", "models", "a model is listed twice")
+    if found.clean("drift", "drift.detector", "drift.params"):
+        drift = policy.drift
+        for key, problem in param_problems(drift.detector, drift.params, policy.seed):
+            found.add("drift.params", key, problem)
 
 
 def check_models(

@@ -20,6 +20,7 @@ This module imports neither Textual nor ``harmone_tui`` (DESIGN.md §2).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
@@ -117,8 +118,7 @@ def resolve_coefficient(
     A malformed environment value is ignored (and said so) rather than crashing a run.
     """
     if j_per_cpu_s is not None:
-        if not j_per_cpu_s > 0:
-            raise EnergyError(f"J per CPU-second must be positive, got {j_per_cpu_s!r}")
+        _check_coefficient(j_per_cpu_s)
         return float(j_per_cpu_s), "set explicitly"
     note = ""
     raw = os.environ.get(ENV_COEFFICIENT)
@@ -127,11 +127,17 @@ def resolve_coefficient(
             value = float(raw)
         except ValueError:
             value = -1.0
-        if value > 0:
+        if math.isfinite(value) and value > 0:
             return value, f"from ${ENV_COEFFICIENT}"
-        note = f"; ${ENV_COEFFICIENT}={raw!r} ignored (not a positive number)"
+        note = f"; ${ENV_COEFFICIENT}={raw!r} ignored (not a finite number above 0)"
     value, family = cpu_family_coefficient(cpuinfo_text)
     return value, family + note
+
+
+def _check_coefficient(j_per_cpu_s: float) -> None:
+    """Refuse a coefficient that is not a finite number above 0 (inf made every figure inf)."""
+    if not (math.isfinite(j_per_cpu_s) and j_per_cpu_s > 0):
+        raise EnergyError(f"J per CPU-second must be a finite number above 0, got {j_per_cpu_s!r}")
 
 
 class EstimatedMeter:
@@ -140,8 +146,7 @@ class EstimatedMeter:
     source = "estimated"
 
     def __init__(self, j_per_cpu_s: float, family: str, reason: str = "") -> None:
-        if not j_per_cpu_s > 0:
-            raise EnergyError(f"J per CPU-second must be positive, got {j_per_cpu_s!r}")
+        _check_coefficient(j_per_cpu_s)
         self.j_per_cpu_s = float(j_per_cpu_s)
         self.family = family
         self.idle_watts: float | None = None

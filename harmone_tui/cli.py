@@ -42,10 +42,11 @@ def build_parser(command: str) -> argparse.ArgumentParser:
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is for the user: printed plainly, never as a traceback."""
     from engines.base import EngineError
+    from engines.energy import EnergyError
     from mape.knowledge import KnowledgeError
     from mape.policy import PolicyError
 
-    return (EngineError, KnowledgeError, PolicyError)
+    return (EngineError, EnergyError, KnowledgeError, PolicyError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

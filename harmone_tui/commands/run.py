@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from harmone_tui import paths
@@ -42,6 +43,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_finite(text: str) -> float:
+    """A number above 0 that is not inf or nan (float() accepts both, and a coefficient of inf
+    made every energy figure inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number above 0, got {text!r}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-ui", action="store_true", help="run headless (no TUI)")
     parser.add_argument("--policy", help="preset name, user policy name or TOML file (default: harmone)")
@@ -55,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", type=Path, help="write the run summary JSON here")
     parser.add_argument("--speed", type=parse_speed, default=None, action=SpeedAction, help="'max' or steps per second (default: max headless, 50 in the TUI)")
     parser.set_defaults(speed_given=False)
-    parser.add_argument("--j-per-cpu-s", type=float, help="energy estimate: joules per CPU-second (default by CPU family)")
+    parser.add_argument("--j-per-cpu-s", type=positive_finite, help="energy estimate: joules per CPU-second (default by CPU family)")
     parser.add_argument("--quiet", action="store_true", help="headless: no progress and no summary on stdout")
 
 

@@ -2,12 +2,17 @@
 
 Every policy must start from the same model versions, or the comparison measures the order of
 the runs (a retrain in one run would be the start version of the next). So the models' first
-versions are trained once into ``<out>/runs/_base``, and each policy runs in its own copy of that
-data directory (``<out>/runs/<policy>``), whose knowledge store keeps the run for inspection.
+versions are trained once into ``<run>/runs/_base``, and each policy runs in its own copy of that
+data directory (``<run>/runs/<policy>``), whose knowledge store keeps the run for inspection.
 The first versions are the user's own base versions where the data directory has them (so a
 compare measures the models the user runs, and the vision engine's minutes of bootstrap training
 are not repeated), and are trained otherwise. The table is printed and written as CSV, Markdown
-and JSON into ``<out>``.
+and JSON into ``<run>``.
+
+``<run>`` is a directory this command creates, ``<out>/compare-<time>/``, so a compare never
+writes into, let alone removes, anything that was there before: ``--out`` used to be the run
+directory itself, emptied and refilled, and a policy named ``..`` made that the whole of
+``--out``. Policy names follow the one name rule (``mape.names``) before they become paths.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import shutil
 import sys
 import time
@@ -24,7 +28,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from harmone_tui import paths
-from harmone_tui.commands.run import positive_int
+from engines.base import EngineError
+from harmone_tui.commands.run import positive_finite, positive_int
 from harmone_tui.compare_report import csv_text, markdown_table, row_from_summary, text_table
 from harmone_tui.settings import RunSettings
 
@@ -53,10 +58,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"comma-separated policy names or TOML files (default: {','.join(DEFAULT_POLICIES)};"
         f" with --engine vision: {','.join(VISION_POLICIES)})",
     )
-    parser.add_argument("--out", type=Path, help="output directory (default: <data dir>/exports/compare-<time>/)")
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR",
+        help="results go to a new DIR/compare-<time>/ (default DIR: <data dir>/exports)",
+    )
     parser.add_argument("--steps", type=positive_int, help="stop every run after N steps")
     parser.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
-    parser.add_argument("--j-per-cpu-s", type=float, help="energy estimate: joules per CPU-second")
+    parser.add_argument(
+        "--j-per-cpu-s", type=positive_finite, help="energy estimate: joules per CPU-second"
+    )
 
 
 @dataclass(frozen=True)
@@ -68,16 +78,32 @@ class Entry:
     text: str
 
 
-def _dir_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.+-]", "_", name) or "policy"
+def new_run_dir(parent: Path, stamp: str | None = None) -> Path:
+    """A directory ``parent/compare-<stamp>[-N]`` that did not exist and is created here."""
+    stamp = stamp or time.strftime("%Y%m%d-%H%M%S")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 1000):
+            candidate = parent / (f"compare-{stamp}" if n == 1 else f"compare-{stamp}-{n}")
+            try:
+                candidate.mkdir()
+            except FileExistsError:
+                continue
+            return candidate
+    except OSError as exc:
+        raise EngineError(f"--out {parent}: cannot create a directory ({exc.strerror})") from None
+    raise EngineError(f"--out {parent}: no free name compare-{stamp}-N")
 
 
 def resolve_all(names: list[str], policies_dir: Path) -> list[Entry]:
     """Every named policy, validated before anything runs; one engine for all of them."""
     from mape.policy import PolicyError
     from mape.policy_file import resolve_policy
+    from mape.policy_write import check_name
 
     entries = [Entry(*resolve_policy(n, policies_dir)) for n in names]
+    for e in entries:
+        check_name(e.policy.name)  # loading checks it too; a Policy built in code may not be
     if not entries:
         raise PolicyError("--policies: name at least one policy")
     engines = {e.policy.engine for e in entries}
@@ -172,15 +198,29 @@ def compare_policies(
     out: Path,
     settings: RunSettings,
     policies_dir: Path,
-    err: TextIO = sys.stderr,
+    err: TextIO | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every policy on the same stream from the same first versions; write and return the rows."""
-    entries = resolve_all(names, policies_dir)
+    """Run every policy on the same stream from the same first versions; write and return the rows.
+
+    ``out`` is this comparison's own directory: new, or without a ``runs/`` (nothing in it is
+    removed or overwritten but the three result files).
+    """
+    return compare_entries(resolve_all(names, policies_dir), out, settings, err)
+
+
+def compare_entries(
+    entries: list[Entry], out: Path, settings: RunSettings, err: TextIO | None = None
+) -> list[dict[str, Any]]:
+    """:func:`compare_policies` for policies already resolved and validated."""
+    err = err or sys.stderr
     engine = entries[0].policy.engine
     runs = out / "runs"
     base = runs / "_base"
     out.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(base, ignore_errors=True)
+    try:
+        runs.mkdir()
+    except FileExistsError:
+        raise EngineError(f"{out}: holds an earlier comparison's runs/; give a new one") from None
     print(f"harmone compare: {len(entries)} policies; results in {out}", file=err, flush=True)
     base_settings = replace(settings, engine=engine, data_dir=base)
     asyncio.run(
@@ -192,10 +232,8 @@ def compare_policies(
     rows = []
     for i, entry in enumerate(entries, start=1):
         label = f"[{i}/{len(entries)}] {entry.policy.name}"
-        run_dir = runs / _dir_name(entry.policy.name)
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
-        shutil.copytree(base, run_dir)
+        run_dir = runs / entry.policy.name  # names are unique, follow the name rule, and never
+        shutil.copytree(base, run_dir)      # start with "_" (so never "_base")
         print(f"{label}: running", file=err, flush=True)
         run_settings = replace(base_settings, data_dir=run_dir, speed=None)
         row = _run_one(run_settings, entry, label, err)
@@ -221,12 +259,13 @@ def run(args: argparse.Namespace) -> int:
     root = paths.data_dir(args.data_dir)
     chosen = args.policies or ",".join(DEFAULTS_BY_ENGINE[args.engine])
     names = [n.strip() for n in chosen.split(",") if n.strip()]
-    out = args.out or paths.exports_dir(root) / time.strftime("compare-%Y%m%d-%H%M%S")
+    entries = resolve_all(names, paths.policies_dir(root))  # before anything is created
+    out = new_run_dir(args.out or paths.exports_dir(root))
     settings = RunSettings(
         data_dir=root, engine=args.engine, data=args.data, column=args.column, train=args.train,
         train_column=args.train_column, steps=args.steps, speed=None, j_per_cpu_s=args.j_per_cpu_s,
     )
-    rows = compare_policies(names, out, settings, paths.policies_dir(root))
+    rows = compare_entries(entries, out, settings)
     print(text_table(rows))
     print(f"\nwritten: {out / 'compare.csv'}, {out / 'compare.md'}", file=sys.stderr)
     return 0

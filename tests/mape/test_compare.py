@@ -20,12 +20,12 @@ COLUMNS = [
 @pytest.mark.lstm
 def test_compare_writes_csv_and_markdown_with_every_column(tmp_path: Path) -> None:
     pytest.importorskip("tensorflow")
-    out = tmp_path / "out"
     done = run_cli(
         "compare", "--steps", "1500", "--policies", "naive,single-linear,switch",
-        "--data-dir", str(tmp_path / "data"), "--out", str(out), timeout=400,
+        "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "out"), timeout=400,
     )
     assert done.returncode == 0, done.stderr
+    (out,) = (tmp_path / "out").glob("compare-*")  # a new directory of its own under --out
     rows = list(csv.DictReader((out / "compare.csv").open()))
     header = list(rows[0].keys())
     assert header[: len(COLUMNS)] == COLUMNS

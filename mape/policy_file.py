@@ -7,6 +7,7 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
+from mape.names import name_problem
 from mape.policy import Policy, PolicyError, policy_from_mapping
 
 PRESET_PACKAGE = "mape.presets"
@@ -87,7 +88,7 @@ def resolve_policy(name_or_path: str, policies_dir: Path | None = None) -> tuple
     if name_or_path.endswith(".toml") or candidate.exists():
         policy = load_policy_file(candidate)
         return policy, str(candidate), candidate.read_text(encoding="utf-8")
-    if policies_dir is not None:
+    if policies_dir is not None and name_problem(name_or_path) is None:  # never ../elsewhere
         user = policies_dir / f"{name_or_path}.toml"
         if user.exists():
             return load_policy_file(user), str(user), user.read_text(encoding="utf-8")

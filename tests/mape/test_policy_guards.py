@@ -184,3 +184,14 @@ def test_compare_writes_into_a_new_directory_under_out(
     for run in runs:
         assert (run / "compare.csv").is_file() and (run / "runs" / "naive").is_dir()
         assert f"written: {run / 'compare.csv'}" in err
+
+
+def test_a_policy_name_never_reaches_outside_the_policies_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    (data / "policies").mkdir(parents=True)
+    (data / "outside.toml").write_text(preset_text("naive"))
+    monkeypatch.chdir(tmp_path)  # "../outside" is no file from here, only from policies/
+    assert main(["policy", "--data-dir", str(data), "check", "../outside"]) == 2
+    assert "unknown policy '../outside'" in capsys.readouterr().err

@@ -29,7 +29,7 @@ from typing import Any, TextIO
 
 from harmone_tui import paths
 from engines.base import EngineError
-from harmone_tui.commands.run import positive_finite, positive_int
+from harmone_tui.commands.run import IMAGE_LIMITS, positive_finite, positive_int
 from harmone_tui.compare_report import csv_text, markdown_table, row_from_summary, text_table
 from harmone_tui.settings import RunSettings
 
@@ -49,7 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--engine", choices=tuple(DEFAULTS_BY_ENGINE), default="regression",
         help="managed system; picks the default policies (default: regression)",
     )
-    parser.add_argument("--data", type=Path, help="stream: CSV, or folder/zip of images for vision (default: bundled sample)")
+    parser.add_argument(
+        "--data", type=Path,
+        help=f"stream: CSV, or folder/zip of images for vision (default: bundled sample); {IMAGE_LIMITS}",
+    )
     parser.add_argument("--column", default="flow", help="CSV column of the stream (default: flow)")
     parser.add_argument("--train", type=Path, help="training CSV for the first versions (default: bundled)")
     parser.add_argument("--train-column", default="flow", help="column of the training CSV")

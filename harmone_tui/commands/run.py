@@ -10,6 +10,11 @@ from harmone_tui import paths
 from harmone_tui.settings import RunSettings
 
 DEFAULT_POLICY = {"regression": "harmone", "vision": "vision-harmone"}
+# engines.vision.limits' defaults, written out: importing it would load numpy for --help
+IMAGE_LIMITS = (
+    "images above 50 MP are skipped, a zip of more than 4 GiB or 100,000 members is refused"
+    " ($HARMONE_MAX_IMAGE_PIXELS, $HARMONE_MAX_ZIP_BYTES, $HARMONE_MAX_ZIP_MEMBERS)"
+)
 
 
 class SpeedAction(argparse.Action):
@@ -59,7 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-ui", action="store_true", help="run headless (no TUI)")
     parser.add_argument("--policy", help="preset name, user policy name or TOML file (default: harmone)")
     parser.add_argument("--engine", choices=("regression", "vision"), help="managed system (default: the policy's)")
-    parser.add_argument("--data", type=Path, help="stream: CSV (regression) or folder/zip of images (vision); default: bundled sample")
+    parser.add_argument(
+        "--data", type=Path,
+        help="stream: CSV (regression) or folder/zip of images (vision); default: bundled sample;"
+        f" {IMAGE_LIMITS}",
+    )
     parser.add_argument("--column", default="flow", help="CSV column of the stream (default: flow)")
     parser.add_argument("--train", type=Path, help="training CSV for first-use training (default: bundled flow_train.csv)")
     parser.add_argument("--train-column", default="flow", help="column of the training CSV (default: flow)")

@@ -74,6 +74,6 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     except ValueError:
         value = 0
     if value <= 0:
-        raise EngineError(f"${name}={raw!r}: must be a whole number above 0 (default {default:_})")
+        raise EngineError(f"${name}={raw!r}: must be a whole number above 0 (default {default:,})")
     return value
 

@@ -26,8 +26,8 @@ def _csv(tmp_path: Path, text: str) -> Path:
     [
         ("", "file is empty"),
         ("speed\n1\n2\n", "no column 'flow'"),
-        ("flow\n1\n2\nabc\n4\n5\n6\n7\n", "row 4, column 'flow': 'abc' is not a number"),
-        ("flow\n1\n2\n3\nnan\n5\n6\n7\n", "row 5, column 'flow': value is 'nan'"),
+        ("flow\n1\n2\nabc\n4\n5\n6\n7\n", "line 4, column 'flow': 'abc' is not a number"),
+        ("flow\n1\n2\n3\nnan\n5\n6\n7\n", "line 5, column 'flow': value is 'nan'"),
         ("flow\n1\n2\n3\n", "only 3 rows"),
     ],
 )

@@ -90,8 +90,10 @@ class Runtime:
         self.progress("reading data")
         self.engine = await asyncio.to_thread(
             create_engine, s.engine, data=s.data, column=s.column, train=s.train,
-            train_column=s.train_column, data_dir=s.data_dir,
+            train_column=s.train_column, data_dir=s.data_dir, gaps=s.gaps,
         )
+        for note in getattr(self.engine, "data_notes", ()):
+            self.progress(note)
         if self.policy.engine != self.engine.name:
             raise EngineError(
                 f"{self.policy_source}: policy is for engine {self.policy.engine!r},"
@@ -387,6 +389,8 @@ class Runtime:
             data=str(self.settings.data or "bundled sample"),
             data_dir=str(self.settings.data_dir),
         )
+        if getattr(self.engine, "data_read", None):
+            out["data_read"] = self.engine.data_read
         return out
 
     def export_path(self) -> Path:

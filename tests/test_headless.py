@@ -121,6 +121,34 @@ def test_bad_stream_gets_one_clear_line_and_exit_2(data_dir: Path, tmp_path: Pat
     assert len(store.runs()) == 2 and before[:16] == b"SQLite format 3\x00"
 
 
+def test_gaps_are_held_and_counted_and_the_summary_is_strict_json(data_dir: Path, tmp_path: Path) -> None:
+    lines = RAW_PEMS_WEEK.read_text().splitlines()
+    for line_no in (11, 12, 501):
+        row = lines[line_no - 1].split(",")
+        row[8] = ""  # the Flow cell: PeMS exports leave a cell empty when a detector missed it
+        lines[line_no - 1] = ",".join(row)
+    gaps = tmp_path / "gaps.csv.gz"
+    gaps.write_bytes(__import__("gzip").compress(("\n".join(lines) + "\n").encode()))
+    out = tmp_path / "s.json"
+    done = run(
+        "--no-ui", "--policy", "single-linear", "--steps", "300", "--data", str(gaps),
+        "--column", "Flow (Veh/5 Minutes)", "--data-dir", str(data_dir), "--summary", str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "3 empty cells in column 'Flow (Veh/5 Minutes)' of 2,015 rows (3 held" in done.stderr
+    assert "Warning" not in done.stderr and "Traceback" not in done.stderr
+
+    def no_constants(name: str) -> None:
+        raise AssertionError(f"{name} in a summary is not JSON")
+
+    for text in (out.read_text(), done.stdout):
+        summary = json.loads(text, parse_constant=no_constants)
+        assert summary["data_read"]["stream"] == {
+            "rows": 2015, "gaps": 3, "gap_policy": "hold", "held": 3, "skipped": 0,
+        }
+        assert summary["steps"] == 300 and summary["data"] == str(gaps)
+
+
 def test_unknown_policy_names_the_known_ones(tmp_path: Path) -> None:
     done = run("--no-ui", "--policy", "single-lsmt", "--data-dir", str(tmp_path / "d"))
     assert done.returncode == 2

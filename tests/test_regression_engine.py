@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -87,8 +88,45 @@ def test_each_version_scales_with_its_own_scaler(tmp_path: Path) -> None:
 
 
 def test_too_few_rows_to_train_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="too few rows"):
+    with pytest.raises(EngineError, match="too few rows"):
         _train(tmp_path, "svm", np.arange(8.0))
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (np.full(60, 42.0), "all 60 training values are 42; the models scale by the training"),
+        (np.r_[np.arange(30.0), 1e300, np.arange(29.0)], "training value 31 is 1e+300"),
+        (np.r_[np.arange(30.0), np.nan, np.arange(29.0)], "training value 31 is nan"),
+    ],
+)
+def test_training_data_a_model_cannot_learn_from_is_one_clear_error(
+    tmp_path: Path, values: np.ndarray, message: str
+) -> None:
+    with pytest.raises(EngineError, match=re.escape(f"linear training data: {message}")):
+        _train(tmp_path, "linear", values)
+
+
+def _train_file(tmp_path: Path, cells: list[str]) -> Path:
+    path = tmp_path / "train.csv"
+    path.write_text("flow\n" + "\n".join(cells) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        (["42"] * 60, "train.csv, column 'flow': all 60 training values are 42"),
+        ([*map(str, range(30)), "1.5e308", *["7"] * 29], "train.csv: line 32, column 'flow'"),
+    ],
+)
+def test_a_training_file_is_checked_before_anything_is_trained(
+    tmp_path: Path, cells: list[str], message: str
+) -> None:
+    from engines.regression.factory import create_regression_engine
+
+    with pytest.raises(EngineError, match=re.escape(message)):
+        create_regression_engine(None, train=_train_file(tmp_path, cells))
 
 
 @pytest.mark.slow

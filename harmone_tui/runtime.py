@@ -22,6 +22,7 @@ from engines.registry import create_engine
 from harmone_tui import paths
 from harmone_tui.actions import ActionQueue, PendingRetrain
 from harmone_tui.inference import run_batch
+from harmone_tui.json_safe import finite
 from harmone_tui.settings import RunSettings
 from harmone_tui.telemetry import Telemetry
 from harmone_tui.trainer_pool import TrainerPool, ensure_models
@@ -391,7 +392,7 @@ class Runtime:
         )
         if getattr(self.engine, "data_read", None):
             out["data_read"] = self.engine.data_read
-        return out
+        return finite(out)
 
     def export_path(self) -> Path:
         return paths.exports_dir(self.settings.data_dir)

@@ -129,6 +129,16 @@ def test_a_training_file_is_checked_before_anything_is_trained(
         create_regression_engine(None, train=_train_file(tmp_path, cells))
 
 
+def test_r2_of_values_too_large_to_square_is_exact_and_silent() -> None:
+    import warnings
+
+    truth = np.array([1.0, 2.0, 3.0, 4.0]) * 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert r2(truth, truth * 1.0) == 1.0
+        assert r2(truth, np.full(4, 2.5e300)) == pytest.approx(0.0)
+
+
 @pytest.mark.slow
 @pytest.mark.lstm
 def test_real_lstm_trains_and_predicts_one_sample_like_the_batch_call(tmp_path: Path) -> None:

@@ -7,13 +7,13 @@ written, and the process exits with 130.
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from harmone_tui.json_safe import dumps
 from harmone_tui.runtime import Runtime
 
 EXIT_INTERRUPTED = 130
@@ -119,7 +119,7 @@ def run_headless(runtime: Runtime, summary_path: Path | None, quiet: bool) -> in
     """Run to the end; print the summary (stdout) and write it to ``summary_path`` if given."""
     printer = ProgressPrinter(sys.stderr, runtime.settings.steps or 0, quiet)
     summary = asyncio.run(_run(runtime, printer))
-    text = json.dumps(summary, indent=2)
+    text = dumps(summary, indent=2)
     if summary_path is not None:
         summary_path.parent.mkdir(parents=True, exist_ok=True)
         summary_path.write_text(text + "\n")

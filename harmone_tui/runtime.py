@@ -22,6 +22,7 @@ from engines.registry import create_engine
 from harmone_tui import paths
 from harmone_tui.actions import ActionQueue, PendingRetrain
 from harmone_tui.inference import run_batch
+from harmone_tui.json_safe import finite
 from harmone_tui.settings import RunSettings
 from harmone_tui.telemetry import Telemetry
 from harmone_tui.trainer_pool import TrainerPool, ensure_models
@@ -90,8 +91,10 @@ class Runtime:
         self.progress("reading data")
         self.engine = await asyncio.to_thread(
             create_engine, s.engine, data=s.data, column=s.column, train=s.train,
-            train_column=s.train_column, data_dir=s.data_dir,
+            train_column=s.train_column, data_dir=s.data_dir, gaps=s.gaps,
         )
+        for note in getattr(self.engine, "data_notes", ()):
+            self.progress(note)
         if self.policy.engine != self.engine.name:
             raise EngineError(
                 f"{self.policy_source}: policy is for engine {self.policy.engine!r},"
@@ -387,7 +390,9 @@ class Runtime:
             data=str(self.settings.data or "bundled sample"),
             data_dir=str(self.settings.data_dir),
         )
-        return out
+        if getattr(self.engine, "data_read", None):
+            out["data_read"] = self.engine.data_read
+        return finite(out)
 
     def export_path(self) -> Path:
         return paths.exports_dir(self.settings.data_dir)

@@ -65,6 +65,8 @@ class RegressionEngine:
         self.stream = np.asarray(stream, dtype=float)
         self.train = np.asarray(train, dtype=float)
         self.source = source
+        self.data_read: dict[str, Any] = {}  # what reading the files did (rows, gaps), per file
+        self.data_notes: list[str] = []  # the same in words, where there is something to say
         self._windows = np.lib.stride_tricks.sliding_window_view(self.stream, WINDOW + 1)
         lo, hi = float(self.train.min()), float(self.train.max())
         pad = 0.5 * (hi - lo or 1.0)

@@ -50,6 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--column", default="flow", help="CSV column of the stream (default: flow)")
     parser.add_argument("--train", type=Path, help="training CSV for first-use training (default: bundled flow_train.csv)")
     parser.add_argument("--train-column", default="flow", help="column of the training CSV (default: flow)")
+    parser.add_argument(
+        "--gaps", choices=("hold", "skip", "refuse"), default="hold",
+        help="empty cells in a CSV: 'hold' repeats the previous value, so a stream of 5-minute"
+        " counts keeps its time axis (default); 'skip' drops the row (later values move up a"
+        " step); 'refuse' stops with the line of the first gap",
+    )
     parser.add_argument("--steps", type=positive_int, help="stop after N steps")
     parser.add_argument("--data-dir", type=Path, help="knowledge store and model versions (default: user data dir)")
     parser.add_argument("--summary", type=Path, help="write the run summary JSON here")
@@ -69,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     settings = RunSettings(
         data_dir=root, engine=engine, data=args.data, column=args.column, train=args.train,
         train_column=args.train_column, steps=args.steps, speed=args.speed,
-        j_per_cpu_s=args.j_per_cpu_s,
+        j_per_cpu_s=args.j_per_cpu_s, gaps=args.gaps,
     )
     if args.no_ui:
         from harmone_tui.headless import run_headless

@@ -8,7 +8,6 @@ runs in a thread, so an export never stalls the UI or the run.
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from harmone_tui import paths
+from harmone_tui.json_safe import dumps
 
 if TYPE_CHECKING:
     from harmone_tui.runtime import Runtime
@@ -86,6 +86,6 @@ def write(data: ExportData) -> Path:
                 (step, "" if truth != truth else truth, pred, data.models[model], version,
                  round(lat, 6), round(cpu, 6), round(energy, 6), data.energy_source)
             )
-    (data.directory / "summary.json").write_text(json.dumps(data.summary, indent=2, default=str) + "\n")
-    (data.directory / "events.json").write_text(json.dumps(data.events, indent=2, default=str) + "\n")
+    (data.directory / "summary.json").write_text(dumps(data.summary, indent=2) + "\n")
+    (data.directory / "events.json").write_text(dumps(data.events, indent=2) + "\n")
     return data.directory

@@ -99,7 +99,7 @@ async def _run(runtime: Runtime, printer: ProgressPrinter) -> dict[str, Any]:
         await runtime.prepare()
         if interrupted:
             return {"status": "stopped"}
-        printer.start(runtime.telemetry.capacity)
+        printer.start(runtime.telemetry.total)
         summary = await runtime.run()
     finally:
         printer.done()

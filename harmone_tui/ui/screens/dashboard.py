@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Static
 
-from harmone_tui.ui.figures import bucket_means, event_counts, quality_series, step_history
+from harmone_tui.ui.figures import RunSeries, bucket_means, event_counts, quality_series, step_history
 from harmone_tui.ui.format import duration, energy_source, local_time, number
 from harmone_tui.ui.screens.base import HarmoneScreen
 from harmone_tui.ui.widgets.event_table import EventTable
@@ -78,7 +78,7 @@ home/end), models with their EMA and share of steps, and the latest events.
         n = rt.telemetry.count
         self._panels(rt, session, n)
         markers = [(e.step, e.kind) for e in session.events]
-        self.query_one(ForecastChart).set_data(rt.telemetry.truth, rt.telemetry.prediction, n, markers)
+        self.query_one(ForecastChart).set_data(RunSeries(rt.telemetry), markers)
         self._models(rt, session)
         self._run_info(rt, session)
 

@@ -2,7 +2,8 @@
 
 Harmonica's chart showed the last 10 points. This one follows the tail by default and can be
 panned (←/→), zoomed ([ / ]) and sent back to the start or the live end (home / end) over every
-step of the run, because the telemetry keeps the whole run. Switches, drifts, retrains and reuses
+step of the run: the data comes from a :class:`ChartSource` (the run's telemetry: recent steps in
+full, older ones from its whole-run buckets). Switches, drifts, retrains and reuses
 are vertical lines with a letter at the bottom (S, D, R, U, P), so they read without colour too.
 
 The figure is drawn in braille by :mod:`harmone_tui.ui.braille` (numpy) into cached strips, only
@@ -11,7 +12,7 @@ when its window, data or size changed; :meth:`render_line` hands out the cached 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from rich.segment import Segment
@@ -21,7 +22,7 @@ from textual.color import Color
 from textual.strip import Strip
 from textual.widget import Widget
 
-from harmone_tui.ui.braille import BRAILLE_BASE, NO_LAYER, Plot, nice_ticks, resample, tick_format, value_range
+from harmone_tui.ui.braille import BRAILLE_BASE, NO_LAYER, Plot, nice_ticks, tick_format
 
 MARKERS: dict[str, tuple[str, str]] = {
     "switch": ("S", "accent"),
@@ -37,6 +38,28 @@ DEFAULT_SPAN = 400
 X_TICKS = 5
 LEGEND_SWATCH = "⠤⠤ "
 Cell = tuple[str, Style]
+
+
+class ChartSource(Protocol):
+    """Truth and prediction over any window of a run's steps (see ``figures.RunSeries``)."""
+
+    @property
+    def count(self) -> int: ...
+
+    def y_range(self, start: int, end: int) -> tuple[float, float] | None: ...
+
+    def columns(self, start: int, end: int, columns: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class _NoData:
+    count = 0
+
+    def y_range(self, start: int, end: int) -> None:
+        return None
+
+    def columns(self, start: int, end: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
+        empty = np.full(columns, np.nan)
+        return empty, empty
 
 
 class ForecastChart(Widget):
@@ -56,8 +79,7 @@ class ForecastChart(Widget):
         super().__init__(id=id)
         self.view_span = DEFAULT_SPAN
         self.view_start: int | None = None  # None: follow the newest steps
-        self._truth: np.ndarray = np.zeros(0)
-        self._prediction: np.ndarray = np.zeros(0)
+        self._source: ChartSource = _NoData()
         self._count = 0
         self._markers: list[tuple[int, str]] = []
         self._drawn: tuple[Any, ...] = ()
@@ -70,11 +92,9 @@ class ForecastChart(Widget):
         self.border_title = "prediction vs truth"
 
     # data in --------------------------------------------------------------------------------
-    def set_data(
-        self, truth: np.ndarray, prediction: np.ndarray, count: int, markers: list[tuple[int, str]]
-    ) -> None:
-        """Point at the run's arrays (whole run) and its markers; redraw if anything changed."""
-        self._truth, self._prediction, self._count = truth, prediction, count
+    def set_data(self, source: ChartSource, markers: list[tuple[int, str]]) -> None:
+        """Point at the run's series and its markers; redraw if anything changed."""
+        self._source, self._count = source, source.count
         self._markers = markers
         self._redraw()
 
@@ -159,9 +179,7 @@ class ForecastChart(Widget):
     def _figure(self, start: int, end: int) -> list[list[Cell]] | None:
         """The framed figure as rows of cells, or None when the widget is too small for one."""
         width, height = self._width, self.size.height
-        truth, prediction = self._truth[start:end], self._prediction[start:end]
-        has_truth = bool(np.isfinite(truth).any())
-        y_range = value_range(prediction, truth) if has_truth else value_range(prediction)
+        y_range = self._source.y_range(start, end)
         if y_range is None:
             return None
         plot_h = height - 3  # top frame, bottom frame, x labels
@@ -173,6 +191,8 @@ class ForecastChart(Widget):
         if plot_h < 2 or plot_w < 8:
             return None
         plot = Plot(plot_w, plot_h, y_range)
+        truth, prediction = self._source.columns(start, end, plot_w * 2)
+        has_truth = bool(np.isfinite(truth).any())
         layer_style: dict[int, Style] = {}
         for step, kind in self._markers:
             if start <= step < end and kind in MARKERS:
@@ -181,7 +201,7 @@ class ForecastChart(Widget):
         series = [("truth", truth, "foreground")] if has_truth else []
         series.append(("prediction" if has_truth else "mean box confidence", prediction, "primary"))
         for _name, values, colour in series:
-            layer_style[plot.add_line(resample(values, plot_w * 2))] = self._style(colour)
+            layer_style[plot.add_line(values)] = self._style(colour)
         grid = self._plot_cells(plot, layer_style)
         self._overlay(grid, series, plot_w, start, end)
         return self._frame(grid, plot, labels, y_ticks, label_w, start, end)

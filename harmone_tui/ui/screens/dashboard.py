@@ -39,6 +39,12 @@ class DashboardScreen(HarmoneScreen):
 ## Dashboard
 Live panels, the prediction-vs-truth chart (focus it with **tab**: ←/→ pan, [ ] zoom,
 home/end), models with their EMA and share of steps, and the latest events.
+
+**Chart**: the truth is the solid line (⠤⠤⠤⠤), the prediction the dashed one (⠤ ⠤ ); the
+whole run stays on it (older steps drawn from per-bucket means). Letters at the bottom mark
+adaptations: **S** switch, **D** drift, **R** retrained version swapped in, **U** reuse of a
+stored version, **P** policy change. **Models**: ▶ marks the active model; EMA is its score
+(S = β·quality + (1-β)·(1 - E_norm), smoothed); steps is its share of the run.
 """
 
     _run_started: str | None = None  # local start time of the run, read once from the store

@@ -4,7 +4,9 @@ Harmonica's chart showed the last 10 points. This one follows the tail by defaul
 panned (←/→), zoomed ([ / ]) and sent back to the start or the live end (home / end) over every
 step of the run: the data comes from a :class:`ChartSource` (the run's telemetry: recent steps in
 full, older ones from its whole-run buckets). Switches, drifts, retrains and reuses
-are vertical lines with a letter at the bottom (S, D, R, U, P), so they read without colour too.
+are vertical lines with a letter at the bottom (S, D, R, U, P), so they read without colour too;
+the prediction is dashed and the truth solid, and the legend (top left) shows both patterns and
+names the markers in view, so nothing depends on colour alone (NO_COLOR).
 
 The figure is drawn in braille by :mod:`harmone_tui.ui.braille` (numpy) into cached strips, only
 when its window, data or size changed; :meth:`render_line` hands out the cached lines.
@@ -31,12 +33,14 @@ MARKERS: dict[str, tuple[str, str]] = {
     "reuse": ("U", "secondary"),
     "policy_changed": ("P", "warning"),
 }
+MARKER_NAMES = {"switch": "switch", "drift": "drift", "retrain_done": "retrained", "reuse": "reuse",
+                "policy_changed": "policy"}
 PAN = Binding.Group("pan", compact=True)
 ZOOM = Binding.Group("zoom", compact=True)
 MIN_SPAN = 40
 DEFAULT_SPAN = 400
 X_TICKS = 5
-LEGEND_SWATCH = "⠤⠤ "
+SOLID, DASHED = "⠤⠤⠤⠤", "⠤ ⠤ "
 Cell = tuple[str, Style]
 
 
@@ -200,8 +204,8 @@ class ForecastChart(Widget):
                 layer_style[plot.add_vertical(column)] = self._style(MARKERS[kind][1])
         series = [("truth", truth, "foreground")] if has_truth else []
         series.append(("prediction" if has_truth else "mean box confidence", prediction, "primary"))
-        for _name, values, colour in series:
-            layer_style[plot.add_line(values)] = self._style(colour)
+        for name, values, colour in series:
+            layer_style[plot.add_line(values, dashed=name == "prediction")] = self._style(colour)
         grid = self._plot_cells(plot, layer_style)
         self._overlay(grid, series, plot_w, start, end)
         return self._frame(grid, plot, labels, y_ticks, label_w, start, end)
@@ -217,10 +221,16 @@ class ForecastChart(Widget):
 
     def _overlay(self, grid: list[list[Cell]], series: list[tuple[str, Any, str]], plot_w: int,
                  start: int, end: int) -> None:
-        """The legend (top left) and the marker letters (bottom row) over the dots."""
-        for row, (name, _values, colour) in enumerate(series[: len(grid)]):
-            style = self._style(colour)
-            for col, ch in enumerate((" " + LEGEND_SWATCH + name + " ")[: plot_w]):
+        """The legend (top left: each line's pattern, the markers in view) and the marker
+        letters (bottom row) over the dots."""
+        legend = [(f" {DASHED if name == 'prediction' else SOLID} {name} ", self._style(colour))
+                  for name, _values, colour in series]
+        kinds = {kind for step, kind in self._markers if start <= step < end and kind in MARKERS}
+        if kinds:
+            names = "  ".join(f"{MARKERS[k][0]} {MARKER_NAMES[k]}" for k in MARKERS if k in kinds)
+            legend.append((f" {names} ", self._style("foreground")))
+        for row, (text, style) in enumerate(legend[: max(0, len(grid) - 1)]):
+            for col, ch in enumerate(text[:plot_w]):
                 grid[row][col] = (ch, style)
         bottom = grid[-1]
         for step, kind in self._markers:

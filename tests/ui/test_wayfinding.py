@@ -71,6 +71,6 @@ async def test_without_colour_the_chart_tells_truth_from_prediction(
         await pilot.pause()
         text = [strip.text for strip in chart._strips]
         assert "⠤⠤⠤⠤ truth" in text[1] and "⠤ ⠤  prediction" in text[2]
-        assert "S switch  D drift" in text[3]  # the markers in view, named
+        assert "┌─ S switch · D drift ──" in text[0]  # the markers in view, named on the frame
         assert "⠉ ⠉ ⠉ ⠉" in text[1]  # the prediction (top of the range): dashed
         assert "⣀⣀⣀⣀⣀⣀⣀⣀" in text[-3]  # the truth (bottom of the range): solid

@@ -5,8 +5,8 @@ panned (←/→), zoomed ([ / ]) and sent back to the start or the live end (hom
 step of the run: the data comes from a :class:`ChartSource` (the run's telemetry: recent steps in
 full, older ones from its whole-run buckets). Switches, drifts, retrains and reuses
 are vertical lines with a letter at the bottom (S, D, R, U, P), so they read without colour too;
-the prediction is dashed and the truth solid, and the legend (top left) shows both patterns and
-names the markers in view, so nothing depends on colour alone (NO_COLOR).
+the prediction is dashed and the truth solid, the legend (top left) shows both patterns and the
+frame's top edge names the markers in view, so nothing depends on colour alone (NO_COLOR).
 
 The figure is drawn in braille by :mod:`harmone_tui.ui.braille` (numpy) into cached strips, only
 when its window, data or size changed; :meth:`render_line` hands out the cached lines.
@@ -221,14 +221,9 @@ class ForecastChart(Widget):
 
     def _overlay(self, grid: list[list[Cell]], series: list[tuple[str, Any, str]], plot_w: int,
                  start: int, end: int) -> None:
-        """The legend (top left: each line's pattern, the markers in view) and the marker
-        letters (bottom row) over the dots."""
+        """The legend (top left: each line's pattern) and the marker letters (bottom row)."""
         legend = [(f" {DASHED if name == 'prediction' else SOLID} {name} ", self._style(colour))
                   for name, _values, colour in series]
-        kinds = {kind for step, kind in self._markers if start <= step < end and kind in MARKERS}
-        if kinds:
-            names = "  ".join(f"{MARKERS[k][0]} {MARKER_NAMES[k]}" for k in MARKERS if k in kinds)
-            legend.append((f" {names} ", self._style("foreground")))
         for row, (text, style) in enumerate(legend[: max(0, len(grid) - 1)]):
             for col, ch in enumerate(text[:plot_w]):
                 grid[row][col] = (ch, style)
@@ -239,6 +234,13 @@ class ForecastChart(Widget):
                 col = min(plot_w - 1, int((step - start) / (end - start) * plot_w))
                 bottom[col] = (letter, self._style(colour, bold=True))
 
+    def _marker_legend(self, width: int, start: int, end: int) -> str:
+        """The top edge of the frame, naming the markers in view: ``─ S switch · D drift ───``."""
+        kinds = {kind for step, kind in self._markers if start <= step < end and kind in MARKERS}
+        names = " · ".join(f"{MARKERS[k][0]} {MARKER_NAMES[k]}" for k in MARKERS if k in kinds)
+        text = f"─ {names} " if names else ""
+        return (text + "─" * width)[:width] if len(text) <= width else "─" * width
+
     def _frame(self, grid: list[list[Cell]], plot: Plot, labels: list[str], y_ticks: list[float],
                label_w: int, start: int, end: int) -> list[list[Cell]]:
         """Axes around the plot: y labels with ┤ ticks, x ticks ┬ with step numbers under them."""
@@ -246,7 +248,7 @@ class ForecastChart(Widget):
         axis = self._style("foreground")
         plot_w = plot.width
         tick_rows = {int(plot.row_of(np.array([v]))[0]) // 4: label for v, label in zip(y_ticks, labels, strict=True)}
-        rows: list[list[Cell]] = [[(" " * label_w, base), ("┌" + "─" * plot_w + "┐", axis)]]
+        rows: list[list[Cell]] = [[(" " * label_w, base), ("┌" + self._marker_legend(plot_w, start, end) + "┐", axis)]]
         for r, cells in enumerate(grid):
             label = tick_rows.get(r)
             rows.append([((label or "").rjust(label_w), axis), ("┤" if label else "│", axis), *cells, ("│", axis)])

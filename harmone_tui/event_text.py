@@ -72,7 +72,8 @@ def describe(kind: str, detail: dict[str, Any]) -> str:
         text = f"switch {d.get('from', '?')}→{d.get('to', '?')}{tail}"
     elif kind == "reuse":
         used = {"model", "version", "from", "reason"}
-        text = f"reuse {d.get('model', '?')} v{d.get('version', '?')} (was {d.get('from', '?')}){tail}"
+        was = d.get("from", "?")
+        text = f"reuse {d.get('model', '?')} v{d.get('version', '?')} (was {was}){tail}"
     elif kind == "retrain_started":
         used = {"model", "reason", "swap_step"}
         swap = f", swap at step {d['swap_step']:,}" if isinstance(d.get("swap_step"), int) else ""

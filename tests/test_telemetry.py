@@ -50,7 +50,8 @@ def feed(tel: Telemetry, truth: np.ndarray, seed: int = 3) -> dict[str, np.ndarr
         model[start:stop] = m
         figures = BatchFigures(
             prediction[start:stop].tolist(), truth[start:stop].tolist(),
-            truth[start:stop].tolist(), latency_ns[start:stop].tolist(), cpu_ns[start:stop].tolist(),
+            truth[start:stop].tolist(), latency_ns[start:stop].tolist(),
+            cpu_ns[start:stop].tolist(),
         )
         assert tel.record(start, figures, MODELS[m], 1, 1.54) == stop
         start = stop
@@ -93,7 +94,8 @@ def test_summary_is_exact_over_the_whole_run_not_the_ring() -> None:
     assert math.isclose(s["energy_mj_per_inference"], float(np.mean(d["energy_mj"])), rel_tol=1e-12)
     assert math.isclose(s["cpu_ms_per_inference"], float(np.mean(d["cpu_ms"])), rel_tol=1e-12)
     assert math.isclose(s["latency_ms_mean"], float(np.mean(d["latency_ms"])), rel_tol=1e-12)
-    assert math.isclose(s["latency_ms_p95"], float(np.percentile(d["latency_ms"], 95)), rel_tol=0.005)
+    p95 = float(np.percentile(d["latency_ms"], 95))
+    assert math.isclose(s["latency_ms_p95"], p95, rel_tol=0.005)
     share = np.bincount(d["model"], minlength=2) / 150_000
     assert s["model_share"] == {m: round(float(x), 4) for m, x in zip(MODELS, share, strict=True)}
 
@@ -128,7 +130,9 @@ def test_a_run_stores_every_step_while_memory_stays_put(tmp_path: Path) -> None:
     settings = RunSettings(data_dir=tmp_path / "data", engine="fake", data=data)
     runtime = Runtime(settings, policy, "fake", FAKE_POLICY)
     sizes: list[int] = []
-    runtime.listeners.append(lambda kind, _: sizes.append(runtime.telemetry.nbytes) if kind == "steps" else None)
+    runtime.listeners.append(
+        lambda kind, _: sizes.append(runtime.telemetry.nbytes) if kind == "steps" else None
+    )
 
     async def run() -> dict:
         await runtime.prepare()

@@ -125,9 +125,13 @@ class HarmoneApp(RunControls, App[int]):
         data, problem = config.read()
         problems = [problem] if problem else []
         ui = data.get("ui") if isinstance(data.get("ui"), dict) else {}
-        self.confirm_quit_after_s, bad = config.seconds(ui, "confirm_quit_after_s", CONFIRM_QUIT_AFTER_S)
+        self.confirm_quit_after_s, bad = config.seconds(
+            ui, "confirm_quit_after_s", CONFIRM_QUIT_AFTER_S
+        )
         problems += [bad] if bad else []
-        self.keymap, bad_keys = read_keymap(data.get("keymap"), binding_ids(), str(config.settings_file()))
+        self.keymap, bad_keys = read_keymap(
+            data.get("keymap"), binding_ids(), str(config.settings_file())
+        )
         self.set_keymap(self.keymap)
         for line in problems + bad_keys:
             self.notify(line, title="settings.toml", severity="warning", timeout=12)

@@ -46,7 +46,9 @@ def seconds(ui: dict[str, Any], key: str, default: float) -> tuple[float, str | 
     """A ``[ui]`` duration in seconds (>= 0), or the default and a line saying what was wrong."""
     value = ui.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        return default, f"{settings_file()}: [ui] {key} must be a number of seconds >= 0, got {value!r}"
+        return default, (
+            f"{settings_file()}: [ui] {key} must be a number of seconds >= 0, got {value!r}"
+        )
     return float(value), None
 
 

@@ -22,7 +22,8 @@ def run_series(truth: np.ndarray, prediction: np.ndarray, history: int = MIN_HIS
     for lo in range(0, len(truth), batch):
         t, p = truth[lo : lo + batch], prediction[lo : lo + batch]
         ones = [1000] * len(t)
-        tel.record(lo, BatchFigures(p.tolist(), t.tolist(), t.tolist(), ones, ones), "model", 1, 1.54)
+        figures = BatchFigures(p.tolist(), t.tolist(), t.tolist(), ones, ones)
+        tel.record(lo, figures, "model", 1, 1.54)
     return RunSeries(tel)
 
 

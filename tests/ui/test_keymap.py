@@ -55,7 +55,8 @@ async def test_a_keymap_in_settings_remaps_a_binding(fake_data_dir: Path) -> Non
         modal = app.screen
         console = Console(width=100, record=True, file=io.StringIO())
         console.print(binding_table(modal.groups, app.get_key_display, modal.keymap))
-        pause_row = next(line for line in console.export_text().splitlines() if "harmone.pause" in line)
+        lines = console.export_text().splitlines()
+        pause_row = next(line for line in lines if "harmone.pause" in line)
         assert pause_row.split()[0] == "z"
         await pilot.press("escape")
         await pilot.press("q")

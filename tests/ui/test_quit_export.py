@@ -1,4 +1,4 @@
-"""Quitting asks first on a long run, says where the run went; an export mid-run says it is partial."""
+"""Quitting asks first on a long run and says where the run went; a mid-run export is partial."""
 
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ async def test_a_young_or_finished_run_quits_without_a_question(fake_data_dir: P
         await wait_for(pilot, lambda: app.session.state == "finished")
         await pilot.press("q")
         await wait_for(pilot, lambda: app.return_code is not None)
-    assert exit_line(app.session).startswith(f"harmone: run {app.session.runtime.run_id} finished at step 60;")
+    run_id = app.session.runtime.run_id
+    assert exit_line(app.session).startswith(f"harmone: run {run_id} finished at step 60;")
 
 
 async def test_a_bad_quit_setting_is_one_warning_and_the_default(fake_data_dir: Path) -> None:

@@ -15,7 +15,13 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Static
 
-from harmone_tui.ui.figures import RunSeries, bucket_means, event_counts, quality_series, step_history
+from harmone_tui.ui.figures import (
+    RunSeries,
+    bucket_means,
+    event_counts,
+    quality_series,
+    step_history,
+)
 from harmone_tui.ui.format import duration, energy_source, local_time, number
 from harmone_tui.ui.screens.base import HarmoneScreen
 from harmone_tui.ui.widgets.event_table import EventTable

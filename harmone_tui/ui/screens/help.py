@@ -41,8 +41,9 @@ quits at once. On exit the terminal gets one line with the run id and where its 
 
 def binding_table(groups: list[tuple[str, Iterable[BindingType]]], app_display: object,
                   keymap: dict[str, str] | None = None) -> Table:
-    """A table of (key, what, id) per group; ``app_display`` formats key names (App.get_key_display);
-    ``keymap`` (binding id -> keys) gives the keys in force where the user remapped them."""
+    """A table of (key, what, id) per group; ``app_display`` formats key names
+    (App.get_key_display); ``keymap`` (binding id -> keys) gives the keys in force where the
+    user remapped them."""
     keymap = keymap or {}
     table = Table(expand=True, show_edge=False, box=None, padding=(0, 1))
     table.add_column("key", no_wrap=True, style="bold", width=14)

@@ -235,7 +235,7 @@ class ForecastChart(Widget):
                 bottom[col] = (letter, self._style(colour, bold=True))
 
     def _marker_legend(self, width: int, start: int, end: int) -> str:
-        """The top edge of the frame, naming the markers in view: ``─ S switch · D drift ───``."""
+        """The frame's top edge, naming the markers in view: ``─ S switch · D drift ───``."""
         kinds = {kind for step, kind in self._markers if start <= step < end and kind in MARKERS}
         names = " · ".join(f"{MARKERS[k][0]} {MARKER_NAMES[k]}" for k in MARKERS if k in kinds)
         text = f"─ {names} " if names else ""
@@ -248,7 +248,8 @@ class ForecastChart(Widget):
         axis = self._style("foreground")
         plot_w = plot.width
         tick_rows = {int(plot.row_of(np.array([v]))[0]) // 4: label for v, label in zip(y_ticks, labels, strict=True)}
-        rows: list[list[Cell]] = [[(" " * label_w, base), ("┌" + self._marker_legend(plot_w, start, end) + "┐", axis)]]
+        top = "┌" + self._marker_legend(plot_w, start, end) + "┐"
+        rows: list[list[Cell]] = [[(" " * label_w, base), (top, axis)]]
         for r, cells in enumerate(grid):
             label = tick_rows.get(r)
             rows.append([((label or "").rjust(label_w), axis), ("┤" if label else "│", axis), *cells, ("│", axis)])

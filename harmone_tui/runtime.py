@@ -363,8 +363,7 @@ class Runtime:
         self.switch_model(model, "forced by the user", {})
 
     def request_retrain(self) -> bool:
-        tel = self.telemetry
-        values = tel.truth[tel.first_held : self.step]
+        values = self.telemetry.held("truth")
         values = values[~np.isnan(values)][-self.policy.retrain.window:]
         return self.start_retrain(self.active_model, values.tolist(), "forced by the user", {})
 

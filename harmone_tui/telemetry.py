@@ -112,6 +112,13 @@ class Telemetry:
         arrays = sum(a.nbytes for a in self._ring.arrays.values())
         return arrays + self.totals.nbytes + self.chart_truth.nbytes + self.chart_prediction.nbytes
 
+    def held(self, name: str) -> np.ndarray:
+        """Every step of one figure still held, oldest first (one consistent ring, even while
+        the inference thread records a batch)."""
+        count = self.count
+        ring = self._ring
+        return ring.arrays[name][: count - ring.first]
+
     def hold(self, history: int) -> None:
         """Keep at least ``history`` steps from now on (a new policy with a larger window)."""
         self.history = max(self.history, history)

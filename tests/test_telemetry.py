@@ -76,6 +76,8 @@ def test_the_ring_holds_the_recent_steps_and_refuses_older_ones() -> None:
     assert tel.first_held <= 95_000  # at least the last `history` steps
     np.testing.assert_array_equal(tel.truth[95_000:100_000], data["truth"][95_000:])
     np.testing.assert_array_equal(tel.energy_mj[99_000:100_000], data["energy_mj"][99_000:])
+    held = tel.held("truth")
+    assert len(held) == 100_000 - tel.first_held and held[-1] == data["truth"][-1]
     with pytest.raises(IndexError, match="no longer held"):
         tel.truth[0:10]
     rows = tel.step_rows(99_998, 100_000, run_id=4, source="estimated")

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from harmone_tui.event_text import describe
 from harmone_tui.json_safe import dumps
 from harmone_tui.runtime import Runtime
 
@@ -73,13 +74,6 @@ class ProgressPrinter:
             self.stream.flush()
 
 
-def describe_event(kind: str, detail: dict[str, Any]) -> str:
-    """One line for an adaptation event."""
-    parts = ", ".join(f"{k}={v}" for k, v in detail.items() if k != "reason")
-    reason = detail.get("reason")
-    return f"{kind}: {reason}" + (f" ({parts})" if parts else "") if reason else f"{kind} ({parts})"
-
-
 async def _run(runtime: Runtime, printer: ProgressPrinter) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     interrupted = False
@@ -98,14 +92,14 @@ async def _run(runtime: Runtime, printer: ProgressPrinter) -> dict[str, Any]:
         elif kind == "steps":
             printer.steps(int(payload), runtime)
         elif kind == "event":
-            printer.message(f"step {payload.step}: {describe_event(payload.kind, payload.detail)}")
+            printer.message(f"step {payload.step}: {describe(payload.kind, payload.detail)}")
 
     runtime.listeners.append(listen)
     try:
         await runtime.prepare()
         if interrupted:
             return {"status": "stopped"}
-        printer.start(runtime.telemetry.capacity)
+        printer.start(runtime.telemetry.total)
         summary = await runtime.run()
     finally:
         printer.done()

@@ -24,7 +24,7 @@ from harmone_tui.actions import ActionQueue, PendingRetrain
 from harmone_tui.inference import run_batch
 from harmone_tui.json_safe import finite
 from harmone_tui.settings import RunSettings
-from harmone_tui.telemetry import Telemetry
+from harmone_tui.telemetry import Telemetry, history_steps
 from harmone_tui.trainer_pool import TrainerPool, ensure_models
 from mape.effector import VersionInfo
 from mape.knowledge import EventRow, KnowledgeStore
@@ -113,7 +113,7 @@ class Runtime:
         self.pool = TrainerPool(self.repo, self.meter.joules_for_cpu_seconds)
         length = self.engine.stream_length()
         limit = length if s.steps is None else min(s.steps, length)
-        self.telemetry = Telemetry(limit, tuple(self.policy.models))
+        self.telemetry = Telemetry(limit, tuple(self.policy.models), self._history(self.policy))
         self.run_id = self.store.start_run(
             self.policy.name, self.engine.name, str(s.data or "bundled sample"), s.describe()
         )
@@ -136,6 +136,10 @@ class Runtime:
         self.energy_profile = profile
         self.status = "ready"
         self.progress("ready")
+
+    def _history(self, policy: Policy) -> int:
+        """Steps the telemetry keeps in memory: the policy's windows, a batch, unstored rows."""
+        return history_steps(policy) + MAX_BATCH + self.settings.batch_rows
 
     def _calibrate(self) -> dict[str, float]:
         """Mean energy per call of each model (µJ), for the score's automatic energy ceiling."""
@@ -172,7 +176,7 @@ class Runtime:
         self.status = "running"
         started = time.perf_counter()
         paused_s = 0.0
-        limit = self.telemetry.capacity
+        limit = self.telemetry.total
         samples = self.engine.samples()
         due = self.loop.next_due(0)
         pace_t0, pace_step = time.perf_counter(), 0
@@ -261,6 +265,12 @@ class Runtime:
         rows = self.telemetry.step_rows(lo, hi, self.run_id, self.meter.source)
         self.step_writer.write(rows)
         self._flushed = hi
+
+    def store_steps(self) -> None:
+        """Store every step recorded so far and wait until it is committed (for exports, which
+        read the steps from the store: the telemetry keeps only recent ones in memory)."""
+        self._flush()
+        self.step_writer.flush()
 
     # actions --------------------------------------------------------------------------------
     async def _apply_actions(self) -> None:
@@ -356,7 +366,7 @@ class Runtime:
         self.switch_model(model, "forced by the user", {})
 
     def request_retrain(self) -> bool:
-        values = self.telemetry.truth[: self.step]
+        values = self.telemetry.held("truth")
         values = values[~np.isnan(values)][-self.policy.retrain.window:]
         return self.start_retrain(self.active_model, values.tolist(), "forced by the user", {})
 
@@ -364,6 +374,7 @@ class Runtime:
         """Swap in a new policy; it takes effect at the next MAPE cycle."""
         check_models(policy, [m.name for m in self.engine.models()], source, key_locator(text))
         self.loop.apply_policy(policy)
+        self.telemetry.hold(self._history(policy))
         self.policy, self.policy_text, self.policy_source = policy, text, source
         self.store.record_policy(self.run_id, self.step, policy.name, text)
         self.event("policy_changed", {"policy": policy.name, "source": source})

@@ -1,12 +1,14 @@
 """``launch(settings, policy, source, text) -> exit code``: what ``harmone`` (no ``--no-ui``) calls.
 
 Builds the session and the app with :func:`build_app` (tests and snapshots use the same factory)
-and runs it. The TUI paces the run at a watchable speed unless ``--speed`` was given (``+``/``-``
-and ``max`` change it at run time); headless mode keeps ``max`` as its default.
+and runs it; on exit the terminal gets one line naming the run and where its summary is stored
+(:mod:`harmone_tui.ui.farewell`). The TUI paces the run at a watchable speed unless ``--speed``
+was given (``+``/``-`` and ``max`` change it at run time); headless mode keeps ``max``.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from harmone_tui.ui.controls import DEFAULT_SPEED
@@ -33,6 +35,9 @@ def launch(
     """Run the TUI until the user quits; 0, or 1 when the run failed."""
     if settings.speed is None and not speed_given:
         settings.speed = DEFAULT_SPEED
+    from harmone_tui.ui.farewell import exit_line
+
     app = build_app(settings, policy, source, text)
     app.run()
+    print(exit_line(app.session), file=sys.stderr)
     return int(app.return_code or 0)

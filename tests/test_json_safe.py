@@ -10,6 +10,7 @@ import pytest
 
 from harmone_tui.json_safe import dumps, finite
 from harmone_tui.ui.export import ExportData, write
+from mape.knowledge import KnowledgeStore, StepRow
 
 
 def _strict(text: str) -> object:
@@ -36,13 +37,14 @@ def test_dumps_writes_paths_as_text() -> None:
 
 
 def test_an_export_of_a_run_with_nan_figures_is_valid_json(tmp_path: Path) -> None:
-    columns = {
-        name: np.zeros(2) for name in ("truth", "prediction", "latency_ms", "cpu_ms", "energy_mj")
-    }
-    columns["model_index"] = np.zeros(2, dtype=np.int16)
-    columns["version"] = np.ones(2, dtype=np.int32)
+    store = KnowledgeStore.open(tmp_path / "knowledge.sqlite3")
+    run_id = store.start_run("single-linear", "regression", "test", {})
+    store.add_steps(
+        run_id,
+        [StepRow(step, None, 1.0, "linear", 1, 0.1, 0.1, 0.2, "estimated") for step in (0, 1)],
+    )
     data = ExportData(
-        tmp_path / "run-1", columns, ("linear",), "estimated",
+        tmp_path / "run-1", store.path, run_id, 2,
         {"r2": float("nan"), "mae": float("inf"), "steps": 2},
         [{"step": 1, "kind": "retrain_done", "detail": {"validation_r2": float("nan")}}],
     )
@@ -50,6 +52,7 @@ def test_an_export_of_a_run_with_nan_figures_is_valid_json(tmp_path: Path) -> No
     assert _strict((out / "summary.json").read_text()) == {"r2": None, "mae": None, "steps": 2}
     events = _strict((out / "events.json").read_text())
     assert events[0]["detail"] == {"validation_r2": None}  # type: ignore[index]
+    assert len((out / "steps.csv").read_text().splitlines()) == 3
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])

@@ -111,6 +111,7 @@ async def load_start_versions(
                     out[model] = StartVersion(stored, await load_checked(engine, repo, stored))
                     break
                 except VersionUnusable as exc:
+                    seen.add((engine.name, model, stored.version))
                     rest = [v.version for v in candidates if v.version < stored.version]
                     then = f"trying v{rest[0]}" if rest else "no valid version is left"
                     report({

@@ -137,6 +137,11 @@ class ModelRepository:
             if not directory.is_relative_to(models_root):
                 out.append(VersionState(row, None, f"its path {row.path!r} is outside {models_root}"))
                 continue
+            if directory.parent != models_root / row.engine / row.model:
+                out.append(VersionState(
+                    row, None, f"its path {row.path!r} is not under models/{row.engine}/{row.model}"
+                ))
+                continue
             if not directory.is_dir():
                 out.append(VersionState(row, directory, f"its directory {directory} is missing"))
                 continue
@@ -185,24 +190,31 @@ class ModelRepository:
 
     # housekeeping -----------------------------------------------------------------------------
     def clean_leftovers(self) -> list[Path]:
-        """Remove what crashed processes left: staging directories whose owner is gone, and
-        version directories no row records. Returns what was removed.
+        """Remove what crashed processes left (see :meth:`leftovers`); returns what was removed.
 
         Runs under the store's write lock, so no commit (rename, then row) is half-way through.
         """
+        with self.store.write_lock():
+            found = self._leftovers()
+            for path in found:
+                shutil.rmtree(path, ignore_errors=True)
+        return found
+
+    def leftovers(self) -> list[Path]:
+        """Staging directories whose owner is gone, and version directories no row records."""
+        with self.store.write_lock():
+            return self._leftovers()
+
+    def _leftovers(self) -> list[Path]:
         if not self.models_root.is_dir():
             return []
-        removed: list[Path] = []
-        with self.store.write_lock():
-            recorded = {
-                (self.root / r.path).resolve() for r in self.store.versions()
-            }
-            for parent in sorted(p for p in self.models_root.glob("*/*") if p.is_dir()):
-                for child in sorted(parent.iterdir()):
-                    if child.is_dir() and self._is_leftover(child, recorded):
-                        shutil.rmtree(child, ignore_errors=True)
-                        removed.append(child)
-        return removed
+        recorded = {(self.root / r.path).resolve() for r in self.store.versions()}
+        return [
+            child
+            for parent in sorted(p for p in self.models_root.glob("*/*") if p.is_dir())
+            for child in sorted(parent.iterdir())
+            if child.is_dir() and self._is_leftover(child, recorded)
+        ]
 
     @staticmethod
     def _is_leftover(child: Path, recorded: set[Path]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,28 @@ def _load_estimator(model: str, path: Path) -> Any:
         found = type(estimator).__name__
         raise EngineError(f"{path}: holds a {found}, not the fitted {expected} of a {model} model")
     return estimator
+
+
+def check_files(model: str, version_dir: Path) -> None:
+    """The checks ``load`` makes that need no TensorFlow (for ``harmone models check``):
+    EngineError naming the file when the scaler, the pickle or the Keras archive is unusable."""
+    read_scaler(version_dir)
+    if model in ("linear", "svm"):
+        _load_estimator(model, version_dir / "model.pkl")
+    elif model == "lstm":
+        from engines.regression.lstm import MODEL_FILE
+
+        path = version_dir / MODEL_FILE
+        if not path.is_file():
+            raise EngineError(f"{path}: missing")
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                broken = archive.testzip()
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise EngineError(f"{path}: not a Keras archive ({exc})") from None
+        if broken is not None or "config.json" not in names:
+            raise EngineError(f"{path}: damaged Keras archive ({broken or 'no config.json'})")
 
 
 class RegressionEngine:

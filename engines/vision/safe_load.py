@@ -12,32 +12,33 @@ unrestricted load can run it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from engines.base import EngineError
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The error's first line, without Ultralytics' "ERROR ❌️ <path>" decoration."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return re.sub(r"^ERROR\W*\S+\s+", "", line)
 
 
-def check_checkpoint(path: Path) -> dict[str, Any]:
-    """Unpickle ``path`` with Ultralytics' restricted loader; EngineError if it is refused.
-
-    Returns the checkpoint dict. Call after ``import_yolo`` (which sets up Ultralytics).
+def check_checkpoint(path: Path, shown: Path | None = None) -> dict[str, Any]:
+    """Unpickle ``path`` with Ultralytics' restricted loader; EngineError (naming ``shown``,
+    default ``path``) if it is refused. Call after ``import_yolo`` (which sets up Ultralytics).
     """
     from ultralytics.nn.tasks import torch_safe_load
 
-    if path.suffix != ".pt":
-        raise EngineError(f"{path}: a YOLO checkpoint must be a .pt file")
+    name = shown or path
     try:
         ckpt, _ = torch_safe_load(str(path), safe_only=True)
     except Exception as exc:  # noqa: BLE001 - refused, truncated or garbled: not loadable
-        raise EngineError(f"{path}: refused to load: {_first_line(exc)}") from None
+        raise EngineError(f"{name}: not a YOLO checkpoint ({first_line(exc)})") from None
     if not isinstance(ckpt, dict) or ckpt.get("model") is None and ckpt.get("ema") is None:
-        raise EngineError(f"{path}: not a YOLO checkpoint (no model in it)")
+        raise EngineError(f"{name}: not a YOLO checkpoint (no model in it)")
     return ckpt
 
 
@@ -48,10 +49,10 @@ def process_loads_safely() -> bool:
     return bool(getattr(tasks, "SAFE_LOAD", False)) and bool(tasks._SafeLoad.SUPPORTED)
 
 
-def load_yolo(yolo_class: Any, path: Path) -> Any:
+def load_yolo(yolo_class: Any, path: Path, shown: Path | None = None) -> Any:
     """``YOLO(path)``, after the restricted check unless the process already loads safely."""
     if not process_loads_safely():
-        check_checkpoint(path)
+        check_checkpoint(path, shown)
     return yolo_class(str(path), task="detect")
 
 

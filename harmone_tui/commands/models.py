@@ -147,7 +147,7 @@ def list_versions(root: Path, engine: str | None) -> int:
     return 0
 
 
-def _check_checkpoint(path: Path, config_dir: Path) -> dict[str, Any]:
+def _check_checkpoint(path: Path, config_dir: Path, shown: Path | None = None) -> dict[str, Any]:
     """Load ``path`` with Ultralytics and run it once; EngineError unless it is a YOLO detector."""
     import numpy as np
 
@@ -157,9 +157,10 @@ def _check_checkpoint(path: Path, config_dir: Path) -> dict[str, Any]:
 
     if not path.is_file():
         raise EngineError(f"{path}: no such file")
+    name = shown or path
     YOLO = import_yolo(config_dir)
     try:
-        yolo = load_yolo(YOLO, path)
+        yolo = load_yolo(YOLO, path, name)
         if yolo.task != "detect":
             raise ValueError(f"it is a {yolo.task} model, not a detection model")
         yolo.predict(np.zeros((64, 64, 3), dtype=np.uint8), imgsz=64, device="cpu", verbose=False)
@@ -167,7 +168,7 @@ def _check_checkpoint(path: Path, config_dir: Path) -> dict[str, Any]:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever fails, the file is not usable
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise EngineError(f"{path}: not a YOLO checkpoint ({reason})") from None
+        raise EngineError(f"{name}: not a YOLO checkpoint ({reason})") from None
     args = getattr(yolo, "ckpt", {}) or {}
     train_args = args.get("train_args", {}) if isinstance(args, dict) else {}
     return {"names": dict(yolo.names), "imgsz": train_args.get("imgsz")}
@@ -199,7 +200,7 @@ def import_checkpoint(root: Path, model: str, path: Path) -> Any:
         staging = repo.staging_dir("vision", model)
         try:
             shutil.copyfile(source, staging / WEIGHTS)
-            found = _check_checkpoint(staging / WEIGHTS, root / "ultralytics")
+            found = _check_checkpoint(staging / WEIGHTS, root / "ultralytics", path)
             meta = {**found, "imported_from": str(source), "sha256": digest}
             stored = repo.commit("vision", model, staging, meta, f"imported from {path}", None)
             return Imported(stored, already=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from engines.base import Engine, EngineError, LoadedModel
@@ -71,6 +72,36 @@ def _base_versions(repo: ModelRepository, engine: str, model: str) -> list[Store
     """Base versions (not made by a run's retrain), newest first."""
     found = [v for v in repo.versions(engine, model) if v.meta.get("origin") != "retrain"]
     return found[::-1]
+
+
+def engine_problem(engine: str, model: str, directory: Path, root: Path) -> str | None:
+    """What the engine finds wrong with a version's files, without loading a framework
+    (None: readable). Used where a full load would cost too much: checks and copies."""
+    try:
+        if engine == "regression":
+            from engines.regression.engine import check_files
+
+            check_files(model, directory)
+        elif engine == "vision":
+            from engines.vision.safe_load import check_version
+
+            check_version(directory, root / "ultralytics")
+    except EngineError as exc:
+        return str(exc)
+    return None
+
+
+def checked_base_version(
+    repo: ModelRepository, engine: str, model: str, say: Callable[[str], None]
+) -> StoredVersion | None:
+    """The newest base version that passes the store's and the engine's checks, saying which
+    were passed over (``compare`` copies it into its own data directory)."""
+    for stored in _base_versions(repo, engine, model):
+        problem = repo.verify(stored) or engine_problem(engine, model, stored.directory, repo.root)
+        if problem is None:
+            return stored
+        say(f"not using {engine} {model} v{stored.version} ({stored.directory}): {problem}")
+    return None
 
 
 def report_refused_rows(repo: ModelRepository, engine: str, models: list[str],

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mape import model_files, owner
-from mape.knowledge import KnowledgeStore, VersionRow
+from mape.knowledge import KnowledgeError, KnowledgeStore, VersionRow
 
 STAGING_PREFIX = ".staging-"
 _STAGING_OWNER = re.compile(r"^\.staging-(\d+-\d+)-")
@@ -105,10 +105,21 @@ class ModelRepository:
         return StoredVersion(engine, model, version, final, full_meta, reason, created)
 
     def adopt(self, source: StoredVersion, reason: str) -> StoredVersion:
-        """Copy a version from another repository in as this one's next version (same meta)."""
+        """Copy a version from another repository in as this one's next version (same meta).
+
+        The copy must match the source's recorded checksums (KnowledgeError otherwise), so a
+        damaged or replaced file is never re-recorded here as if it were the trained one.
+        """
         staging = self.staging_dir(source.engine, source.model)
         shutil.copytree(source.directory, staging, dirs_exist_ok=True)
         (staging / model_files.META).unlink(missing_ok=True)
+        recorded = source.meta.get("files")
+        if recorded is not None and model_files.checksums(staging) != recorded:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise KnowledgeError(
+                f"{source.directory}: its files do not match their recorded checksums;"
+                " not copied (`harmone models check` says which)"
+            )
         dropped = ("engine", "model", "version", "files")
         meta = {k: v for k, v in source.meta.items() if k not in dropped}
         return self.commit(source.engine, source.model, staging, meta, reason, None)

@@ -65,26 +65,10 @@ def _open(root: Path) -> Any:
     return ModelRepository(root, KnowledgeStore.open(paths.knowledge_file(root)))
 
 
-def engine_problem(engine: str, model: str, directory: Path, root: Path) -> str | None:
-    """What the engine finds wrong with a version's files (None: readable)."""
-    from engines.base import EngineError
-
-    try:
-        if engine == "regression":
-            from engines.regression.engine import check_files
-
-            check_files(model, directory)
-        elif engine == "vision":
-            from engines.vision.safe_load import check_version
-
-            check_version(directory, root / "ultralytics")
-    except EngineError as exc:
-        return str(exc)
-    return None
-
-
 def inspect(root: Path, engine: str | None) -> tuple[list[dict[str, Any]], list[Path], Any]:
     """Every version's report row, the leftovers, and the open repository."""
+    from harmone_tui.start_versions import engine_problem
+
     repo = _open(root)
     report = []
     for state in repo.states(engine, verify=True):

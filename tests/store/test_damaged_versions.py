@@ -120,3 +120,29 @@ def test_a_crafted_pickle_is_refused_without_running_its_code(tmp_path: Path, re
     (reason,) = error_reasons(runtime)
     expected = "refers to posix.system" if record else "does not match its recorded sha256"
     assert expected in reason and str(v2.directory) in reason
+
+
+def test_compare_never_adopts_a_damaged_or_crafted_user_version(tmp_path: Path) -> None:
+    import io
+
+    from harmone_tui.commands.compare import compare_policies
+    from harmone_tui.settings import RunSettings
+
+    user = tmp_path / "user"
+    repo = repo_at(user)
+    train_version(repo)
+    v2 = train_version(repo)
+    marker = tmp_path / "pwned"
+    rewrite(v2, "model.pkl", pickle.dumps(_Shell(f"touch {marker}")), record=True)
+    err = io.StringIO()
+
+    rows = compare_policies(
+        ["single-linear"], tmp_path / "out", RunSettings(data_dir=user, steps=50, speed=None),
+        user / "policies", err,
+    )
+
+    assert not marker.exists()
+    assert rows[0]["errors"] == 0 and rows[0]["steps"] == 50
+    said = err.getvalue()
+    assert "not using regression linear v2" in said and "refers to posix.system" in said
+    assert "using linear v1 from" in said

@@ -33,7 +33,8 @@ def sha256_of(path: Path) -> str:
 def version_files(directory: Path) -> list[Path]:
     """Every regular file of a version directory except ``meta.json``, in name order."""
     return sorted(
-        p for p in directory.rglob("*") if p.is_file() and p.relative_to(directory).as_posix() != META
+        p for p in directory.rglob("*")
+        if p.is_file() and p.relative_to(directory).as_posix() != META
     )
 
 
@@ -103,7 +104,8 @@ def problem_with(directory: Path, recorded: dict[str, Any]) -> str | None:
     if not isinstance(on_disk, dict):
         return f"{META} is not a JSON object"
     if json.dumps(on_disk, sort_keys=True) != json.dumps(recorded, sort_keys=True, default=str):
-        changed = sorted(k for k in set(on_disk) | set(recorded) if on_disk.get(k) != recorded.get(k))
+        keys = set(on_disk) | set(recorded)
+        changed = sorted(k for k in keys if on_disk.get(k) != recorded.get(k))
         return f"{META} differs from the store's record ({', '.join(changed[:4])})"
     expected = recorded.get("files")
     if expected is None:

@@ -146,7 +146,8 @@ class ModelRepository:
         for row in self.store.versions(engine, model):
             directory = (self.root / row.path).resolve()
             if not directory.is_relative_to(models_root):
-                out.append(VersionState(row, None, f"its path {row.path!r} is outside {models_root}"))
+                problem = f"its path {row.path!r} is outside {models_root}"
+                out.append(VersionState(row, None, problem))
                 continue
             if directory.parent != models_root / row.engine / row.model:
                 out.append(VersionState(

@@ -54,7 +54,9 @@ def run(root: Path, args: argparse.Namespace) -> int:
     if args.damaged == any(v is not None for v in (args.engine, args.model, args.version)):
         raise EngineError("harmone models remove: give ENGINE MODEL VERSION, or --damaged")
     if not args.damaged and None in (args.engine, args.model, args.version):
-        raise EngineError("harmone models remove: give ENGINE MODEL VERSION (e.g. regression linear 3)")
+        raise EngineError(
+            "harmone models remove: give ENGINE MODEL VERSION (e.g. regression linear 3)"
+        )
     return remove(root, args)
 
 
@@ -126,7 +128,9 @@ def remove(root: Path, args: argparse.Namespace) -> int:
     else:
         text = str(args.version).removeprefix("v")
         if not text.isdigit():
-            raise EngineError(f"harmone models remove: VERSION must be a number, not {args.version!r}")
+            raise EngineError(
+                f"harmone models remove: VERSION must be a number, not {args.version!r}"
+            )
         repo = _open(root)
         targets = [
             s for s in repo.states(args.engine, args.model)

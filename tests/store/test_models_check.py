@@ -42,7 +42,8 @@ def test_check_reports_each_version_and_the_leftovers(
     report = json.loads(capsys.readouterr().out)
     status = {r["version"]: (r["status"], r["problem"]) for r in report["versions"]}
     assert status[1] == ("ok", None)
-    assert status[2][0] == "damaged" and "model.pkl does not match its recorded sha256" in status[2][1]
+    assert status[2][0] == "damaged"
+    assert "model.pkl does not match its recorded sha256" in status[2][1]
     assert status[3][0] == "damaged" and "'../elsewhere' is outside" in status[3][1]
     assert sorted(report["leftovers"]) == sorted(  # v3's own directory no longer has a row
         str(damaged_dir[k]) for k in ("staging", "unrecorded", "v3"))

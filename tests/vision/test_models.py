@@ -169,7 +169,9 @@ def test_the_same_checkpoint_imported_twice_is_stored_once(
     import shutil
 
     shutil.copytree(vision_root, root)
-    weights = _repo(root).latest("vision", "yolo_n").directory / "weights.pt"  # type: ignore[union-attr]
+    stored = _repo(root).latest("vision", "yolo_n")
+    assert stored is not None
+    weights = stored.directory / "weights.pt"
     copy = tmp_path / "mine.pt"
     copy.write_bytes(weights.read_bytes())
     assert main(["models", "import", "yolo_s", str(copy), "--data-dir", str(root)]) == 0

@@ -200,7 +200,8 @@ async def train_first_version(
             return found
         if found is not None:
             return found
-        label = f"training {model} on first use ({count})"
+        upcoming = pool.repo.store.max_version(engine.name, model) + 1
+        label = f"training {model} v{upcoming} on first use ({count})"
         on_progress(label)
         data = engine.initial_training_data(model)
         trained = await with_ticker(

@@ -354,17 +354,27 @@ class KnowledgeStore:
         )
 
     @contextlib.contextmanager
-    def write_lock(self) -> Iterator[None]:
+    def write_lock(self, durable: bool = False) -> Iterator[None]:
         """A write transaction taken at once (BEGIN IMMEDIATE): other processes sharing the
         store wait (busy_timeout) until it ends, so what is read inside it (the next version
-        number) stays true until it commits."""
-        self._conn.execute("BEGIN IMMEDIATE")
+        number) stays true until it commits.
+
+        ``durable``: the commit is fsynced (synchronous=FULL for this one transaction; steps
+        keep NORMAL, where a power cut may lose the last transactions but never corrupts).
+        """
+        if durable:
+            self._conn.execute("PRAGMA synchronous=FULL")
         try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        finally:
+            if durable:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
 
     def max_version(self, engine: str, model: str) -> int:
         row = self._conn.execute(

@@ -86,7 +86,7 @@ class ModelRepository:
         model_files.fsync_tree(staging)
         parent = self.models_root / engine / model
         created = time.time()
-        with self.store.write_lock():
+        with self.store.write_lock(durable=True):
             version = max(self.store.max_version(engine, model), self._max_dir_version(parent)) + 1
             full_meta = {**meta, "engine": engine, "model": model, "version": version,
                          "files": files}

@@ -264,7 +264,7 @@ class Runtime:
             try:
                 await action.apply(self)
             except VersionUnusable as exc:  # a damaged stored version: say so, keep running
-                self.event("error", {"action": type(action).__name__, "reason": str(exc)})
+                self.event("error", {"action": type(action).__name__, "error": str(exc)})
 
     async def _ensure_loaded(self, model: str, version: int) -> None:
         key = (model, version)

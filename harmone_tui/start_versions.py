@@ -62,9 +62,10 @@ async def load_checked(engine: Engine, repo: ModelRepository, stored: StoredVers
         except Exception as exc:  # noqa: BLE001 - any failure means the files are unusable
             problem = describe(exc)
     repo.refuse(stored, problem)
+    short = problem.replace(f"{stored.directory}/", "")  # the directory is named once, below
     raise VersionUnusable(
-        f"{stored.engine} {stored.model} v{stored.version} ({stored.directory}) is damaged:"
-        f" {problem}"
+        f"{stored.engine} {stored.model} v{stored.version} is damaged: {short}"
+        f" (in {stored.directory})"
     )
 
 
@@ -114,7 +115,7 @@ def report_refused_rows(repo: ModelRepository, engine: str, models: list[str],
         seen.add(key)
         report({
             "action": "load", "model": model, "version": version,
-            "reason": f"knowledge store row {eng} {model} v{version} refused: {problem};"
+            "error": f"knowledge store row {eng} {model} v{version} refused: {problem};"
                       f" {remedy(eng, model, version)}",
         })
 
@@ -147,8 +148,7 @@ async def load_start_versions(
                     then = f"trying v{rest[0]}" if rest else "no valid version is left"
                     report({
                         "action": "load", "model": model, "version": stored.version,
-                        "directory": str(stored.directory),
-                        "reason": f"{exc}; {then}."
+                        "error": f"{exc}; {then}."
                                   f" {remedy(engine.name, model, stored.version)}",
                     })
             if model in out:

@@ -79,4 +79,4 @@ def run_policy(
 
 
 def error_reasons(runtime: Runtime) -> list[str]:
-    return [str(e.detail.get("reason")) for e in runtime.store.events(runtime.run_id, ["error"])]
+    return [str(e.detail.get("error")) for e in runtime.store.events(runtime.run_id, ["error"])]

@@ -158,8 +158,8 @@ def test_a_run_refuses_a_crafted_checkpoint_in_a_version_dir_without_running_it(
     assert started["yolo_n"].stored.version == 1
     assert not marker.exists()
     (error,) = errors
-    assert "weights.pt: not a YOLO checkpoint (references types outside" in error["reason"]
-    assert str(v2.directory) in error["reason"]
+    assert "weights.pt: not a YOLO checkpoint (references types outside" in error["error"]
+    assert str(v2.directory) in error["error"]
 
 
 def test_the_same_checkpoint_imported_twice_is_stored_once(

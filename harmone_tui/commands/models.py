@@ -153,7 +153,7 @@ def _check_checkpoint(path: Path, config_dir: Path, shown: Path | None = None) -
 
     from engines.base import EngineError
     from engines.vision.offline import import_yolo
-    from engines.vision.safe_load import load_yolo
+    from engines.vision.safe_load import first_line, load_yolo
 
     if not path.is_file():
         raise EngineError(f"{path}: no such file")
@@ -167,8 +167,7 @@ def _check_checkpoint(path: Path, config_dir: Path, shown: Path | None = None) -
     except EngineError:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever fails, the file is not usable
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise EngineError(f"{name}: not a YOLO checkpoint ({reason})") from None
+        raise EngineError(f"{name}: not a YOLO checkpoint ({first_line(exc)})") from None
     args = getattr(yolo, "ckpt", {}) or {}
     train_args = args.get("train_args", {}) if isinstance(args, dict) else {}
     return {"names": dict(yolo.names), "imgsz": train_args.get("imgsz")}

@@ -23,12 +23,16 @@ def repo_at(root: Path) -> ModelRepository:
     return ModelRepository(root, KnowledgeStore.open(root / "knowledge.sqlite3"))
 
 
-def train_version(repo: ModelRepository, model: str = "linear", rows: int = 800) -> StoredVersion:
-    """A real version trained in this process (the worker's function, without the worker)."""
+def train_version(
+    repo: ModelRepository, model: str = "linear", rows: int = 800, origin: str | None = None
+) -> StoredVersion:
+    """A real version trained in this process (the worker's function, without the worker);
+    ``origin="retrain"`` marks it as a run's retrain (never a start version)."""
     staging = repo.staging_dir("regression", model)
     values = pems_stream()[:rows]
     result = train_model(TrainRequest("regression", model, values, staging))
-    return repo.commit("regression", model, staging, result.meta, "first use", None)
+    meta = {**result.meta, **({"origin": origin} if origin else {})}
+    return repo.commit("regression", model, staging, meta, "first use", None)
 
 
 def rewrite(stored: StoredVersion, name: str, data: bytes | None, record: bool) -> None:

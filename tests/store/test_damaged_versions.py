@@ -146,3 +146,35 @@ def test_compare_never_adopts_a_damaged_or_crafted_user_version(tmp_path: Path) 
     said = err.getvalue()
     assert "not using regression linear v2" in said and "refers to posix.system" in said
     assert "using linear v1 from" in said
+
+
+def test_reusing_a_version_damaged_during_the_run_is_an_error_event_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    from harmone_tui.runtime import Runtime
+    from harmone_tui.settings import RunSettings
+    from mape.policy_file import resolve_policy
+
+    repo = repo_at(tmp_path)
+    train_version(repo)
+    retrained = train_version(repo, origin="retrain")  # not a start version: loaded on reuse
+    policy, source, text = resolve_policy("single-linear")
+    runtime = Runtime(RunSettings(data_dir=tmp_path, steps=600), policy, source, text)
+
+    done: list[bool] = []
+
+    def listen(kind: str, step: object) -> None:
+        if kind == "steps" and int(step) >= 300 and not done:  # type: ignore[call-overload]
+            done.append(True)
+            rewrite(retrained, "model.pkl", b"", record=False)
+            runtime.reuse_version("linear", 2, "test", {})
+
+    runtime.listeners.append(listen)
+    summary = asyncio.run(runtime.run())
+
+    assert summary["status"] == "finished" and summary["steps"] == 600
+    assert set(runtime.telemetry.version[:600].tolist()) == {1}
+    (reason,) = error_reasons(runtime)
+    assert "regression linear v2 is damaged" in reason

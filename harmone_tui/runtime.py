@@ -24,8 +24,9 @@ from harmone_tui.actions import ActionQueue, PendingRetrain
 from harmone_tui.inference import run_batch
 from harmone_tui.json_safe import finite
 from harmone_tui.settings import RunSettings
+from harmone_tui.start_versions import VersionUnusable, load_checked, load_start_versions
 from harmone_tui.telemetry import Telemetry, history_steps
-from harmone_tui.trainer_pool import TrainerPool, ensure_models
+from harmone_tui.trainer_pool import TrainerPool
 from mape.effector import VersionInfo
 from mape.knowledge import EventRow, KnowledgeStore
 from mape.loop import MapeLoop
@@ -87,7 +88,7 @@ class Runtime:
         self.store = KnowledgeStore.open(paths.knowledge_file(root))
         self.repo = ModelRepository(root, self.store)
         self.step_writer = StepWriter(self.store.path)
-        self.repo.clean_staging()
+        self.repo.clean_leftovers()
         self.progress("reading data")
         self.engine = await asyncio.to_thread(
             create_engine, s.engine, data=s.data, column=s.column, train=s.train,
@@ -118,15 +119,13 @@ class Runtime:
             self.policy.name, self.engine.name, str(s.data or "bundled sample"), s.describe()
         )
         self.store.record_policy(self.run_id, 0, self.policy.name, self.policy_text)
-        versions = await ensure_models(
-            self.engine, self.pool, list(self.policy.models), self.progress, self.run_id
+        versions = await load_start_versions(
+            self.engine, self.pool, list(self.policy.models), self.progress,
+            lambda detail: self.event("error", detail), self.run_id,
         )
-        for model, stored in versions.items():
-            self.progress(f"loading {model} v{stored.version}")
-            self._loaded[(model, stored.version)] = await asyncio.to_thread(
-                self.engine.load, model, stored.version, stored.directory
-            )
-            self._current_version[model] = stored.version
+        for model, start in versions.items():
+            self._loaded[(model, start.stored.version)] = start.loaded
+            self._current_version[model] = start.stored.version
         profile = await asyncio.to_thread(self._calibrate)
         self.loop = MapeLoop(
             self.policy, self.engine.quality, self, self.active_model,
@@ -275,17 +274,18 @@ class Runtime:
     # actions --------------------------------------------------------------------------------
     async def _apply_actions(self) -> None:
         for action in self.actions.due(self.step):
-            await action.apply(self)
+            try:
+                await action.apply(self)
+            except VersionUnusable as exc:  # a damaged stored version: say so, keep running
+                self.event("error", {"action": type(action).__name__, "error": str(exc)})
 
     async def _ensure_loaded(self, model: str, version: int) -> None:
         key = (model, version)
         if key not in self._loaded:
             stored = self.repo.get(self.engine.name, model, version)
             if stored is None:
-                raise EngineError(f"{model} v{version} is not in the knowledge store")
-            self._loaded[key] = await asyncio.to_thread(
-                self.engine.load, model, version, stored.directory
-            )
+                raise VersionUnusable(f"{model} v{version} is not in the knowledge store")
+            self._loaded[key] = await load_checked(self.engine, self.repo, stored)
 
     async def activate(self, model: str, version: int) -> None:
         """Load (if needed) and make ``model`` v``version`` the active model from now on."""

@@ -107,6 +107,18 @@ class LstmNetwork:
 
 
 def load_lstm(version_dir: Path) -> LstmNetwork:
+    """Load a saved LSTM in Keras' safe mode (a ``.keras`` file whose config asks for a Lambda
+    layer or other code is refused, not run); EngineError naming the file if it is unusable."""
+    from engines.base import EngineError
+
+    path = version_dir / MODEL_FILE
+    if not path.is_file():
+        raise EngineError(f"{path}: missing")
     tf = import_tensorflow()
-    model = tf.keras.models.load_model(version_dir / MODEL_FILE, compile=False)
-    return LstmNetwork(model, tf)
+    try:
+        model = tf.keras.models.load_model(path, compile=False, safe_mode=True)
+        network = LstmNetwork(model, tf)
+    except Exception as exc:  # noqa: BLE001 - whatever fails, the file is not a usable model
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise EngineError(f"{path}: not a loadable LSTM ({reason})") from None
+    return network

@@ -93,7 +93,7 @@ def resolve_all(names: list[str], policies_dir: Path) -> list[Entry]:
 
 def _adopt_user_versions(user_root: Path, repo: Any, engine: str, models: list[str], say: Any) -> None:
     """Start from the user's own base versions, where the user's data directory has them."""
-    from harmone_tui.trainer_pool import base_version
+    from harmone_tui.start_versions import checked_base_version
     from mape.knowledge import KnowledgeStore
     from mape.model_repo import ModelRepository
 
@@ -103,7 +103,7 @@ def _adopt_user_versions(user_root: Path, repo: Any, engine: str, models: list[s
     try:
         user_repo = ModelRepository(user_root, user_store)
         for model in models:
-            found = base_version(user_repo, engine, model)
+            found = checked_base_version(user_repo, engine, model, say)
             if found is not None:
                 repo.adopt(found, f"{model} v{found.version} of {user_root}")
                 say(f"using {model} v{found.version} from {user_root}")

@@ -123,7 +123,7 @@ class RunSession:
 
         A first-use LSTM training takes tens of seconds; closing the pool alone would make the
         interpreter wait for it at exit. The half-trained version stays in a staging directory,
-        which the next start removes (ModelRepository.clean_staging).
+        which the next start removes (ModelRepository.clean_leftovers).
         """
         pool = getattr(self.runtime, "pool", None)
         if pool is not None:

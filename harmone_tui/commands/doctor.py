@@ -37,10 +37,6 @@ PACKAGES: dict[str, tuple[str, ...]] = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data-dir", type=Path, default=None,
-        help="data directory to check (default: $HARMONE_DATA_DIR or the platform data dir)",
-    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 

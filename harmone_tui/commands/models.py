@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import shutil
 import sys
 import time
@@ -29,7 +30,10 @@ META_KEYS = (
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -47,10 +51,14 @@ def _model_list(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="print the stored model versions")
     listing.add_argument("--engine", help="only this engine's versions")
+    listing.add_argument(
+        "--json", action="store_true",
+        help="print a JSON list: engine, model, version, created_at (epoch s), reason, run_id,"
+        " path, meta",
+    )
     imp = actions.add_parser(
         "import", help="store a YOLO detection checkpoint (.pt) as the next version of MODEL",
         description="Only import checkpoints you trust: loading a PyTorch checkpoint runs code.",
@@ -68,14 +76,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--models", type=_model_list, default=list(VISION_MODELS),
         help="comma-separated models to train (default: yolo_n,yolo_s,yolo_m)",
     )
-    for sub in (listing, imp, boot):  # accepted before or after the action
-        sub.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
     root = paths.data_dir(args.data_dir)
     if args.action == "list":
-        return list_versions(root, args.engine)
+        return list_versions(root, args.engine, args.json)
     if args.action == "import":
         stored = import_checkpoint(root, args.model, args.path)
         print(f"stored {args.path} as vision {stored.model} v{stored.version} ({stored.directory})")
@@ -92,19 +98,26 @@ def _meta_text(meta: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def list_versions(root: Path, engine: str | None) -> int:
-    """Print the versions as a table; reads the store without creating one."""
+def list_versions(root: Path, engine: str | None, as_json: bool = False) -> int:
+    """Print the versions as a table (or JSON); reads the store without creating one."""
     from mape.knowledge import KnowledgeStore
 
     knowledge = paths.knowledge_file(root)
-    if not knowledge.exists():
-        print(f"no model versions in {root}")
+    rows = []
+    if knowledge.exists():
+        store = KnowledgeStore.open(knowledge)
+        try:
+            rows = store.versions(engine)
+        finally:
+            store.close()
+    if as_json:
+        print(json.dumps([
+            {"engine": r.engine, "model": r.model, "version": r.version,
+             "created_at": r.created_at, "reason": r.reason, "run_id": r.run_id,
+             "path": str(root / r.path), "meta": r.meta}
+            for r in rows
+        ], indent=2))
         return 0
-    store = KnowledgeStore.open(knowledge)
-    try:
-        rows = store.versions(engine)
-    finally:
-        store.close()
     if not rows:
         print(f"no model versions in {root}" + (f" for engine {engine}" if engine else ""))
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from harmone_tui import paths
@@ -26,9 +27,9 @@ def parse_speed(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--speed must be 'max' or steps per second, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected 'max' or steps per second, got {text!r}") from None
     if value <= 0:
-        raise argparse.ArgumentTypeError("--speed must be positive")
+        raise argparse.ArgumentTypeError(f"expected a positive number of steps per second, got {text!r}")
     return value
 
 
@@ -57,8 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " step); 'refuse' stops with the line of the first gap",
     )
     parser.add_argument("--steps", type=positive_int, help="stop after N steps")
-    parser.add_argument("--data-dir", type=Path, help="knowledge store and model versions (default: user data dir)")
-    parser.add_argument("--summary", type=Path, help="write the run summary JSON here")
+    parser.add_argument("--summary", type=Path, help="write the run summary JSON here (`-`: stdout)")
     parser.add_argument("--speed", type=parse_speed, default=None, action=SpeedAction, help="'max' or steps per second (default: max headless, 50 in the TUI)")
     parser.set_defaults(speed_given=False)
     parser.add_argument("--j-per-cpu-s", type=float, help="energy estimate: joules per CPU-second (default by CPU family)")
@@ -68,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mape.policy_file import resolve_policy
 
+    if not args.no_ui:
+        from harmone_tui.ui.launch import terminal_problem
+
+        problem = terminal_problem()
+        if problem:
+            print(f"harmone: error: {problem}", file=sys.stderr)
+            return 2
     root = paths.data_dir(args.data_dir)
     policy_name = args.policy or DEFAULT_POLICY[args.engine or "regression"]
     policy, source, text = resolve_policy(policy_name, paths.policies_dir(root))

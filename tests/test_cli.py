@@ -136,9 +136,10 @@ LEAVES = [" ".join(path) for path, _ in leaf_parsers()]
 # A bad value for each typed option a user can get wrong (beyond an unknown option).
 BAD_VALUES = [
     ["run", "--steps", "0"], ["run", "--speed", "-3"], ["run", "--engine", "audio"],
-["compare", "--steps", "many"],
+    ["run", "--keep-steps-runs", "x"], ["compare", "--steps", "many"],
     ["compare", "--engine", "audio"], ["locate", "everything"], ["runs", "list", "--limit", "0"],
-    ["runs", "show", "first"], 
+    ["runs", "show", "first"], ["runs", "prune", "--keep", "-1"],
+    ["runs", "prune", "--older-than", "soon"], ["runs", "prune", "--keep", "3", "--older-than", "2"],
     ["models", "import", "yolo_x", "w.pt"], ["models", "bootstrap", "audio"],
     ["models", "bootstrap", "vision", "--epochs", "0"], ["models", "bootstrap", "vision", "--models", "yolo_q"],
     ["policy", "show"], ["policy", "new"],
@@ -147,7 +148,7 @@ BAD_VALUES = [
 
 def test_every_command_and_action_is_covered() -> None:
     assert {"run", "doctor", "locate", "compare", "policy list", "models list", "runs list",
-            "runs show"} <= set(LEAVES)
+            "runs show", "runs prune"} <= set(LEAVES)
 
 
 @pytest.mark.parametrize("argv", [[*leaf.split(), "--no-such-option"] for leaf in LEAVES] + BAD_VALUES,

@@ -1,4 +1,4 @@
-"""`harmone runs list | show ID`: earlier runs from the knowledge store, for people and scripts.
+"""`harmone runs list | show ID | prune`: earlier runs from the knowledge store, for people and scripts.
 
 ``--json`` prints records with stable keys in base units (seconds, joules; times also as ISO
 8601), the same keys for ``list`` and ``show``'s ``run``:
@@ -8,6 +8,7 @@ quality_metric ("r2" or "mean_confidence"), quality, r2, mae, energy_source,
 energy_j_per_inference, energy_j_total, switches, retrains, reuses, drifts, errors, steps_stored.
 
 A run that did not finish (interrupted, running) has no summary: its figures are null.
+``prune`` deletes old runs' step rows (summaries and events stay) and compacts the file.
 """
 
 from __future__ import annotations
@@ -20,9 +21,30 @@ from typing import Any
 
 from harmone_tui import paths
 from harmone_tui.commands.run import positive_int
+from harmone_tui.retention import configured_keep, settings_file
 
 COUNTERS = ("switches", "retrains", "reuses", "drifts", "errors")
 DEFAULT_LIMIT = 20
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
+def positive_days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of days, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of days, got {text!r}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +58,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show = actions.add_parser("show", help="one run: settings, figures and events")
     show.add_argument("run_id", type=positive_int, metavar="ID", help="the run's id (`runs list`)")
     show.add_argument("--json", action="store_true", help="print the run as JSON")
+    prune = actions.add_parser(
+        "prune", help="delete old runs' step rows (summaries and events stay); shrink the file",
+        description="Delete the step rows of old runs and compact the store. Summaries, events"
+        " and model versions stay; a running run's rows are never touched.",
+    )
+    which = prune.add_mutually_exclusive_group()
+    which.add_argument(
+        "--keep", type=non_negative_int, metavar="N",
+        help="keep the step rows of the newest N runs (default: [store] keep_steps_runs in"
+        " settings.toml, else 20)",
+    )
+    which.add_argument(
+        "--older-than", type=positive_days, metavar="DAYS",
+        help="delete the step rows of runs started more than DAYS ago",
+    )
+    prune.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
 
 
 def _iso(ts: float | None) -> str | None:
@@ -62,6 +100,8 @@ def record(run: Any, steps_stored: int | bool) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     root = paths.data_dir(args.data_dir)
+    if args.action == "prune":
+        return prune(root, args.keep, args.older_than, args.dry_run)
     from mape.knowledge import KnowledgeError, KnowledgeStore
 
     knowledge = paths.knowledge_file(root)
@@ -166,3 +206,33 @@ def show_text(shown: dict[str, Any]) -> str:
     out.append(f"events ({len(shown['events'])}):")
     out += [f"  step {e['step']:>7,}  {describe(e['kind'], e['detail'])}" for e in shown["events"]]
     return "\n".join(out)
+
+
+def prune(root: Path, keep: int | None, older_than: float | None, dry_run: bool) -> int:
+    from harmone_tui.commands.doctor import human_bytes
+    from mape.retention import prune_steps
+
+    knowledge = paths.knowledge_file(root)
+    if not knowledge.exists():
+        print(f"no knowledge store yet in {root}: nothing to prune")
+        return 0
+    if keep is None and older_than is None:
+        keep = configured_keep()
+        if keep is None:
+            print(f"retention is off ([store] keep_steps_runs = \"all\" in {settings_file()});"
+                  " pass --keep N or --older-than DAYS")
+            return 0
+    result = prune_steps(knowledge, keep=keep, older_than_days=older_than, dry_run=dry_run)
+    which = ", ".join(map(str, result.runs))
+    if not result.runs:
+        print(f"nothing to prune: no finished run outside the kept ones has step rows"
+              f" ({human_bytes(result.bytes_before)})")
+    elif dry_run:
+        print(f"would delete {result.rows:,} step rows of {len(result.runs)} run(s): {which}"
+              f" (store {human_bytes(result.bytes_before)}; dry run, nothing deleted)")
+    else:
+        print(f"deleted {result.rows:,} step rows of {len(result.runs)} run(s): {which};"
+              f" store {human_bytes(result.bytes_before)} -> {human_bytes(result.bytes_after)}")
+    if result.note:
+        print(f"note: {result.note}")
+    return 0

@@ -5,7 +5,7 @@ Global options (``--data-dir``) are accepted before the command, after it, and a
 tree is built from is a :class:`Parser` (argparse builds sub-parsers with ``type(parent)``), so
 each declares them itself; sub-parsers declare them with a suppressed default, because argparse
 copies a sub-parser's values over the parent's and a default would erase a value typed before the
-command. Sub-command modules must not declare ``--data-dir`` themselves.
+command. Sub-command modules need not declare ``--data-dir``; a declaration is ignored.
 """
 
 from __future__ import annotations
@@ -40,6 +40,14 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         add_global_options(self, top)
 
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """A module that still declares a global option gets the one already there, instead of
+        argparse's conflict error (and instead of a default that would erase the typed value)."""
+        known = self._option_string_actions
+        if args and set(args) <= set(GLOBAL_VALUE_OPTIONS) and args[0] in known:
+            return known[args[0]]
+        return super().add_argument(*args, **kwargs)
+
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         """Unknown commands, sub-actions and choices get the closest name (difflib)."""
         choices = action.choices
@@ -48,11 +56,11 @@ class Parser(argparse.ArgumentParser):
         names = [str(c) for c in choices]
         close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        listed = ", ".join(names)
+        listed = f"{hint} (choose from {', '.join(names)})"
         if isinstance(action, argparse._SubParsersAction):  # a command or a sub-action
             kind = (action.metavar or "command").lower()
-            raise argparse.ArgumentError(None, f"unknown {kind} {value!r}{hint} (choose from {listed})")
-        raise argparse.ArgumentError(action, f"invalid choice {value!r}{hint} (choose from {listed})")
+            raise argparse.ArgumentError(None, f"unknown {kind} {value!r}{listed}")
+        raise argparse.ArgumentError(action, f"invalid choice {value!r}{listed}")
 
 
 def _option_takes_value(token: str, value_options: Iterable[str], known: Iterable[str]) -> bool:

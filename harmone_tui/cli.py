@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parse(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:  # --help, --version (0) or a usage error (2)
-        return exc.code if isinstance(exc.code, int) else 0
+        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     module = importlib.import_module(COMMANDS[args.command][0])
     errors = user_errors()
     try:

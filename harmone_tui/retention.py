@@ -30,7 +30,7 @@ def parse_keep(text: str) -> int | None:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of runs or 'all', got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a count or 'all', got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1 run (or 'all'), got {value}")
     return value
@@ -69,8 +69,9 @@ def after_run(root: Path, keep: int | None, say: Callable[[str], None]) -> None:
     result = prune_steps(store, keep=keep, vacuum="when-worth-it")
     if result.rows:
         say(
-            f"kept the step rows of the last {keep} runs: removed {result.rows:,} rows of"
-            f" {len(result.runs)} older run(s); their summaries and events stay"
+            f"kept the step rows of the last {keep} run{'s' if keep > 1 else ''}: removed"
+            f" {result.rows:,} rows of {len(result.runs)} older run(s); their summaries and"
+            " events stay"
             f" ([{SECTION}] {KEY} in {settings_file()} sets how many)"
         )
     if result.note:

@@ -242,7 +242,8 @@ class KnowledgeStore:
 
     def run_settings(self, run_id: int) -> dict[str, Any] | None:
         """The settings a run was started with (``RunSettings.describe``), None if no such run."""
-        row = self._conn.execute("SELECT settings_json FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        sql = "SELECT settings_json FROM runs WHERE run_id=?"
+        row = self._conn.execute(sql, (run_id,)).fetchone()
         return None if row is None else json.loads(row[0])
 
     # steps ----------------------------------------------------------------------------------

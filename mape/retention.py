@@ -88,7 +88,7 @@ def prune_steps(
         conn.execute("COMMIT")
         vacuumed, note = _vacuum(conn, vacuum == "always")
     except sqlite3.Error as exc:
-        raise KnowledgeError(f"{path}: could not prune step rows ({exc}); nothing was deleted") from exc
+        raise KnowledgeError(f"{path}: could not prune step rows ({exc})") from exc
     finally:
         conn.close()
     return PruneResult(runs, rows, before, _file_bytes(path), vacuumed, note)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harmone_tui import cli
+from harmone_tui.argparsing import Parser
 from harmone_tui.commands import COMMANDS
 from tests.conftest import harmone_cmd, subprocess_env
 
@@ -45,6 +46,19 @@ def test_data_dir_goes_before_or_after_the_command_and_action(
     ):
         assert call(argv) == 0, capsys.readouterr().err
         assert "mine" in capsys.readouterr().out, argv
+
+
+def test_a_module_declaring_data_dir_itself_still_gets_the_global_one(tmp_path: Path) -> None:
+    """Sub-commands used to declare --data-dir each; one that still does must not break it."""
+    top = Parser(prog="harmone", top=True)
+    sub = top.add_subparsers(dest="command").add_parser("models")
+    sub.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
+    actions = sub.add_subparsers(dest="action")
+    actions.add_parser("list").add_argument("--data-dir", type=Path, default=argparse.SUPPRESS)
+    for argv in (["--data-dir", str(tmp_path), "models", "list"],
+                 ["models", "--data-dir", str(tmp_path), "list"],
+                 ["models", "list", "--data-dir", str(tmp_path)]):
+        assert top.parse_args(argv).data_dir == tmp_path, argv
 
 
 def test_data_dir_before_doctor(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -139,9 +153,11 @@ BAD_VALUES = [
     ["run", "--keep-steps-runs", "x"], ["compare", "--steps", "many"],
     ["compare", "--engine", "audio"], ["locate", "everything"], ["runs", "list", "--limit", "0"],
     ["runs", "show", "first"], ["runs", "prune", "--keep", "-1"],
-    ["runs", "prune", "--older-than", "soon"], ["runs", "prune", "--keep", "3", "--older-than", "2"],
+    ["runs", "prune", "--older-than", "soon"],
+    ["runs", "prune", "--keep", "3", "--older-than", "2"],
     ["models", "import", "yolo_x", "w.pt"], ["models", "bootstrap", "audio"],
-    ["models", "bootstrap", "vision", "--epochs", "0"], ["models", "bootstrap", "vision", "--models", "yolo_q"],
+    ["models", "bootstrap", "vision", "--epochs", "0"],
+    ["models", "bootstrap", "vision", "--models", "yolo_q"],
     ["policy", "show"], ["policy", "new"],
 ]
 
@@ -151,8 +167,10 @@ def test_every_command_and_action_is_covered() -> None:
             "runs show", "runs prune"} <= set(LEAVES)
 
 
-@pytest.mark.parametrize("argv", [[*leaf.split(), "--no-such-option"] for leaf in LEAVES] + BAD_VALUES,
-                         ids=lambda argv: " ".join(argv))
+@pytest.mark.parametrize(
+    "argv", [[*leaf.split(), "--no-such-option"] for leaf in LEAVES] + BAD_VALUES,
+    ids=lambda argv: " ".join(argv),
+)
 def test_every_bad_argument_is_one_error_line_and_exit_2(
     argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,4 +1,4 @@
-"""Machine-readable output: `--json` on every list, `runs list/show`, and `-` for standard output."""
+"""Machine-readable output: `--json` on every list, `runs list/show`, `-` for standard output."""
 
 from __future__ import annotations
 
@@ -88,7 +88,9 @@ def test_lists_on_an_empty_data_dir(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert not (tmp_path / "knowledge.sqlite3").exists()
 
 
-def test_models_and_policy_lists_as_json(store_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_models_and_policy_lists_as_json(
+    store_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert call(["models", "list", "--json", "--data-dir", str(store_dir)]) == 0
     (version,) = json.loads(capsys.readouterr().out)
     assert version == {

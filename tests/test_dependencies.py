@@ -63,7 +63,7 @@ def test_every_core_dependency_is_imported_by_the_app() -> None:
 def test_every_import_is_declared() -> None:
     meta = project()
     declared = {module_name(r) for r in meta["dependencies"]}
-    for extra, requirements in meta["optional-dependencies"].items():
+    for requirements in meta["optional-dependencies"].values():
         declared |= {module_name(r) for r in requirements if not r.startswith("harmone-tui")}
     assert third_party_imports(*APP_PACKAGES, "benchmarks") - declared == set()
 

@@ -167,7 +167,8 @@ def render(report: dict[str, Any]) -> str:
     ]
     rows += [(f"  {k}", v) for k, v in report["packages"].items()]
     rows.append(("optional", ""))
-    rows += [(f"  {k}", f"{v['version']} (optional: {v['for']})") for k, v in report["optional"].items()]
+    rows += [(f"  {k}", f"{v['version']} (optional: {v['for']})")
+             for k, v in report["optional"].items()]
     rows.append(("engines", ""))
     for name, eng in report["engines"].items():
         state = "available" if eng["available"] else "unavailable"

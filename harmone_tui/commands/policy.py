@@ -27,7 +27,9 @@ ENGINE_MODEL_MODULES = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = sub.add_parser("list", help="presets and user policies")
-    listing.add_argument("--json", action="store_true", help="print a JSON list: kind, name, description, path")
+    listing.add_argument(
+        "--json", action="store_true", help="print a JSON list: kind, name, description, path"
+    )
     show = sub.add_parser("show", help="print a policy's TOML")
     show.add_argument("name", help="preset, user policy or TOML file")
     check = sub.add_parser("check", help="validate a policy file (exit 2 with file, line and key)")

@@ -28,9 +28,10 @@ def parse_speed(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'max' or steps per second, got {text!r}") from None
+        message = f"expected 'max' or steps per second, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of steps per second, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected positive steps per second, got {text!r}")
     return value
 
 
@@ -59,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " step); 'refuse' stops with the line of the first gap",
     )
     parser.add_argument("--steps", type=positive_int, help="stop after N steps")
-    parser.add_argument("--summary", type=Path, help="write the run summary JSON here (`-`: stdout)")
+    parser.add_argument("--summary", type=Path, help="write the run summary JSON here (-: stdout)")
     parser.add_argument("--speed", type=parse_speed, default=None, action=SpeedAction, help="'max' or steps per second (default: max headless, 50 in the TUI)")
     parser.set_defaults(speed_given=False)
     parser.add_argument("--j-per-cpu-s", type=float, help="energy estimate: joules per CPU-second (default by CPU family)")

@@ -1,4 +1,4 @@
-"""`harmone runs list | show ID | prune`: earlier runs from the knowledge store, for people and scripts.
+"""`harmone runs list | show ID | prune`: earlier runs in the knowledge store.
 
 ``--json`` prints records with stable keys in base units (seconds, joules; times also as ISO
 8601), the same keys for ``list`` and ``show``'s ``run``:
@@ -77,7 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
 
 
 def record(run: Any, steps_stored: int | bool) -> dict[str, Any]:
@@ -121,7 +123,9 @@ def run(args: argparse.Namespace) -> int:
         if found is None:
             latest = store.runs(limit=1)
             known = f"the latest is {latest[0].run_id}" if latest else "it has no runs"
-            raise KnowledgeError(f"{knowledge}: no run {args.run_id} ({known}; see `harmone runs list`)")
+            raise KnowledgeError(
+                f"{knowledge}: no run {args.run_id} ({known}; see `harmone runs list`)"
+            )
         shown = show_data(store, found)
     finally:
         store.close()

@@ -4,7 +4,8 @@ Step rows are most of the store (a 1M-step run added 77 MB), and nothing the app
 earlier run needs them: its summary and events stay. Pruning deletes whole runs' step rows, never
 those of a run that is still running (its process alive), and then VACUUMs so the file shrinks;
 after a run the VACUUM is done only when a quarter of the file is free, because SQLite reuses the
-freed pages for the next run's steps anyway and a VACUUM rewrites the whole file.
+freed pages for the next run's steps anyway and a VACUUM rewrites the whole file. No VACUUM while
+another run is running: it would block that run's step writer.
 """
 
 from __future__ import annotations
@@ -86,7 +87,14 @@ def prune_steps(
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany("DELETE FROM steps WHERE run_id=?", [(r,) for r in runs])
         conn.execute("COMMIT")
-        vacuumed, note = _vacuum(conn, vacuum == "always")
+        running = [r for (r,) in conn.execute("SELECT run_id FROM runs WHERE status='running'")]
+        if running:  # a VACUUM would hold its writer off for as long as it takes
+            vacuumed, note = False, (
+                f"the file was not compacted while run {running[0]} is running;"
+                " SQLite reuses the freed space"
+            )
+        else:
+            vacuumed, note = _vacuum(conn, vacuum == "always")
     except sqlite3.Error as exc:
         raise KnowledgeError(f"{path}: could not prune step rows ({exc})") from exc
     finally:

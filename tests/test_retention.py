@@ -63,15 +63,21 @@ def test_prune_keeps_the_newest_and_the_running_run_and_shrinks_the_file(tmp_pat
     assert dry.runs == [second, third] and dry.rows == 2 * ROWS
     assert counts(path)[second][0] == ROWS  # a dry run deletes nothing
     done = prune_steps(path, keep=1)
-    assert done.runs == [second, third] and done.rows == 2 * ROWS and done.vacuumed
+    assert done.runs == [second, third] and done.rows == 2 * ROWS
+    assert not done.vacuumed and f"run {first} is running" in done.note  # never block a writer
     after = counts(path)
     assert after[first] == (ROWS, 1, False)  # running (this process): untouched
     assert after[newest] == (ROWS, 1, True)
     assert after[second] == after[third] == (0, 1, True)  # summary and events stay
-    assert done.bytes_after < 0.7 * done.bytes_before
-    wal = path.with_name(path.name + "-wal")
-    assert done.bytes_after == path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
     assert prune_steps(path, keep=1).runs == []  # nothing left to do
+    store = KnowledgeStore.open(path)
+    store.finish_run(first, "stopped", {"steps": ROWS})
+    store.close()
+    last = prune_steps(path, keep=1)
+    assert last.runs == [first] and last.vacuumed and last.note == ""
+    assert last.bytes_after < 0.4 * done.bytes_before  # 1 run's steps left of 4
+    wal = path.with_name(path.name + "-wal")
+    assert last.bytes_after == path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
     store = KnowledgeStore.open(path)  # still a healthy store
     store.close()
 

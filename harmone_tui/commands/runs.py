@@ -144,7 +144,8 @@ def _micro(joules: float | None) -> float | None:
 
 def list_text(records: list[dict[str, Any]], root: Path) -> str:
     """The runs as an aligned table (µJ per inference, as the TUI shows it)."""
-    from harmone_tui.ui.format import local_time, number
+    from harmone_tui.event_text import number
+    from harmone_tui.ui.format import local_time
 
     if not records:
         return f"no runs yet in {root}"
@@ -190,7 +191,8 @@ def show_data(store: Any, found: Any) -> dict[str, Any]:
 
 
 def show_text(shown: dict[str, Any]) -> str:
-    from harmone_tui.ui.format import describe, duration, local_time, number
+    from harmone_tui.event_text import describe, number
+    from harmone_tui.ui.format import duration, local_time
 
     r = shown["run"]
     energy = r["energy_j_per_inference"]

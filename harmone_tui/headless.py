@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from harmone_tui.event_text import describe
 from harmone_tui.json_safe import dumps
+from harmone_tui.outputs import is_stdout, write_output
 from harmone_tui.runtime import Runtime
 
 EXIT_INTERRUPTED = 130
@@ -110,14 +111,15 @@ async def _run(runtime: Runtime, printer: ProgressPrinter) -> dict[str, Any]:
 
 
 def run_headless(runtime: Runtime, summary_path: Path | None, quiet: bool) -> int:
-    """Run to the end; print the summary (stdout) and write it to ``summary_path`` if given."""
+    """Run to the end; print the summary (stdout) and write it to ``summary_path`` if given
+    (`-`: stdout, once)."""
     printer = ProgressPrinter(sys.stderr, runtime.settings.steps or 0, quiet)
     summary = asyncio.run(_run(runtime, printer))
     text = dumps(summary, indent=2)
     if summary_path is not None:
-        summary_path.parent.mkdir(parents=True, exist_ok=True)
-        summary_path.write_text(text + "\n")
-        printer.message(f"summary written to {summary_path}")
-    if not quiet:
+        write_output(summary_path, text + "\n")
+        if not is_stdout(summary_path):
+            printer.message(f"summary written to {summary_path}")
+    if not quiet and not is_stdout(summary_path):
         print(text)
     return EXIT_INTERRUPTED if summary.get("interrupted") else 0

@@ -251,6 +251,12 @@ class KnowledgeStore:
     def run(self, run_id: int) -> RunRow | None:
         return next((r for r in self.runs(limit=1_000_000) if r.run_id == run_id), None)
 
+    def run_settings(self, run_id: int) -> dict[str, Any] | None:
+        """The settings a run was started with (``RunSettings.describe``), None if no such run."""
+        sql = "SELECT settings_json FROM runs WHERE run_id=?"
+        row = self._conn.execute(sql, (run_id,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
     # steps ----------------------------------------------------------------------------------
     def add_steps(self, run_id: int, rows: Sequence[StepRow]) -> None:
         """Write one batch of steps in a single transaction."""

@@ -55,7 +55,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", type=Path, help="output directory (default: <data dir>/exports/compare-<time>/)")
     parser.add_argument("--steps", type=positive_int, help="stop every run after N steps")
-    parser.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
     parser.add_argument("--j-per-cpu-s", type=float, help="energy estimate: joules per CPU-second")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shutil
 import sys
 import time
@@ -31,7 +32,10 @@ META_KEYS = (
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -49,10 +53,14 @@ def _model_list(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="print the stored model versions")
     listing.add_argument("--engine", help="only this engine's versions")
+    listing.add_argument(
+        "--json", action="store_true",
+        help="print a JSON list: engine, model, version, created_at (epoch s), reason, run_id,"
+        " path, meta",
+    )
     imp = actions.add_parser(
         "import", help="store a YOLO detection checkpoint (.pt) as the next version of MODEL",
         description="The checkpoint is loaded with Ultralytics' restricted loader"
@@ -74,15 +82,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated models to train (default: yolo_n,yolo_s,yolo_m)",
     )
     models_check.add_arguments(actions)
-    check, remove = actions.choices["check"], actions.choices["remove"]
-    for sub in (listing, imp, boot, check, remove):  # accepted before or after the action
-        sub.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
     root = paths.data_dir(args.data_dir)
     if args.action == "list":
-        return list_versions(root, args.engine)
+        return list_versions(root, args.engine, args.json)
     if args.action == "import":
         imported = import_checkpoint(root, args.model, args.path)
         stored = imported.stored
@@ -117,19 +122,26 @@ def _meta_text(meta: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def list_versions(root: Path, engine: str | None) -> int:
-    """Print the versions as a table; reads the store without creating one."""
+def list_versions(root: Path, engine: str | None, as_json: bool = False) -> int:
+    """Print the versions as a table (or JSON); reads the store without creating one."""
     from mape.knowledge import KnowledgeStore
 
     knowledge = paths.knowledge_file(root)
-    if not knowledge.exists():
-        print(f"no model versions in {root}")
+    rows = []
+    if knowledge.exists():
+        store = KnowledgeStore.open(knowledge)
+        try:
+            rows = store.versions(engine)
+        finally:
+            store.close()
+    if as_json:
+        print(json.dumps([
+            {"engine": r.engine, "model": r.model, "version": r.version,
+             "created_at": r.created_at, "reason": r.reason, "run_id": r.run_id,
+             "path": str(root / r.path), "meta": r.meta}
+            for r in rows
+        ], indent=2))
         return 0
-    store = KnowledgeStore.open(knowledge)
-    try:
-        rows = store.versions(engine)
-    finally:
-        store.close()
     if not rows:
         print(f"no model versions in {root}" + (f" for engine {engine}" if engine else ""))
         return 0

@@ -16,16 +16,18 @@ def create_engine(
     train: Path | None = None,
     train_column: str = "flow",
     data_dir: Path | None = None,
+    gaps: str = "hold",
 ) -> Engine:
     """Build an engine over ``data`` (None: the bundled sample stream of that engine).
 
+    ``gaps`` is the regression engine's policy for empty cells (hold, skip, refuse).
     ``data_dir`` is the harmone data directory: engines keep their working files under it
     (the vision engine its generated dataset, extracted zips and Ultralytics' config).
     """
     if name == "regression":
         from engines.regression.factory import create_regression_engine
 
-        return create_regression_engine(data, column, train, train_column)
+        return create_regression_engine(data, column, train, train_column, gaps)
     if name == "vision":
         try:
             from engines.vision.engine import create_vision_engine

@@ -7,13 +7,15 @@ written, and the process exits with 130.
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from harmone_tui.event_text import describe
+from harmone_tui.json_safe import dumps
+from harmone_tui.outputs import is_stdout, write_output
 from harmone_tui.runtime import Runtime
 
 EXIT_INTERRUPTED = 130
@@ -73,13 +75,6 @@ class ProgressPrinter:
             self.stream.flush()
 
 
-def describe_event(kind: str, detail: dict[str, Any]) -> str:
-    """One line for an adaptation event."""
-    parts = ", ".join(f"{k}={v}" for k, v in detail.items() if k != "reason")
-    reason = detail.get("reason")
-    return f"{kind}: {reason}" + (f" ({parts})" if parts else "") if reason else f"{kind} ({parts})"
-
-
 async def _run(runtime: Runtime, printer: ProgressPrinter) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     interrupted = False
@@ -98,14 +93,14 @@ async def _run(runtime: Runtime, printer: ProgressPrinter) -> dict[str, Any]:
         elif kind == "steps":
             printer.steps(int(payload), runtime)
         elif kind == "event":
-            printer.message(f"step {payload.step}: {describe_event(payload.kind, payload.detail)}")
+            printer.message(f"step {payload.step}: {describe(payload.kind, payload.detail)}")
 
     runtime.listeners.append(listen)
     try:
         await runtime.prepare()
         if interrupted:
             return {"status": "stopped"}
-        printer.start(runtime.telemetry.capacity)
+        printer.start(runtime.telemetry.total)
         summary = await runtime.run()
     finally:
         printer.done()
@@ -116,14 +111,15 @@ async def _run(runtime: Runtime, printer: ProgressPrinter) -> dict[str, Any]:
 
 
 def run_headless(runtime: Runtime, summary_path: Path | None, quiet: bool) -> int:
-    """Run to the end; print the summary (stdout) and write it to ``summary_path`` if given."""
+    """Run to the end; print the summary (stdout) and write it to ``summary_path`` if given
+    (`-`: stdout, once)."""
     printer = ProgressPrinter(sys.stderr, runtime.settings.steps or 0, quiet)
     summary = asyncio.run(_run(runtime, printer))
-    text = json.dumps(summary, indent=2)
+    text = dumps(summary, indent=2)
     if summary_path is not None:
-        summary_path.parent.mkdir(parents=True, exist_ok=True)
-        summary_path.write_text(text + "\n")
-        printer.message(f"summary written to {summary_path}")
-    if not quiet:
+        write_output(summary_path, text + "\n")
+        if not is_stdout(summary_path):
+            printer.message(f"summary written to {summary_path}")
+    if not quiet and not is_stdout(summary_path):
         print(text)
     return EXIT_INTERRUPTED if summary.get("interrupted") else 0

@@ -22,9 +22,11 @@ from engines.registry import create_engine
 from harmone_tui import paths
 from harmone_tui.actions import ActionQueue, PendingRetrain
 from harmone_tui.inference import run_batch
+from harmone_tui.json_safe import finite
 from harmone_tui.settings import RunSettings
-from harmone_tui.telemetry import Telemetry
-from harmone_tui.trainer_pool import TrainerPool, ensure_models
+from harmone_tui.start_versions import VersionUnusable, load_checked, load_start_versions
+from harmone_tui.telemetry import Telemetry, history_steps
+from harmone_tui.trainer_pool import TrainerPool
 from mape.effector import VersionInfo
 from mape.knowledge import EventRow, KnowledgeStore
 from mape.loop import MapeLoop
@@ -86,12 +88,14 @@ class Runtime:
         self.store = KnowledgeStore.open(paths.knowledge_file(root))
         self.repo = ModelRepository(root, self.store)
         self.step_writer = StepWriter(self.store.path)
-        self.repo.clean_staging()
+        self.repo.clean_leftovers()
         self.progress("reading data")
         self.engine = await asyncio.to_thread(
             create_engine, s.engine, data=s.data, column=s.column, train=s.train,
-            train_column=s.train_column, data_dir=s.data_dir,
+            train_column=s.train_column, data_dir=s.data_dir, gaps=s.gaps,
         )
+        for note in getattr(self.engine, "data_notes", ()):
+            self.progress(note)
         if self.policy.engine != self.engine.name:
             raise EngineError(
                 f"{self.policy_source}: policy is for engine {self.policy.engine!r},"
@@ -110,20 +114,18 @@ class Runtime:
         self.pool = TrainerPool(self.repo, self.meter.joules_for_cpu_seconds)
         length = self.engine.stream_length()
         limit = length if s.steps is None else min(s.steps, length)
-        self.telemetry = Telemetry(limit, tuple(self.policy.models))
+        self.telemetry = Telemetry(limit, tuple(self.policy.models), self._history(self.policy))
         self.run_id = self.store.start_run(
             self.policy.name, self.engine.name, str(s.data or "bundled sample"), s.describe()
         )
         self.store.record_policy(self.run_id, 0, self.policy.name, self.policy_text)
-        versions = await ensure_models(
-            self.engine, self.pool, list(self.policy.models), self.progress, self.run_id
+        versions = await load_start_versions(
+            self.engine, self.pool, list(self.policy.models), self.progress,
+            lambda detail: self.event("error", detail), self.run_id,
         )
-        for model, stored in versions.items():
-            self.progress(f"loading {model} v{stored.version}")
-            self._loaded[(model, stored.version)] = await asyncio.to_thread(
-                self.engine.load, model, stored.version, stored.directory
-            )
-            self._current_version[model] = stored.version
+        for model, start in versions.items():
+            self._loaded[(model, start.stored.version)] = start.loaded
+            self._current_version[model] = start.stored.version
         profile = await asyncio.to_thread(self._calibrate)
         self.loop = MapeLoop(
             self.policy, self.engine.quality, self, self.active_model,
@@ -133,6 +135,10 @@ class Runtime:
         self.energy_profile = profile
         self.status = "ready"
         self.progress("ready")
+
+    def _history(self, policy: Policy) -> int:
+        """Steps the telemetry keeps in memory: the policy's windows, a batch, unstored rows."""
+        return history_steps(policy) + MAX_BATCH + self.settings.batch_rows
 
     def _calibrate(self) -> dict[str, float]:
         """Mean energy per call of each model (µJ), for the score's automatic energy ceiling."""
@@ -169,7 +175,7 @@ class Runtime:
         self.status = "running"
         started = time.perf_counter()
         paused_s = 0.0
-        limit = self.telemetry.capacity
+        limit = self.telemetry.total
         samples = self.engine.samples()
         due = self.loop.next_due(0)
         pace_t0, pace_step = time.perf_counter(), 0
@@ -259,20 +265,27 @@ class Runtime:
         self.step_writer.write(rows)
         self._flushed = hi
 
+    def store_steps(self) -> None:
+        """Store every step recorded so far and wait until it is committed (for exports, which
+        read the steps from the store: the telemetry keeps only recent ones in memory)."""
+        self._flush()
+        self.step_writer.flush()
+
     # actions --------------------------------------------------------------------------------
     async def _apply_actions(self) -> None:
         for action in self.actions.due(self.step):
-            await action.apply(self)
+            try:
+                await action.apply(self)
+            except VersionUnusable as exc:  # a damaged stored version: say so, keep running
+                self.event("error", {"action": type(action).__name__, "error": str(exc)})
 
     async def _ensure_loaded(self, model: str, version: int) -> None:
         key = (model, version)
         if key not in self._loaded:
             stored = self.repo.get(self.engine.name, model, version)
             if stored is None:
-                raise EngineError(f"{model} v{version} is not in the knowledge store")
-            self._loaded[key] = await asyncio.to_thread(
-                self.engine.load, model, version, stored.directory
-            )
+                raise VersionUnusable(f"{model} v{version} is not in the knowledge store")
+            self._loaded[key] = await load_checked(self.engine, self.repo, stored)
 
     async def activate(self, model: str, version: int) -> None:
         """Load (if needed) and make ``model`` v``version`` the active model from now on."""
@@ -353,7 +366,7 @@ class Runtime:
         self.switch_model(model, "forced by the user", {})
 
     def request_retrain(self) -> bool:
-        values = self.telemetry.truth[: self.step]
+        values = self.telemetry.held("truth")
         values = values[~np.isnan(values)][-self.policy.retrain.window:]
         return self.start_retrain(self.active_model, values.tolist(), "forced by the user", {})
 
@@ -361,6 +374,7 @@ class Runtime:
         """Swap in a new policy; it takes effect at the next MAPE cycle."""
         check_models(policy, [m.name for m in self.engine.models()], source, key_locator(text))
         self.loop.apply_policy(policy)
+        self.telemetry.hold(self._history(policy))
         self.policy, self.policy_text, self.policy_source = policy, text, source
         self.store.record_policy(self.run_id, self.step, policy.name, text)
         self.event("policy_changed", {"policy": policy.name, "source": source})
@@ -387,7 +401,9 @@ class Runtime:
             data=str(self.settings.data or "bundled sample"),
             data_dir=str(self.settings.data_dir),
         )
-        return out
+        if getattr(self.engine, "data_read", None):
+            out["data_read"] = self.engine.data_read
+        return finite(out)
 
     def export_path(self) -> Path:
         return paths.exports_dir(self.settings.data_dir)

@@ -21,6 +21,7 @@ class RunSettings:
     speed: float | None = None
     j_per_cpu_s: float | None = None
     batch_rows: int = 500
+    gaps: str = "hold"  # empty cells in a CSV stream: hold | skip | refuse (see --gaps)
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-ready data, stored with the run."""
@@ -29,6 +30,7 @@ class RunSettings:
             "data": str(self.data) if self.data else None,
             "column": self.column,
             "train": str(self.train) if self.train else None,
+            "gaps": self.gaps,
             "steps": self.steps,
             "speed": self.speed,
             "j_per_cpu_s": self.j_per_cpu_s,

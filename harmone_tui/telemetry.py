@@ -1,40 +1,127 @@
-"""Per-step telemetry of a run, kept in preallocated arrays (the whole run, not the last 10 points).
+"""Per-step telemetry of a run in bounded memory: a ring of recent steps, a downsampled whole
+run for the chart, and running aggregates for the summary.
 
-The inference thread fills rows; front ends read slices. Summary figures (R², MAE, energy per
-inference, latency percentiles, share of steps per model) are computed from these arrays, and the
-adaptation counters from the events in the knowledge store.
+Holding every step of a run grew memory with its length (a 1M-step headless run: 218 → 296 MB)
+and an endless stream would exhaust it. Nothing here grows with the run any more:
+
+- the **ring** holds at least the last ``history`` steps of every per-step figure, indexed by
+  absolute step (``tel.truth[lo:hi]`` is a view; asking for a step no longer held raises). The
+  runtime sizes ``history`` to cover every window the policy reads plus the steps not yet
+  handed to the store (:func:`history_steps`);
+- the **chart series** (truth and prediction) keep min/max/mean per bucket over the whole run in
+  a fixed number of buckets (:mod:`harmone_tui.downsample`);
+- the **summary** (R², MAE, energy, CPU, latency, share per model) comes from running aggregates
+  (:mod:`harmone_tui.run_totals`), exact, never from the downsample.
+
+Every step still goes to the knowledge store in full (``step_rows``), which is where exports read
+them. The inference thread records batches; front ends read views between batches.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
 import numpy as np
 
-from engines.metrics import r2
+from harmone_tui.downsample import DEFAULT_BUCKETS, Downsampled
 from harmone_tui.inference import BatchFigures
+from harmone_tui.run_totals import RunTotals
+from mape.policy import Policy
+
+MIN_HISTORY = 8192  # covers the dashboard's sparklines (2,000 steps) and the chart's tail view
+COLUMNS = {
+    "truth": np.float64, "prediction": np.float64, "drift_value": np.float64,
+    "model_index": np.int16, "version": np.int32, "latency_ms": np.float64,
+    "cpu_ms": np.float64, "energy_mj": np.float64,
+}
 
 
-@dataclass
+def history_steps(policy: Policy) -> int:
+    """Steps of history the run's readers need: the largest window of the policy (the retrain
+    window, both drift windows, the quality window, the settle period) or ``MIN_HISTORY``."""
+    return max(
+        MIN_HISTORY, policy.retrain.window, 2 * policy.drift.window,
+        policy.switch.window_steps, policy.drift.settle_steps,
+    )
+
+
+@dataclass(frozen=True)
+class _Ring:
+    """The held rows: ``arrays[name][i]`` is step ``first + i``. Replaced whole, never moved in
+    place, so a reader on another thread always sees one consistent ring."""
+
+    first: int
+    arrays: dict[str, np.ndarray]
+
+
+class StepColumn:
+    """One per-step figure, sliced by absolute step over the steps still held."""
+
+    __slots__ = ("_name", "_tel")
+
+    def __init__(self, tel: Telemetry, name: str) -> None:
+        self._tel, self._name = tel, name
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("telemetry columns take a slice of steps, e.g. tel.truth[lo:hi]")
+        tel = self._tel
+        count = tel.count  # before the ring: a newer ring holds every step below an older count
+        ring = tel._ring
+        lo = 0 if index.start is None else index.start
+        hi = count if index.stop is None else min(index.stop, count)
+        if lo < ring.first:
+            raise IndexError(f"step {lo} is no longer held (the oldest is {ring.first})")
+        return ring.arrays[self._name][lo - ring.first : max(lo, hi) - ring.first]
+
+
 class Telemetry:
-    """Arrays indexed by step; ``count`` rows are filled."""
+    """Bounded per-step figures of one run; see the module docstring."""
 
-    capacity: int
-    models: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        n = self.capacity
-        self.truth = np.full(n, np.nan)
-        self.prediction = np.full(n, np.nan)
-        self.drift_value = np.zeros(n)
-        self.model_index = np.zeros(n, dtype=np.int16)
-        self.version = np.zeros(n, dtype=np.int32)
-        self.latency_ms = np.zeros(n)
-        self.cpu_ms = np.zeros(n)
-        self.energy_mj = np.zeros(n)
+    def __init__(self, total: int, models: tuple[str, ...], history: int = MIN_HISTORY,
+                 chart_buckets: int = DEFAULT_BUCKETS) -> None:
+        self.total = total  # steps the run will take at most (the stream or --steps)
+        self.models = models
+        self.history = history
         self.count = 0
+        self.lock = threading.Lock()  # held while a batch updates the aggregates and the count
+        self._ring = _Ring(0, {name: np.zeros(2 * history, dtype=t) for name, t in COLUMNS.items()})
+        self.totals = RunTotals(len(models))
+        self.chart_truth = Downsampled(chart_buckets)
+        self.chart_prediction = Downsampled(chart_buckets)
+        self.truth = StepColumn(self, "truth")
+        self.prediction = StepColumn(self, "prediction")
+        self.drift_value = StepColumn(self, "drift_value")
+        self.model_index = StepColumn(self, "model_index")
+        self.version = StepColumn(self, "version")
+        self.latency_ms = StepColumn(self, "latency_ms")
+        self.cpu_ms = StepColumn(self, "cpu_ms")
+        self.energy_mj = StepColumn(self, "energy_mj")
+
+    @property
+    def first_held(self) -> int:
+        """The oldest step still held in the ring."""
+        return self._ring.first
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of every array held (what must not grow with the run)."""
+        arrays = sum(a.nbytes for a in self._ring.arrays.values())
+        return arrays + self.totals.nbytes + self.chart_truth.nbytes + self.chart_prediction.nbytes
+
+    def held(self, name: str) -> np.ndarray:
+        """Every step of one figure still held, oldest first (one consistent ring, even while
+        the inference thread records a batch)."""
+        count = self.count
+        ring = self._ring
+        return ring.arrays[name][: count - ring.first]
+
+    def hold(self, history: int) -> None:
+        """Keep at least ``history`` steps from now on (a new policy with a larger window)."""
+        self.history = max(self.history, history)
 
     def record(
         self, start: int, figures: BatchFigures, model: str, version: int,
@@ -42,23 +129,55 @@ class Telemetry:
     ) -> int:
         """Store a batch's figures from ``start``; energy from CPU time when ``j_per_cpu_s`` is
         given (the estimated meter), else from the RAPL readings. Returns the next step."""
+        if start != self.count:
+            raise ValueError(f"steps must be recorded in order: expected {self.count}, got {start}")
         stop = start + len(figures.predictions)
-        self.prediction[start:stop] = figures.predictions
-        self.truth[start:stop] = figures.truths
-        self.drift_value[start:stop] = figures.drift_values
-        self.latency_ms[start:stop] = np.asarray(figures.latency_ns) / 1e6
-        self.cpu_ms[start:stop] = np.asarray(figures.cpu_ns) / 1e6
+        ring = self._make_room(start, stop)
+        rows = slice(start - ring.first, stop - ring.first)
+        b = ring.arrays
+        b["prediction"][rows] = figures.predictions
+        b["truth"][rows] = figures.truths
+        b["drift_value"][rows] = figures.drift_values
+        b["latency_ms"][rows] = np.asarray(figures.latency_ns) / 1e6
+        b["cpu_ms"][rows] = np.asarray(figures.cpu_ns) / 1e6
         if j_per_cpu_s is not None:
-            self.energy_mj[start:stop] = self.cpu_ms[start:stop] * j_per_cpu_s
+            b["energy_mj"][rows] = b["cpu_ms"][rows] * j_per_cpu_s
         else:
-            self.energy_mj[start:stop] = np.asarray(figures.energy_j) * 1e3
-        self.model_index[start:stop] = self.model_id(model)
-        self.version[start:stop] = version
-        self.count = stop
+            b["energy_mj"][rows] = np.asarray(figures.energy_j) * 1e3
+        b["model_index"][rows] = self.model_id(model)
+        b["version"][rows] = version
+        truth, prediction = b["truth"][rows], b["prediction"][rows]
+        with self.lock:
+            self.totals.add(truth, prediction, b["energy_mj"][rows], b["cpu_ms"][rows],
+                            b["latency_ms"][rows], self.model_id(model))
+            self.chart_truth.add(start, truth)
+            self.chart_prediction.add(start, prediction)
+            self._ring = ring
+            self.count = stop
         return stop
 
+    def _make_room(self, start: int, stop: int) -> _Ring:
+        """The ring to write rows [start, stop) into, after at least the last ``history`` steps.
+
+        Rows past ``count`` are free, so a batch that fits is written in place. Otherwise the
+        kept rows are copied into new arrays twice ``history`` long (once every ``history``
+        steps at most), which replace the old ones when the batch is complete.
+        """
+        ring = self._ring
+        size = len(ring.arrays["truth"])
+        if stop - ring.first <= size and size >= 2 * self.history:
+            return ring
+        keep_from = max(ring.first, start - self.history)
+        kept = start - keep_from
+        size = max(2 * self.history, stop - keep_from)
+        arrays = {}
+        for name, old in ring.arrays.items():
+            arrays[name] = np.zeros(size, dtype=old.dtype)
+            arrays[name][:kept] = old[keep_from - ring.first : start - ring.first]
+        return _Ring(keep_from, arrays)
+
     def step_rows(self, lo: int, hi: int, run_id: int, source: str) -> list[tuple[Any, ...]]:
-        """Rows of the knowledge store's ``steps`` table for steps [lo, hi).
+        """Rows of the knowledge store's ``steps`` table for steps [lo, hi) (still held).
 
         NaN truths (vision) stay floats: SQLite stores NaN as NULL.
         """
@@ -74,28 +193,33 @@ class Telemetry:
     def model_id(self, name: str) -> int:
         return self.models.index(name)
 
-    def model_share(self, upto: int | None = None) -> dict[str, float]:
-        n = self.count if upto is None else upto
+    def model_share(self) -> dict[str, float]:
+        """Share of the steps run by each model (rounded to 4 digits)."""
+        n = self.totals.steps
         if n == 0:
             return {m: 0.0 for m in self.models}
-        counts = np.bincount(self.model_index[:n], minlength=len(self.models))
-        return {m: round(float(c) / n, 4) for m, c in zip(self.models, counts, strict=True)}
+        counts = self.totals.counts.tolist()
+        return {m: round(c / n, 4) for m, c in zip(self.models, counts, strict=True)}
 
+    # the summary ----------------------------------------------------------------------------
     def summary(self, quality_metric: str) -> dict[str, Any]:
-        """Whole-run accuracy and cost figures."""
-        n = self.count
+        """Whole-run accuracy and cost figures, from the running aggregates."""
+        with self.lock:
+            return self._summary(quality_metric)
+
+    def _summary(self, quality_metric: str) -> dict[str, Any]:
+        t = self.totals
+        n = t.steps
         out: dict[str, Any] = {"steps": n}
-        truth, pred = self.truth[:n], self.prediction[:n]
-        known = ~np.isnan(truth)
         if quality_metric == "r2":
-            out["r2"] = r2(truth[known], pred[known]) if known.sum() > 1 else None
-            out["mae"] = float(np.mean(np.abs(truth[known] - pred[known]))) if known.any() else None
+            out["r2"] = t.r2()
+            out["mae"] = t.mae()
         else:
-            out["mean_confidence"] = float(np.mean(pred)) if n else None
-        out["energy_mj_per_inference"] = float(np.mean(self.energy_mj[:n])) if n else None
-        out["energy_j_total"] = float(np.sum(self.energy_mj[:n]) / 1000.0)
-        out["cpu_ms_per_inference"] = float(np.mean(self.cpu_ms[:n])) if n else None
-        out["latency_ms_mean"] = float(np.mean(self.latency_ms[:n])) if n else None
-        out["latency_ms_p95"] = float(np.percentile(self.latency_ms[:n], 95)) if n else None
+            out["mean_confidence"] = t.mean("prediction")
+        out["energy_mj_per_inference"] = t.mean("energy_mj")
+        out["energy_j_total"] = t.total("energy_mj") / 1000.0
+        out["cpu_ms_per_inference"] = t.mean("cpu_ms")
+        out["latency_ms_mean"] = t.mean("latency_ms")
+        out["latency_ms_p95"] = t.latency_p95()
         out["model_share"] = self.model_share()
         return out

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import shutil
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -19,8 +21,13 @@ from typing import Any, TypeVar
 
 from engines.base import Engine, TrainRequest
 from mape.model_repo import ModelRepository, StoredVersion
+from mape.train_lock import TrainingLock
 
 T = TypeVar("T")
+PARENT_POLL_S = 0.5
+EXIT_PARENT_GONE = 3
+LOCK_POLL_S = 1.0
+LOCK_REPORT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -50,8 +57,8 @@ class TrainerPool:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             ctx = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
-                max_workers=1, mp_context=ctx, initializer=_send_output_to,
-                initargs=(str(self.log_path),),
+                max_workers=1, mp_context=ctx, initializer=_start_worker,
+                initargs=(str(self.log_path), os.getpid()),
             )
         return self._executor
 
@@ -106,15 +113,39 @@ class TrainerPool:
                 process.terminate()
 
 
-def _send_output_to(log_path: str) -> None:
-    """Worker initializer: the worker's stdout/stderr (TensorFlow and Ultralytics chatter) go to
-    a log file, never to the terminal, where they would scribble over the TUI."""
-    import os
+def _start_worker(log_path: str, parent_pid: int) -> None:
+    """Worker initializer: output to the log, and exit when the parent is gone."""
+    _send_output_to(log_path)
+    _exit_with_parent(parent_pid)
 
+
+def _send_output_to(log_path: str) -> None:
+    """The worker's stdout/stderr (TensorFlow and Ultralytics chatter) go to a log file, never
+    to the terminal, where they would scribble over the TUI."""
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
+
+
+def _exit_with_parent(parent_pid: int, every_s: float = PARENT_POLL_S) -> None:
+    """Watch the parent from a daemon thread and end this worker as soon as it is gone.
+
+    When the main process dies (kill -9, OOM) a busy worker is re-parented and would train on,
+    holding its memory (1.4 GB with TensorFlow) forever; multiprocessing's resource tracker, whose
+    pipe the worker keeps open, would stay too. A re-parented process has another parent pid, so
+    polling ``getppid`` catches every way the parent can die. (``PR_SET_PDEATHSIG`` would be
+    quicker, but it fires when the *thread* that started the worker ends, which is not the
+    process ending.) The thread sleeps between polls and needs the GIL only for a moment; the
+    frameworks' training loops release it.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(every_s)
+        os._exit(EXIT_PARENT_GONE)
+
+    threading.Thread(target=watch, name="harmone-parent-watch", daemon=True).start()
 
 
 async def ensure_models(
@@ -124,7 +155,7 @@ async def ensure_models(
     on_progress: Callable[[str], None],
     run_id: int | None = None,
 ) -> dict[str, StoredVersion]:
-    """The version each model starts a run with, training version 1 of any that has none.
+    """The version each model starts a run with, training a first version of any that has none.
 
     That is the latest *base* version (trained on first use, bootstrapped or imported), not a
     version an earlier run retrained on drifted data: every run starts from the same models,
@@ -136,16 +167,50 @@ async def ensure_models(
     for model in models:
         latest = base_version(pool.repo, engine.name, model)
         if latest is None:
-            label = f"training {model} v1 on first use ({missing.index(model) + 1}/{len(missing)})"
-            on_progress(label)
-            data = engine.initial_training_data(model)
-            trained = await with_ticker(
-                pool.train(engine, model, data, "first use", run_id), label, on_progress
-            )
-            latest = trained.stored
-            on_progress(f"trained {model} v1 in {trained.cpu_s:.1f} CPU-s")
+            count = f"{missing.index(model) + 1}/{len(missing)}" if model in missing else "1/1"
+            latest = await train_first_version(engine, pool, model, on_progress, run_id, count)
         out[model] = latest
     return out
+
+
+async def train_first_version(
+    engine: Engine,
+    pool: TrainerPool,
+    model: str,
+    on_progress: Callable[[str], None],
+    run_id: int | None = None,
+    count: str = "1/1",
+) -> StoredVersion:
+    """Train ``model``'s first-use version, unless another process sharing the data directory
+    is training it: then wait for that one (saying so) and use the version it commits."""
+    lock = TrainingLock(pool.repo.models_root / engine.name / model)
+    waited = 0.0
+    while not lock.try_acquire():
+        if waited % LOCK_REPORT_S == 0:
+            on_progress(
+                f"waiting for another harmone run ({lock.holder()}) to finish training {model}"
+                " on first use in this data directory"
+            )
+        await asyncio.sleep(LOCK_POLL_S)
+        waited += LOCK_POLL_S
+    try:
+        found = base_version(pool.repo, engine.name, model)
+        if found is not None and waited:
+            on_progress(f"using {model} v{found.version}, trained by the other run")
+            return found
+        if found is not None:
+            return found
+        upcoming = pool.repo.store.max_version(engine.name, model) + 1
+        label = f"training {model} v{upcoming} on first use ({count})"
+        on_progress(label)
+        data = engine.initial_training_data(model)
+        trained = await with_ticker(
+            pool.train(engine, model, data, "first use", run_id), label, on_progress
+        )
+        on_progress(f"trained {model} v{trained.stored.version} in {trained.cpu_s:.1f} CPU-s")
+        return trained.stored
+    finally:
+        lock.release()
 
 
 def base_version(repo: ModelRepository, engine: str, model: str) -> StoredVersion | None:

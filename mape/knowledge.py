@@ -7,11 +7,12 @@ because every batch is one transaction and the journal is WAL.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,11 @@ class KnowledgeStore:
                 f"{path.parent}: the data directory is not writable; choose another with --data-dir"
             )
         existed = path.exists() and path.stat().st_size > 0
+        if existed and not os.access(path, os.W_OK):
+            raise KnowledgeError(
+                f"{path}: the knowledge store is read-only; make it writable"
+                " or pass --data-dir to use another directory"
+            )
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             if existed:
@@ -190,6 +196,11 @@ class KnowledgeStore:
                 (str(SCHEMA_VERSION),),
             )
         except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_READONLY", "SQLITE_PERM")):
+                raise KnowledgeError(
+                    f"{path}: the knowledge store is read-only ({exc}); make it writable"
+                    " or pass --data-dir to use another directory"
+                ) from exc
             raise KnowledgeError(
                 f"{path}: the knowledge store is corrupted ({exc}). Nothing was changed. "
                 f"Move it aside (mv '{path}' '{path}.broken') to start a new one, "
@@ -239,6 +250,12 @@ class KnowledgeStore:
 
     def run(self, run_id: int) -> RunRow | None:
         return next((r for r in self.runs(limit=1_000_000) if r.run_id == run_id), None)
+
+    def run_settings(self, run_id: int) -> dict[str, Any] | None:
+        """The settings a run was started with (``RunSettings.describe``), None if no such run."""
+        sql = "SELECT settings_json FROM runs WHERE run_id=?"
+        row = self._conn.execute(sql, (run_id,)).fetchone()
+        return None if row is None else json.loads(row[0])
 
     # steps ----------------------------------------------------------------------------------
     def add_steps(self, run_id: int, rows: Sequence[StepRow]) -> None:
@@ -335,6 +352,35 @@ class KnowledgeStore:
         sql += " ORDER BY engine, model, version"
         rows = self._conn.execute(sql, args).fetchall()
         return [VersionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7])) for r in rows]
+
+    def remove_version(self, engine: str, model: str, version: int) -> None:
+        self._conn.execute(
+            "DELETE FROM model_versions WHERE engine=? AND model=? AND version=?",
+            (engine, model, version),
+        )
+
+    @contextlib.contextmanager
+    def write_lock(self, durable: bool = False) -> Iterator[None]:
+        """A write transaction taken at once (BEGIN IMMEDIATE): other processes sharing the
+        store wait (busy_timeout) until it ends, so what is read inside it (the next version
+        number) stays true until it commits.
+
+        ``durable``: the commit is fsynced (synchronous=FULL for this one transaction; steps
+        keep NORMAL, where a power cut may lose the last transactions but never corrupts).
+        """
+        if durable:
+            self._conn.execute("PRAGMA synchronous=FULL")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        finally:
+            if durable:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
 
     def max_version(self, engine: str, model: str) -> int:
         row = self._conn.execute(

@@ -50,7 +50,9 @@ def test_json_report(tmp_path: Path) -> None:
     assert report["energy"]["j_per_cpu_s"] > 0
     assert report["data_dir"] == {"path": str(tmp_path), "exists": True, "bytes": 2048}
     assert report["engines"]["regression"]["available"] is True
-    assert set(report["packages"]) >= {"textual", "numpy", "tensorflow", "torch", "pyRAPL"}
+    assert set(report["packages"]) >= {"textual", "numpy", "tensorflow", "torch"}
+    assert "pyRAPL" not in report["packages"]  # nothing needs it: it is listed as optional
+    assert "not used yet" in report["optional"]["pyRAPL"]["for"]
     assert report["knowledge"]["status"] == "not created yet"
 
 

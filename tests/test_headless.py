@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import sqlite3
@@ -85,6 +86,11 @@ def test_column_option_reads_a_raw_pems_week(data_dir: Path, tmp_path: Path) -> 
     assert summary["steps"] == rows - 5 and summary["r2"] > 0.85
 
 
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)  # opening it for reading would wait for a writer forever
+    return path
+
+
 def _bad_csv(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text)
@@ -97,19 +103,50 @@ def _bad_csv(tmp_path: Path, name: str, text: str) -> Path:
         (lambda d: d / "missing.csv", "missing.csv: file not found"),
         (lambda d: _bad_csv(d, "empty.csv", ""), "empty.csv: the file is empty"),
         (lambda d: _bad_csv(d, "nocol.csv", "speed\n1\n2\n3\n4\n5\n6\n7\n"), "nocol.csv: no column 'flow'"),
-        (lambda d: _bad_csv(d, "text.csv", "flow\n1\n2\nx\n4\n5\n6\n7\n"), "text.csv: row 4"),
-        (lambda d: _bad_csv(d, "nan.csv", "flow\n1\n2\n3\n4\nNaN\n6\n7\n"), "nan.csv: row 6"),
+        (lambda d: _bad_csv(d, "text.csv", "flow\n1\n2\nx\n4\n5\n6\n7\n"), "text.csv: line 4"),
+        (lambda d: _bad_csv(d, "nan.csv", "flow\n1\n2\n3\n4\nNaN\n6\n7\n"), "nan.csv: line 6"),
         (lambda d: _bad_csv(d, "short.csv", "flow\n1\n2\n3\n"), "short.csv: only 3 rows"),
+        (lambda d: _bad_csv(d, "huge.csv", "flow\n1\n2\n1e300\n4\n5\n6\n7\n"),
+         "huge.csv: line 4, column 'flow': 1e300 is out of range"),
+        (lambda d: _fifo(d / "pipe.csv"), "pipe.csv: is a named pipe (FIFO), not a regular file"),
     ],
 )
 def test_bad_stream_gets_one_clear_line_and_exit_2(data_dir: Path, tmp_path: Path, make, expected: str) -> None:
     before = (data_dir / "knowledge.sqlite3").read_bytes()
-    done = run("--no-ui", "--policy", "single-linear", "--data", str(make(tmp_path)), "--data-dir", str(data_dir))
+    done = run("--no-ui", "--policy", "single-linear", "--data", str(make(tmp_path)), "--data-dir", str(data_dir), timeout=60)
     assert done.returncode == 2
     assert expected in done.stderr
     assert "Traceback" not in done.stderr
     store = KnowledgeStore.open(data_dir / "knowledge.sqlite3")
     assert len(store.runs()) == 2 and before[:16] == b"SQLite format 3\x00"
+
+
+def test_gaps_are_held_and_counted_and_the_summary_is_strict_json(data_dir: Path, tmp_path: Path) -> None:
+    lines = RAW_PEMS_WEEK.read_text().splitlines()
+    for line_no in (11, 12, 501):
+        row = lines[line_no - 1].split(",")
+        row[8] = ""  # the Flow cell: PeMS exports leave a cell empty when a detector missed it
+        lines[line_no - 1] = ",".join(row)
+    gaps = tmp_path / "gaps.csv.gz"
+    gaps.write_bytes(__import__("gzip").compress(("\n".join(lines) + "\n").encode()))
+    out = tmp_path / "s.json"
+    done = run(
+        "--no-ui", "--policy", "single-linear", "--steps", "300", "--data", str(gaps),
+        "--column", "Flow (Veh/5 Minutes)", "--data-dir", str(data_dir), "--summary", str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "3 empty cells in column 'Flow (Veh/5 Minutes)' of 2,015 rows (3 held" in done.stderr
+    assert "Warning" not in done.stderr and "Traceback" not in done.stderr
+
+    def no_constants(name: str) -> None:
+        raise AssertionError(f"{name} in a summary is not JSON")
+
+    for text in (out.read_text(), done.stdout):
+        summary = json.loads(text, parse_constant=no_constants)
+        assert summary["data_read"]["stream"] == {
+            "rows": 2015, "gaps": 3, "gap_policy": "hold", "held": 3, "skipped": 0,
+        }
+        assert summary["steps"] == 300 and summary["data"] == str(gaps)
 
 
 def test_unknown_policy_names_the_known_ones(tmp_path: Path) -> None:

@@ -98,8 +98,10 @@ def test_model_versions_commit_atomically_and_count_up(tmp_path: Path) -> None:
 def test_crash_leftover_staging_is_cleaned_and_never_listed(tmp_path: Path) -> None:
     store = _store(tmp_path)
     repo = ModelRepository(tmp_path, store)
-    half_written = repo.staging_dir("regression", "lstm")
-    (half_written / "model.keras").write_bytes(b"partial")
+    ours = repo.staging_dir("regression", "lstm")
+    (ours / "model.keras").write_bytes(b"partial")
+    crashed = ours.with_name(".staging-999999999-1-abcd")  # owned by a process that is gone
+    ours.rename(crashed)
     assert repo.versions("regression", "lstm") == []
-    repo.clean_staging()
-    assert not half_written.exists()
+    assert repo.clean_leftovers() == [crashed]
+    assert not crashed.exists()

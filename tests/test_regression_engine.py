@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,8 @@ def _csv(tmp_path: Path, text: str) -> Path:
     [
         ("", "file is empty"),
         ("speed\n1\n2\n", "no column 'flow'"),
-        ("flow\n1\n2\nabc\n4\n5\n6\n7\n", "row 4, column 'flow': 'abc' is not a number"),
-        ("flow\n1\n2\n3\nnan\n5\n6\n7\n", "row 5, column 'flow': value is 'nan'"),
+        ("flow\n1\n2\nabc\n4\n5\n6\n7\n", "line 4, column 'flow': 'abc' is not a number"),
+        ("flow\n1\n2\n3\nnan\n5\n6\n7\n", "line 5, column 'flow': value is 'nan'"),
         ("flow\n1\n2\n3\n", "only 3 rows"),
     ],
 )
@@ -87,8 +88,55 @@ def test_each_version_scales_with_its_own_scaler(tmp_path: Path) -> None:
 
 
 def test_too_few_rows_to_train_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="too few rows"):
+    with pytest.raises(EngineError, match="too few rows"):
         _train(tmp_path, "svm", np.arange(8.0))
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (np.full(60, 42.0), "all 60 training values are 42; the models scale by the training"),
+        (np.r_[np.arange(30.0), 1e300, np.arange(29.0)], "training value 31 is 1e+300"),
+        (np.r_[np.arange(30.0), np.nan, np.arange(29.0)], "training value 31 is nan"),
+    ],
+)
+def test_training_data_a_model_cannot_learn_from_is_one_clear_error(
+    tmp_path: Path, values: np.ndarray, message: str
+) -> None:
+    with pytest.raises(EngineError, match=re.escape(f"linear training data: {message}")):
+        _train(tmp_path, "linear", values)
+
+
+def _train_file(tmp_path: Path, cells: list[str]) -> Path:
+    path = tmp_path / "train.csv"
+    path.write_text("flow\n" + "\n".join(cells) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        (["42"] * 60, "train.csv, column 'flow': all 60 training values are 42"),
+        ([*map(str, range(30)), "1.5e308", *["7"] * 29], "train.csv: line 32, column 'flow'"),
+    ],
+)
+def test_a_training_file_is_checked_before_anything_is_trained(
+    tmp_path: Path, cells: list[str], message: str
+) -> None:
+    from engines.regression.factory import create_regression_engine
+
+    with pytest.raises(EngineError, match=re.escape(message)):
+        create_regression_engine(None, train=_train_file(tmp_path, cells))
+
+
+def test_r2_of_values_too_large_to_square_is_exact_and_silent() -> None:
+    import warnings
+
+    truth = np.array([1.0, 2.0, 3.0, 4.0]) * 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert r2(truth, truth * 1.0) == 1.0
+        assert r2(truth, np.full(4, 2.5e300)) == pytest.approx(0.0)
 
 
 @pytest.mark.slow

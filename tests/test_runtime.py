@@ -63,7 +63,8 @@ def test_forced_switch_takes_effect_at_the_next_step_and_is_one_event(tmp_path: 
     summary, _ = run_acting(runtime, 534, lambda: runtime.request_switch("svm"))
     (switch,) = runtime.store.events(runtime.run_id, ["switch"])
     assert switch.detail == {"from": "linear", "to": "svm", "reason": "forced by the user"}
-    first_svm = int(runtime.telemetry.model_index.tolist().index(runtime.telemetry.model_id("svm")))
+    models = runtime.telemetry.model_index[: runtime.step].tolist()
+    first_svm = models.index(runtime.telemetry.model_id("svm"))
     assert first_svm == switch.step
     assert summary["switches"] == 1
     assert summary["model_share"]["svm"] == pytest.approx((700 - first_svm) / 700, abs=1e-3)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
-import pickle
+import json
+import math
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ import numpy as np
 
 from engines.base import DataSummary, EngineError, ModelSpec, Sample, TrainRequest, TrainResult
 from engines.metrics import window_r2
+from engines.regression.safe_pickle import RefusedPickle, load_estimator
 from engines.regression.training import WINDOW, train_model
 
 MODELS = (
@@ -53,6 +56,64 @@ def _last_value(scaled: np.ndarray) -> float:
     return float(scaled[-1])
 
 
+def read_scaler(version_dir: Path) -> tuple[float, float]:
+    """``(low, span)`` of a version's min-max scaler, from its ``meta.json``."""
+    path = version_dir / "meta.json"
+    try:
+        meta = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise EngineError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise EngineError(f"{path}: not valid JSON ({exc})") from None
+    scaler = meta.get("scaler") if isinstance(meta, dict) else None
+    try:
+        low, high = float(scaler["min"]), float(scaler["max"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        raise EngineError(f"{path}: no scaler (min and max of the training data)") from None
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        raise EngineError(f"{path}: the scaler spans nothing (min {low}, max {high})")
+    return low, high - low
+
+
+def _load_estimator(model: str, path: Path) -> Any:
+    """The fitted estimator in ``path``, unpickled without running code; checked to be ours."""
+    expected = {"linear": "Ridge", "svm": "SVR"}[model]
+    try:
+        estimator = load_estimator(path)
+    except FileNotFoundError:
+        raise EngineError(f"{path}: missing") from None
+    except RefusedPickle as exc:
+        raise EngineError(f"{path}: refused to load: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - truncated, empty or garbled: all mean damaged
+        raise EngineError(f"{path}: not a readable model ({type(exc).__name__}: {exc})") from None
+    if type(estimator).__name__ != expected or not hasattr(estimator, "coef_"):
+        found = type(estimator).__name__
+        raise EngineError(f"{path}: holds a {found}, not the fitted {expected} of a {model} model")
+    return estimator
+
+
+def check_files(model: str, version_dir: Path) -> None:
+    """The checks ``load`` makes that need no TensorFlow (for ``harmone models check``):
+    EngineError naming the file when the scaler, the pickle or the Keras archive is unusable."""
+    read_scaler(version_dir)
+    if model in ("linear", "svm"):
+        _load_estimator(model, version_dir / "model.pkl")
+    elif model == "lstm":
+        from engines.regression.lstm import MODEL_FILE
+
+        path = version_dir / MODEL_FILE
+        if not path.is_file():
+            raise EngineError(f"{path}: missing")
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                broken = archive.testzip()
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise EngineError(f"{path}: not a Keras archive ({exc})") from None
+        if broken is not None or "config.json" not in names:
+            raise EngineError(f"{path}: damaged Keras archive ({broken or 'no config.json'})")
+
+
 class RegressionEngine:
     """Forecasts the next value of ``stream`` from the previous five; models train on ``train``."""
 
@@ -65,6 +126,8 @@ class RegressionEngine:
         self.stream = np.asarray(stream, dtype=float)
         self.train = np.asarray(train, dtype=float)
         self.source = source
+        self.data_read: dict[str, Any] = {}  # what reading the files did (rows, gaps), per file
+        self.data_notes: list[str] = []  # the same in words, where there is something to say
         self._windows = np.lib.stride_tricks.sliding_window_view(self.stream, WINDOW + 1)
         lo, hi = float(self.train.min()), float(self.train.max())
         pad = 0.5 * (hi - lo or 1.0)
@@ -91,15 +154,10 @@ class RegressionEngine:
             yield Sample(i, x, truth, truth)
 
     def load(self, model: str, version: int, version_dir: Path) -> ScaledModel:
-        import json
-
-        meta = json.loads((version_dir / "meta.json").read_text())
-        scaler = meta["scaler"]
-        low, span = float(scaler["min"]), float(scaler["max"]) - float(scaler["min"])
+        """Load a version; EngineError naming the file when it is missing, damaged or foreign."""
+        low, span = read_scaler(version_dir)
         if model in ("linear", "svm"):
-            with (version_dir / "model.pkl").open("rb") as handle:
-                estimator = pickle.load(handle)
-            one = _sklearn_one(estimator)
+            one = _sklearn_one(_load_estimator(model, version_dir / "model.pkl"))
         elif model == "lstm":
             from engines.regression.lstm import load_lstm
 

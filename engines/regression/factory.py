@@ -5,9 +5,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from engines.regression.data import read_series
+from engines.regression.data import DEFAULT_GAPS, read_stream
 from engines.regression.engine import RegressionEngine
-from engines.regression.training import WINDOW
+from engines.regression.training import WINDOW, check_training_values
 
 SAMPLE_STREAM = "pems_stream.csv"
 SAMPLE_TRAIN = "flow_train.csv"
@@ -18,10 +18,21 @@ def bundled(name: str) -> Path:
 
 
 def create_regression_engine(
-    data: Path | None, column: str = "flow", train: Path | None = None, train_column: str = "flow"
+    data: Path | None, column: str = "flow", train: Path | None = None, train_column: str = "flow",
+    gaps: str = DEFAULT_GAPS,
 ) -> RegressionEngine:
+    """The engine over ``data`` (``gaps``: what to do with empty cells, in both files).
+
+    The training file is checked here, before anything is trained or stored, so that values a
+    model cannot learn from are one line naming the file, not a worker's traceback.
+    """
     stream_path = Path(data) if data is not None else bundled(SAMPLE_STREAM)
     train_path = Path(train) if train is not None else bundled(SAMPLE_TRAIN)
-    stream = read_series(stream_path, column, min_rows=WINDOW + 1)
-    training = read_series(train_path, train_column, min_rows=WINDOW + 20)
-    return RegressionEngine(stream, training, source=str(stream_path))
+    stream, stream_read = read_stream(stream_path, column, WINDOW + 1, gaps)
+    training, train_read = read_stream(train_path, train_column, WINDOW + 20, gaps)
+    check_training_values(training, f"{train_path}, column {train_column!r}")
+    engine = RegressionEngine(stream, training, source=str(stream_path))
+    engine.data_read = {"stream": stream_read.to_dict(), "train": train_read.to_dict()}
+    notes = (stream_read.note(stream_path, column), train_read.note(train_path, train_column))
+    engine.data_notes = [note for note in notes if note]
+    return engine

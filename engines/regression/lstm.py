@@ -17,6 +17,7 @@ import numpy as np
 
 DEFAULTS: dict[str, Any] = {"units": 32, "epochs": 60, "batch_size": 32, "learning_rate": 0.005}
 MODEL_FILE = "model.keras"
+SCALED_LIMIT = 1e6  # scaled inputs (training range = 0..1) beyond this carry no information
 
 
 def import_tensorflow() -> Any:
@@ -89,10 +90,16 @@ class LstmNetwork:
             lambda x: model(x, training=False), input_signature=[spec], jit_compile=True
         )
         self._buffer = np.zeros((1, window, 1), dtype=np.float32)
+        self._input = self._buffer[0, :, 0]
+        self._upper = np.empty(window)
         self._call(self._buffer)  # trace once now, not on the first timed step
 
     def predict_one(self, scaled_window: np.ndarray) -> float:
-        self._buffer[0, :, 0] = scaled_window
+        # Clipped to ±SCALED_LIMIT on the way into float32: a stream far outside the training
+        # range (1e95 against a model trained on 0..500) overflowed the cast, with a numpy
+        # warning on the terminal. The gates saturate long before; two ufuncs cost about 1 µs.
+        np.minimum(scaled_window, SCALED_LIMIT, out=self._upper)
+        np.maximum(self._upper, -SCALED_LIMIT, out=self._input)
         return float(self._call(self._buffer).numpy()[0, 0])
 
     def predict_batch(self, x: np.ndarray) -> np.ndarray:
@@ -100,6 +107,18 @@ class LstmNetwork:
 
 
 def load_lstm(version_dir: Path) -> LstmNetwork:
+    """Load a saved LSTM in Keras' safe mode (a ``.keras`` file whose config asks for a Lambda
+    layer or other code is refused, not run); EngineError naming the file if it is unusable."""
+    from engines.base import EngineError
+
+    path = version_dir / MODEL_FILE
+    if not path.is_file():
+        raise EngineError(f"{path}: missing")
     tf = import_tensorflow()
-    model = tf.keras.models.load_model(version_dir / MODEL_FILE, compile=False)
-    return LstmNetwork(model, tf)
+    try:
+        model = tf.keras.models.load_model(path, compile=False, safe_mode=True)
+        network = LstmNetwork(model, tf)
+    except Exception as exc:  # noqa: BLE001 - whatever fails, the file is not a usable model
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise EngineError(f"{path}: not a loadable LSTM ({reason})") from None
+    return network

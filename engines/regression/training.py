@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from engines.base import TrainRequest, TrainResult
+from engines.base import EngineError, TrainRequest, TrainResult
 from engines.metrics import r2
+from engines.regression.limits import VALUE_LIMIT
 
 WINDOW = 5
 VALIDATION_FRACTION = 0.2
@@ -35,9 +36,35 @@ def windows(scaled: np.ndarray, window: int = WINDOW) -> tuple[np.ndarray, np.nd
     return np.ascontiguousarray(view[:, :window]), np.ascontiguousarray(view[:, window])
 
 
-def _scaler(values: np.ndarray) -> dict[str, float]:
+def check_training_values(values: np.ndarray, source: str) -> None:
+    """Refuse training data the models cannot learn from, with one line naming ``source``.
+
+    Runs where the data is read (``--train``) and again in the worker (a retraining window
+    comes from the stream). Values must be finite and within ±``VALUE_LIMIT`` (beyond, scikit-learn
+    met NaN after scaling and failed with a traceback), and must not all be equal: the min-max
+    scaler divides by the training range, and a model fitted on one repeated value predicts only it.
+    """
+    if len(values) < WINDOW + 10:
+        raise EngineError(
+            f"{source}: too few rows to train on: {len(values)} (need at least {WINDOW + 10})"
+        )
+    outside = ~(np.abs(values) <= VALUE_LIMIT)
+    if outside.any():
+        first = int(np.argmax(outside))
+        raise EngineError(
+            f"{source}: training value {first + 1} is {float(values[first]):g};"
+            f" values must be finite and within ±{VALUE_LIMIT:.0e}"
+        )
     lo, hi = float(values.min()), float(values.max())
-    return {"min": lo, "max": hi if hi > lo else lo + 1.0}
+    if hi == lo:
+        raise EngineError(
+            f"{source}: all {len(values)} training values are {lo:g}; the models scale by the"
+            f" training range (max - min), which is zero: train on values that vary"
+        )
+
+
+def _scaler(values: np.ndarray) -> dict[str, float]:
+    return {"min": float(values.min()), "max": float(values.max())}
 
 
 def _split(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -73,8 +100,7 @@ def train_model(request: TrainRequest) -> TrainResult:
     """Train one model on ``request.data`` (1-D array of values) into ``request.out_dir``."""
     started = time.process_time()
     values = np.asarray(request.data, dtype=float)
-    if len(values) < WINDOW + 10:
-        raise ValueError(f"too few rows to train on: {len(values)} (need at least {WINDOW + 10})")
+    check_training_values(values, f"{request.model} training data")
     scaler = _scaler(values)
     scaled = (values - scaler["min"]) / (scaler["max"] - scaler["min"])
     x, y = windows(scaled)

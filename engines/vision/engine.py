@@ -32,6 +32,7 @@ from engines.base import DataSummary, EngineError, ModelSpec, Sample, TrainReque
 from engines.vision import images, synthetic
 from engines.vision.limits import MAX_FRAME_SIDE, StreamLimits
 from engines.vision.offline import data_root, import_yolo
+from engines.vision.safe_load import first_line, load_yolo
 from engines.vision.training import train_yolo
 
 MODELS = (
@@ -111,9 +112,11 @@ class VisionEngine:
             raise EngineError(f"{weights}: model weights missing")
         YOLO = import_yolo(self.config_dir)
         try:
-            yolo = YOLO(str(weights), task="detect")
+            yolo = load_yolo(YOLO, weights)
+        except EngineError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any failure means the file is unusable
-            raise EngineError(f"{weights}: cannot load YOLO weights ({exc})") from None
+            raise EngineError(f"{weights}: not a YOLO checkpoint ({first_line(exc)})") from None
         loaded = YoloModel(model, version, yolo, self.predict_imgsz)
         loaded.predict(np.zeros((360, 640, 3), dtype=np.uint8))  # warm up off the hot path
         return loaded

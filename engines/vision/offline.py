@@ -6,6 +6,8 @@ With no network a download attempt hangs or fails mid-run, so before the first i
 
 - set ``YOLO_OFFLINE=1`` (its online check answers False at once) and ``YOLO_AUTOINSTALL=False``,
   and, unless the user set it, ``YOLO_VERBOSE=False`` (its log lines would land on our terminal UI);
+- set ``ULTRALYTICS_SAFE_LOAD=1``, so every checkpoint it loads is unpickled with
+  ``torch.load(weights_only=True)`` against its allow-list of model classes;
 - point ``YOLO_CONFIG_DIR`` at a directory of ours, so settings and fonts live with our data and
   never in the user's ``~/.config/Ultralytics``;
 - place matplotlib's DejaVuSans there as ``Arial.ttf`` (the font the plotting code looks for);
@@ -85,6 +87,7 @@ def prepare_environment(config_dir: Path | None = None) -> Path:
     os.environ["YOLO_OFFLINE"] = "1"
     os.environ["YOLO_AUTOINSTALL"] = "False"
     os.environ.setdefault("YOLO_VERBOSE", "False")
+    os.environ["ULTRALYTICS_SAFE_LOAD"] = "1"  # weights_only loading: see engines.vision.safe_load
     _place_fonts(root / "Ultralytics")
     return root
 

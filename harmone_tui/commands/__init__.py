@@ -1,16 +1,22 @@
-"""Sub-commands of `harmone`. Each module has `register(subparsers)` setting `func` on its parser.
+"""Sub-commands of `harmone`. Each module has `add_arguments(parser)` and `run(args) -> exit code`.
 
 Modules are imported only when the command line names them, so `harmone --help` stays fast.
+The global options (``--data-dir``) are added to every parser by the CLI: a module never
+declares them (see ``harmone_tui.argparsing``).
 """
 
 from __future__ import annotations
 
 # name -> (module, one-line help); the module is imported lazily by the CLI.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("harmone_tui.commands.run", "run the managed system (TUI, or headless with --no-ui)"),
+    "run": (
+        "harmone_tui.commands.run",
+        "run the managed system (TUI, or headless with --no-ui); the default",
+    ),
     "doctor": ("harmone_tui.commands.doctor", "check the machine: energy backend, engines, data dir"),
     "models": ("harmone_tui.commands.models", "list, import or bootstrap model versions"),
     "policy": ("harmone_tui.commands.policy", "list, show, check or create adaptation policies"),
     "compare": ("harmone_tui.commands.compare", "run several policies on one stream, one table"),
+    "runs": ("harmone_tui.commands.runs", "list, show or prune earlier runs (the knowledge store)"),
     "locate": ("harmone_tui.commands.locate", "print where data, config and themes live"),
 }

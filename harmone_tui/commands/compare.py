@@ -66,7 +66,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="results go to a new DIR/compare-<time>/ (default DIR: <data dir>/exports)",
     )
     parser.add_argument("--steps", type=positive_int, help="stop every run after N steps")
-    parser.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
     parser.add_argument(
         "--j-per-cpu-s", type=positive_finite, help="energy estimate: joules per CPU-second"
     )
@@ -122,7 +121,7 @@ def resolve_all(names: list[str], policies_dir: Path) -> list[Entry]:
 
 def _adopt_user_versions(user_root: Path, repo: Any, engine: str, models: list[str], say: Any) -> None:
     """Start from the user's own base versions, where the user's data directory has them."""
-    from harmone_tui.trainer_pool import base_version
+    from harmone_tui.start_versions import checked_base_version
     from mape.knowledge import KnowledgeStore
     from mape.model_repo import ModelRepository
 
@@ -132,7 +131,7 @@ def _adopt_user_versions(user_root: Path, repo: Any, engine: str, models: list[s
     try:
         user_repo = ModelRepository(user_root, user_store)
         for model in models:
-            found = base_version(user_repo, engine, model)
+            found = checked_base_version(user_repo, engine, model, say)
             if found is not None:
                 repo.adopt(found, f"{model} v{found.version} of {user_root}")
                 say(f"using {model} v{found.version} from {user_root}")
@@ -183,7 +182,7 @@ def _run_one(settings: RunSettings, entry: Entry, label: str, err: TextIO) -> di
         now = time.perf_counter()
         if kind == "steps" and now - last[0] >= PROGRESS_EVERY_S:
             last[0] = now
-            total = runtime.telemetry.capacity
+            total = runtime.telemetry.total
             print(f"{label}: step {payload}/{total} ({100 * int(payload) // max(total, 1)}%)", file=err, flush=True)
 
     runtime.listeners.append(listen)

@@ -32,15 +32,15 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "torch": ("torch",),
     "torchvision": ("torchvision",),
     "ultralytics": ("ultralytics",),
-    "pyRAPL": ("pyRAPL",),
+}
+# Packages nothing needs to run: what each is for, so "not installed" is not read as a fault.
+OPTIONAL: dict[str, str] = {
+    "pyRAPL": "not used yet, kept for Harmonica MAPE files; RAPL is read from powercap directly",
+    "psutil": "benchmarks only, pip install 'harmone-tui[bench]'",
 }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data-dir", type=Path, default=None,
-        help="data directory to check (default: $HARMONE_DATA_DIR or the platform data dir)",
-    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -147,6 +147,10 @@ def collect(data_dir: Path | str | None) -> dict[str, Any]:
         "python": {"version": platform.python_version(), "executable": sys.executable},
         "harmone": __version__,
         "packages": {label: package_version(label) for label in PACKAGES},
+        "optional": {
+            label: {"version": package_version(label), "for": why}
+            for label, why in OPTIONAL.items()
+        },
         "engines": engines_status(),
         "energy": energy_status(),
         "data_dir": {"path": str(root), "exists": exists, "bytes": dir_size(root) if exists else 0},
@@ -162,6 +166,9 @@ def render(report: dict[str, Any]) -> str:
         ("packages", ""),
     ]
     rows += [(f"  {k}", v) for k, v in report["packages"].items()]
+    rows.append(("optional", ""))
+    rows += [(f"  {k}", f"{v['version']} (optional: {v['for']})")
+             for k, v in report["optional"].items()]
     rows.append(("engines", ""))
     for name, eng in report["engines"].items():
         state = "available" if eng["available"] else "unavailable"

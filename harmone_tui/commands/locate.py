@@ -12,7 +12,6 @@ WHAT = ("data", "config", "themes", "models", "exports", "policies", "sample-dat
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("what", nargs="?", choices=WHAT, help="print only this location")
-    parser.add_argument("--data-dir", type=Path, help="the data dir to report (default: user data dir)")
 
 
 def locations(data_dir: Path | None) -> dict[str, str]:

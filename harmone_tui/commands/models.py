@@ -4,7 +4,8 @@
 - ``import MODEL PATH`` stores a YOLO detection checkpoint as the next version of a vision model,
   after loading it and running it once, so a broken file is refused before it is stored;
 - ``bootstrap vision`` trains the missing first versions of the vision models in the training
-  worker process (the same path a run takes on first use), with progress on stderr.
+  worker process (the same path a run takes on first use), with progress on stderr;
+- ``check`` and ``remove`` find and delete damaged versions (``harmone_tui.commands.models_check``).
 
 Heavy modules (torch, Ultralytics) are imported only by ``import`` and ``bootstrap``.
 """
@@ -13,14 +14,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
+import json
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harmone_tui import paths
+from harmone_tui.commands import models_check
 
 VISION_MODELS = ("yolo_n", "yolo_s", "yolo_m")
 META_KEYS = (
@@ -29,7 +32,10 @@ META_KEYS = (
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -47,13 +53,20 @@ def _model_list(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="print the stored model versions")
     listing.add_argument("--engine", help="only this engine's versions")
+    listing.add_argument(
+        "--json", action="store_true",
+        help="print a JSON list: engine, model, version, created_at (epoch s), reason, run_id,"
+        " path, meta",
+    )
     imp = actions.add_parser(
         "import", help="store a YOLO detection checkpoint (.pt) as the next version of MODEL",
-        description="Only import checkpoints you trust: loading a PyTorch checkpoint runs code.",
+        description="The checkpoint is loaded with Ultralytics' restricted loader"
+        " (torch weights_only plus its allow-list of model classes): one that needs any other"
+        " code is refused before anything in it runs. The same file imported twice is stored"
+        " once.",
     )
     imp.add_argument(
         "model", choices=VISION_MODELS, metavar="MODEL", help="yolo_n, yolo_s or yolo_m"
@@ -68,19 +81,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--models", type=_model_list, default=list(VISION_MODELS),
         help="comma-separated models to train (default: yolo_n,yolo_s,yolo_m)",
     )
-    for sub in (listing, imp, boot):  # accepted before or after the action
-        sub.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    models_check.add_arguments(actions)
 
 
 def run(args: argparse.Namespace) -> int:
     root = paths.data_dir(args.data_dir)
     if args.action == "list":
-        return list_versions(root, args.engine)
+        return list_versions(root, args.engine, args.json)
     if args.action == "import":
-        stored = import_checkpoint(root, args.model, args.path)
-        print(f"stored {args.path} as vision {stored.model} v{stored.version} ({stored.directory})")
+        imported = import_checkpoint(root, args.model, args.path)
+        stored = imported.stored
+        if imported.already:
+            print(f"{args.path} is already imported as vision {stored.model} v{stored.version}"
+                  f" ({stored.directory}); nothing stored")
+        else:
+            print(f"stored {args.path} as vision {stored.model} v{stored.version}"
+                  f" ({stored.directory})")
         return 0
+    if args.action in ("check", "remove"):
+        from harmone_tui.commands import models_check
+
+        return models_check.run(root, args)
     return asyncio.run(bootstrap(root, args.models, args.epochs, args.imgsz, args.images))
+
+
+@dataclass(frozen=True)
+class Imported:
+    """The version an import stored, or (``already``) the one that holds the same bytes."""
+
+    stored: Any
+    already: bool
 
 
 def _meta_text(meta: dict[str, Any]) -> str:
@@ -92,19 +122,26 @@ def _meta_text(meta: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def list_versions(root: Path, engine: str | None) -> int:
-    """Print the versions as a table; reads the store without creating one."""
+def list_versions(root: Path, engine: str | None, as_json: bool = False) -> int:
+    """Print the versions as a table (or JSON); reads the store without creating one."""
     from mape.knowledge import KnowledgeStore
 
     knowledge = paths.knowledge_file(root)
-    if not knowledge.exists():
-        print(f"no model versions in {root}")
+    rows = []
+    if knowledge.exists():
+        store = KnowledgeStore.open(knowledge)
+        try:
+            rows = store.versions(engine)
+        finally:
+            store.close()
+    if as_json:
+        print(json.dumps([
+            {"engine": r.engine, "model": r.model, "version": r.version,
+             "created_at": r.created_at, "reason": r.reason, "run_id": r.run_id,
+             "path": str(root / r.path), "meta": r.meta}
+            for r in rows
+        ], indent=2))
         return 0
-    store = KnowledgeStore.open(knowledge)
-    try:
-        rows = store.versions(engine)
-    finally:
-        store.close()
     if not rows:
         print(f"no model versions in {root}" + (f" for engine {engine}" if engine else ""))
         return 0
@@ -122,49 +159,62 @@ def list_versions(root: Path, engine: str | None) -> int:
     return 0
 
 
-def _check_checkpoint(path: Path, config_dir: Path) -> dict[str, Any]:
+def _check_checkpoint(path: Path, config_dir: Path, shown: Path | None = None) -> dict[str, Any]:
     """Load ``path`` with Ultralytics and run it once; EngineError unless it is a YOLO detector."""
     import numpy as np
 
     from engines.base import EngineError
     from engines.vision.offline import import_yolo
+    from engines.vision.safe_load import first_line, load_yolo
 
     if not path.is_file():
         raise EngineError(f"{path}: no such file")
+    name = shown or path
     YOLO = import_yolo(config_dir)
     try:
-        yolo = YOLO(str(path), task="detect")
+        yolo = load_yolo(YOLO, path, name)
         if yolo.task != "detect":
             raise ValueError(f"it is a {yolo.task} model, not a detection model")
         yolo.predict(np.zeros((64, 64, 3), dtype=np.uint8), imgsz=64, device="cpu", verbose=False)
+    except EngineError:
+        raise
     except Exception as exc:  # noqa: BLE001 - whatever fails, the file is not usable
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise EngineError(f"{path}: not a YOLO checkpoint ({reason})") from None
+        raise EngineError(f"{name}: not a YOLO checkpoint ({first_line(exc)})") from None
     args = getattr(yolo, "ckpt", {}) or {}
     train_args = args.get("train_args", {}) if isinstance(args, dict) else {}
     return {"names": dict(yolo.names), "imgsz": train_args.get("imgsz")}
 
 
 def import_checkpoint(root: Path, model: str, path: Path) -> Any:
-    """Validate, copy into a staging directory as weights.pt, and commit as the next version."""
+    """Validate, copy into a staging directory as weights.pt, and commit as the next version.
+
+    The copy is validated, not the source, so the stored bytes are the checked ones. A
+    checkpoint already stored as a version of ``model`` (same sha256) is not stored again:
+    that version is returned, with ``already`` set in its result.
+    """
+    from engines.base import EngineError
     from engines.vision.engine import WEIGHTS
     from mape.knowledge import KnowledgeStore
+    from mape.model_files import sha256_of
     from mape.model_repo import ModelRepository
 
     source = path.expanduser().resolve()
-    found = _check_checkpoint(source, root / "ultralytics")
+    if not source.is_file():
+        raise EngineError(f"{path}: no such file")
     store = KnowledgeStore.open(paths.knowledge_file(root))
     try:
         repo = ModelRepository(root, store)
+        digest = sha256_of(source)
+        existing = repo.find_content("vision", model, {WEIGHTS: digest})
+        if existing is not None:
+            return Imported(existing, already=True)
         staging = repo.staging_dir("vision", model)
         try:
             shutil.copyfile(source, staging / WEIGHTS)
-            meta = {
-                **found,
-                "imported_from": str(source),
-                "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
-            }
-            return repo.commit("vision", model, staging, meta, f"imported from {path}", None)
+            found = _check_checkpoint(staging / WEIGHTS, root / "ultralytics", path)
+            meta = {**found, "imported_from": str(source), "sha256": digest}
+            stored = repo.commit("vision", model, staging, meta, f"imported from {path}", None)
+            return Imported(stored, already=False)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -25,27 +25,20 @@ ENGINE_MODEL_MODULES = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
-    # --data-dir is accepted after the action too (`harmone policy list --data-dir D`).
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    sub.add_parser("list", help="presets and user policies", parents=[common])
-    show = sub.add_parser("show", help="print a policy's TOML", parents=[common])
+    listing = sub.add_parser("list", help="presets and user policies")
+    listing.add_argument(
+        "--json", action="store_true", help="print a JSON list: kind, name, description, path"
+    )
+    show = sub.add_parser("show", help="print a policy's TOML")
     show.add_argument("name", help="preset, user policy or TOML file")
-    check = sub.add_parser(
-        "check", help="validate a policy file (exit 2 with file, line and key)", parents=[common]
-    )
+    check = sub.add_parser("check", help="validate a policy file (exit 2 with file, line and key)")
     check.add_argument("file", help="TOML file (or a policy name)")
-    new = sub.add_parser(
-        "new", help="create an editable user policy from a preset", parents=[common]
-    )
+    new = sub.add_parser("new", help="create an editable user policy from a preset")
     new.add_argument("name", help="name of the new policy (also its file name)")
     new.add_argument("--from", dest="source", default="harmone", help="preset or policy to start from (default: harmone)")
     new.add_argument("--force", action="store_true", help="replace an existing user policy")
-    imp = sub.add_parser(
-        "import", help="import a Harmonica policy JSON as a user policy", parents=[common]
-    )
+    imp = sub.add_parser("import", help="import a Harmonica policy JSON as a user policy")
     imp.add_argument("file", type=Path, help="Harmonica policy JSON")
     imp.add_argument("--name", help="name of the new policy (default: from policy_id)")
     imp.add_argument("--force", action="store_true", help="replace an existing user policy")
@@ -90,13 +83,20 @@ def _description(text: str, fallback: str) -> str:
     return fallback
 
 
-def _list(policies_dir: Path) -> int:
+def _list(policies_dir: Path, as_json: bool) -> int:
     from mape.policy_file import preset_names, preset_text, user_policy_names
 
     rows = [("preset", n, _description(preset_text(n), "")) for n in preset_names()]
     for n in user_policy_names(policies_dir):
         text = (policies_dir / f"{n}.toml").read_text(encoding="utf-8", errors="replace")
         rows.append(("user", n, _description(text, str(policies_dir / f"{n}.toml"))))
+    if as_json:
+        print(json.dumps([
+            {"kind": kind, "name": name, "description": about,
+             "path": str(policies_dir / f"{name}.toml") if kind == "user" else None}
+            for kind, name, about in rows
+        ], indent=2))
+        return 0
     width = max(len(n) for _, n, _ in rows)
     for kind, name, about in rows:
         print(f"{kind:<7} {name:<{width}}  {about}")
@@ -152,7 +152,7 @@ def _import(args: argparse.Namespace, policies_dir: Path) -> int:
 def run(args: argparse.Namespace) -> int:
     policies_dir = paths.policies_dir(paths.data_dir(args.data_dir))
     if args.action == "list":
-        return _list(policies_dir)
+        return _list(policies_dir, args.json)
     if args.action == "show":
         _, source, text = validated(args.name, policies_dir)
         print(f"# {source}", file=sys.stderr)

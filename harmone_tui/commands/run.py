@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 from harmone_tui import paths
+from harmone_tui.retention import DEFAULT_KEEP, after_run, configured_keep, parse_keep
 from harmone_tui.settings import RunSettings
 
 DEFAULT_POLICY = {"regression": "harmone", "vision": "vision-harmone"}
@@ -32,9 +34,10 @@ def parse_speed(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--speed must be 'max' or steps per second, got {text!r}") from None
+        message = f"expected 'max' or steps per second, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
     if value <= 0:
-        raise argparse.ArgumentTypeError("--speed must be positive")
+        raise argparse.ArgumentTypeError(f"expected positive steps per second, got {text!r}")
     return value
 
 
@@ -72,32 +75,58 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--column", default="flow", help="CSV column of the stream (default: flow)")
     parser.add_argument("--train", type=Path, help="training CSV for first-use training (default: bundled flow_train.csv)")
     parser.add_argument("--train-column", default="flow", help="column of the training CSV (default: flow)")
+    parser.add_argument(
+        "--gaps", choices=("hold", "skip", "refuse"), default="hold",
+        help="empty cells in a CSV: 'hold' repeats the previous value, so a stream of 5-minute"
+        " counts keeps its time axis (default); 'skip' drops the row (later values move up a"
+        " step); 'refuse' stops with the line of the first gap",
+    )
     parser.add_argument("--steps", type=positive_int, help="stop after N steps")
-    parser.add_argument("--data-dir", type=Path, help="knowledge store and model versions (default: user data dir)")
-    parser.add_argument("--summary", type=Path, help="write the run summary JSON here")
+    parser.add_argument("--summary", type=Path, help="write the run summary JSON here (-: stdout)")
     parser.add_argument("--speed", type=parse_speed, default=None, action=SpeedAction, help="'max' or steps per second (default: max headless, 50 in the TUI)")
     parser.set_defaults(speed_given=False)
     parser.add_argument("--j-per-cpu-s", type=positive_finite, help="energy estimate: joules per CPU-second (default by CPU family)")
     parser.add_argument("--quiet", action="store_true", help="headless: no progress and no summary on stdout")
+    parser.add_argument(
+        "--keep-steps-runs", type=parse_keep, metavar="N|all", default=argparse.SUPPRESS,
+        help="after the run, keep the step rows of the last N runs only (default: [store]"
+        f" keep_steps_runs in settings.toml, else {DEFAULT_KEEP})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from mape.policy_file import resolve_policy
 
+    if not args.no_ui:
+        from harmone_tui.ui.launch import terminal_problem
+
+        problem = terminal_problem()
+        if problem:
+            print(f"harmone: error: {problem}", file=sys.stderr)
+            return 2
     root = paths.data_dir(args.data_dir)
     policy_name = args.policy or DEFAULT_POLICY[args.engine or "regression"]
     policy, source, text = resolve_policy(policy_name, paths.policies_dir(root))
     engine = args.engine or policy.engine
+    keep = vars(args)["keep_steps_runs"] if "keep_steps_runs" in vars(args) else configured_keep()
     settings = RunSettings(
         data_dir=root, engine=engine, data=args.data, column=args.column, train=args.train,
         train_column=args.train_column, steps=args.steps, speed=args.speed,
-        j_per_cpu_s=args.j_per_cpu_s,
+        j_per_cpu_s=args.j_per_cpu_s, gaps=args.gaps,
     )
     if args.no_ui:
         from harmone_tui.headless import run_headless
         from harmone_tui.runtime import Runtime
 
-        return run_headless(Runtime(settings, policy, source, text), args.summary, args.quiet)
-    from harmone_tui.ui.launch import launch
+        code = run_headless(Runtime(settings, policy, source, text), args.summary, args.quiet)
+    else:
+        from harmone_tui.ui.launch import launch
 
-    return launch(settings, policy, source, text, speed_given=args.speed_given)
+        code = launch(settings, policy, source, text, speed_given=args.speed_given)
+
+    def say(line: str) -> None:
+        if not args.quiet:
+            print(f"harmone: {line}", file=sys.stderr)
+
+    after_run(root, keep, say)
+    return code

@@ -18,8 +18,9 @@ from textual.binding import Binding
 
 from harmone_tui.ui import config, themes
 from harmone_tui.ui.commands import HarmoneCommands
-from harmone_tui.ui.controls import RunControls
+from harmone_tui.ui.controls import CONFIRM_QUIT_AFTER_S, RunControls
 from harmone_tui.ui.format import describe
+from harmone_tui.ui.keymap import read_keymap
 from harmone_tui.ui.messages import (
     AdaptationRecorded,
     PolicyApplied,
@@ -92,6 +93,8 @@ class HarmoneApp(RunControls, App[int]):
         self.policy_dirty = False
         self.last_export: Path | None = None
         self.theme_problems: list[str] = []
+        self.keymap: dict[str, str] = {}
+        self.confirm_quit_after_s = CONFIRM_QUIT_AFTER_S
         self._last_toast = 0.0
         self._last_tick: tuple[object, ...] = ()
         self._theme_ready = False
@@ -101,7 +104,8 @@ class HarmoneApp(RunControls, App[int]):
         found, self.theme_problems = themes.load_themes()
         for theme in found:
             self.register_theme(theme)
-        wanted = config.load().get("theme", themes.DEFAULT_THEME)
+        ui = self._apply_settings()
+        wanted = ui.get("theme", themes.DEFAULT_THEME)
         self.theme = wanted if wanted in self.available_themes else themes.DEFAULT_THEME
         self._theme_ready = True
         for problem in self.theme_problems:
@@ -114,6 +118,24 @@ class HarmoneApp(RunControls, App[int]):
         s.on_failed = lambda error: self.post_message(RunFailed(error))
         self.set_interval(1 / self.refresh_hz, self.tick)
         self.call_after_refresh(self._start)
+
+    def _apply_settings(self) -> dict[str, Any]:
+        """Read settings.toml once: the keymap, the quit rule; each problem is one notification
+        (the app goes on with the defaults). Returns the ``[ui]`` table."""
+        data, problem = config.read()
+        problems = [problem] if problem else []
+        ui = data.get("ui") if isinstance(data.get("ui"), dict) else {}
+        self.confirm_quit_after_s, bad = config.seconds(
+            ui, "confirm_quit_after_s", CONFIRM_QUIT_AFTER_S
+        )
+        problems += [bad] if bad else []
+        self.keymap, bad_keys = read_keymap(
+            data.get("keymap"), binding_ids(), str(config.settings_file())
+        )
+        self.set_keymap(self.keymap)
+        for line in problems + bad_keys:
+            self.notify(line, title="settings.toml", severity="warning", timeout=12)
+        return ui
 
     def _start(self) -> None:
         if self.autostart:
@@ -187,4 +209,14 @@ class HarmoneApp(RunControls, App[int]):
         groups.append(("always", [Binding("ctrl+p", "command_palette", "Command palette", tooltip="Command palette: every command by name"),
                                   Binding("tab,shift+tab", "focus_next", "Focus", tooltip="Move the focus between panels"),
                                   Binding("ctrl+q", "quit", "Quit", tooltip="Quit (same as q)")]))
-        self.push_screen(HelpModal(getattr(screen, "HELP", "") or "", groups))
+        self.push_screen(HelpModal(getattr(screen, "HELP", "") or "", groups, self.keymap))
+
+
+def binding_ids() -> set[str]:
+    """Every binding id a ``[keymap]`` entry may name (app, screens, chart, dialogs)."""
+    from harmone_tui.ui.screens.modals import QuitModal, SaveAsModal, SwitchModal
+    from harmone_tui.ui.screens.run_detail import RunDetailScreen
+
+    owners = [HarmoneApp, *HarmoneApp.MODES.values(), ForecastChart, RunDetailScreen, HelpModal,
+              QuitModal, SaveAsModal, SwitchModal]
+    return {b.id for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}

@@ -83,8 +83,12 @@ class Plot:
         scaled = (self.high - values) / span * (rows - 1)
         return np.clip(np.rint(scaled), 0, rows - 1)
 
-    def add_line(self, column_values: np.ndarray) -> int:
-        """Draw one value per dot column, joined column to column; returns the layer index."""
+    def add_line(self, column_values: np.ndarray, dashed: bool = False) -> int:
+        """Draw one value per dot column, joined column to column; returns the layer index.
+
+        ``dashed`` leaves out every other cell's dots (two dot columns drawn, two skipped), so
+        two lines tell apart by their pattern where colour is missing (NO_COLOR, mono terminals).
+        """
         layer = self.layers
         self.layers += 1
         columns = self.width * 2
@@ -99,6 +103,8 @@ class Plot:
         top, bottom = np.minimum(y, joined), np.maximum(y, joined)  # NaN (no value) stays NaN
         rows = np.arange(self.height * 4)[:, None]
         mask = (rows >= top[None, :]) & (rows <= bottom[None, :])  # NaN compares False: no dots
+        if dashed:
+            mask[:, np.arange(columns) % 4 >= 2] = False
         self._paint(mask, layer)
         return layer
 

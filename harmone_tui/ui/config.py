@@ -1,4 +1,7 @@
-"""The user's remembered UI choices in ``<config dir>/settings.toml`` (theme), comments kept.
+"""The user's UI settings in ``<config dir>/settings.toml``, comments kept.
+
+``[ui]`` holds the remembered theme and ``confirm_quit_after_s``; ``[keymap]`` remaps keys
+(:mod:`harmone_tui.ui.keymap`).
 
 Read with tomllib, written with tomlkit on top of the existing file, so a user's comments and
 other keys survive the app remembering a theme.
@@ -19,15 +22,34 @@ def settings_file() -> Path:
     return paths.config_dir() / "settings.toml"
 
 
-def load() -> dict[str, Any]:
-    """The ``[ui]`` table of settings.toml (empty when missing or unreadable)."""
+def read() -> tuple[dict[str, Any], str | None]:
+    """The whole of settings.toml, and one line saying why it could not be read (None when it
+    was read or does not exist): the app reports it once and goes on with its defaults."""
     path = settings_file()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    ui = data.get("ui", {})
+        return tomllib.loads(path.read_text(encoding="utf-8")), None
+    except FileNotFoundError:
+        return {}, None
+    except OSError as exc:
+        return {}, f"{path}: cannot be read ({exc.strerror or exc})"
+    except tomllib.TOMLDecodeError as exc:
+        return {}, f"{path}: not valid TOML ({exc}); using the defaults"
+
+
+def load() -> dict[str, Any]:
+    """The ``[ui]`` table of settings.toml (empty when missing or unreadable)."""
+    ui = read()[0].get("ui", {})
     return dict(ui) if isinstance(ui, dict) else {}
+
+
+def seconds(ui: dict[str, Any], key: str, default: float) -> tuple[float, str | None]:
+    """A ``[ui]`` duration in seconds (>= 0), or the default and a line saying what was wrong."""
+    value = ui.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return default, (
+            f"{settings_file()}: [ui] {key} must be a number of seconds >= 0, got {value!r}"
+        )
+    return float(value), None
 
 
 def remember(key: str, value: Any) -> Path:

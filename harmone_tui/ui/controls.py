@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from harmone_tui import paths
 from harmone_tui.ui import config, export
-from harmone_tui.ui.format import energy_source
+from harmone_tui.ui.format import duration, energy_source
 from harmone_tui.ui.widgets.status_bar import StatusInfo
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)
 DEFAULT_SPEED = 50.0
 STOP_TIMEOUT_S = 5.0
+CONFIRM_QUIT_AFTER_S = 60.0  # default of settings.toml [ui] confirm_quit_after_s
 
 
 class RunControls:
@@ -34,6 +35,7 @@ class RunControls:
     runtime_worker: Worker[None] | None
     policy_dirty: bool
     last_export: Path | None
+    confirm_quit_after_s: float
 
     # status -----------------------------------------------------------------------------------
     def status_info(self) -> StatusInfo:
@@ -48,7 +50,7 @@ class RunControls:
             state=state,
             progress=note or s.progress,
             step=rt.step,
-            total=rt.telemetry.capacity,
+            total=rt.telemetry.total,
             rate=s.steps_per_s(),
             speed=rt.speed,
             model=rt.active_model + (f" ({note})" if note else ""),
@@ -135,10 +137,12 @@ class RunControls:
         if rt is None or not self.session.ready:
             self.notify("nothing to export yet", severity="warning", timeout=3)  # type: ignore[attr-defined]
             return
-        data = export.collect(rt)
+        live = self.session.live
+        data = export.collect(rt, self.session.elapsed_s() if live else None)
         path = await asyncio.to_thread(export.write, data)
         self.last_export = path
-        self.notify(f"exported {rt.telemetry.count:,} steps to\n{path}", title="export", timeout=12)  # type: ignore[attr-defined]
+        so_far = " so far (summary marked partial)" if live else ""
+        self.notify(f"exported {data.steps:,} steps{so_far} to\n{path}", title="export", timeout=12)  # type: ignore[attr-defined]
 
     # policies and themes ----------------------------------------------------------------------
     def policy_names(self) -> list[str]:
@@ -198,11 +202,32 @@ class RunControls:
             await asyncio.sleep(0.05)
         self.session.abandon()
 
-    async def action_quit(self) -> None:
-        from harmone_tui.ui.screens.modals import ConfirmModal
+    def quit_question(self) -> str | None:
+        """What to ask before quitting, or None to quit at once.
 
+        The rule: ask when the policy has unapplied edits, or when the run is still going and
+        has run for ``confirm_quit_after_s`` seconds or more (settings.toml ``[ui]``, default
+        60; 0 always asks). A finished, stopped or failed run, or a younger one, quits at once.
+        """
+        s = self.session
+        parts = []
         if self.policy_dirty:
-            self.push_screen(ConfirmModal("The policy has unsaved, unapplied edits.\nQuit anyway?"), self._quit_confirmed)  # type: ignore[attr-defined]
+            parts.append("The policy has unsaved, unapplied edits.")
+        rt = s.runtime
+        if rt is not None and s.live and s.elapsed_s() >= self.confirm_quit_after_s:
+            parts.append(
+                f"Run {rt.run_id} has run for {duration(s.elapsed_s())} (step {rt.step:,} of"
+                f" {rt.telemetry.total:,}). Quitting stops it for good: a run cannot be resumed"
+                " (start a new one); its summary so far is stored."
+            )
+        return "\n".join(parts) + "\nQuit?" if parts else None
+
+    async def action_quit(self) -> None:
+        from harmone_tui.ui.screens.modals import QuitModal
+
+        question = self.quit_question()
+        if question is not None:
+            self.push_screen(QuitModal(question), self._quit_confirmed)  # type: ignore[attr-defined]
             return
         await self._quit_confirmed(True)
 

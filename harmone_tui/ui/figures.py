@@ -1,8 +1,8 @@
-"""Series for panels and charts, computed from the run's telemetry arrays (pure numpy; no Textual).
+"""Series for panels and charts, computed from the run's telemetry (pure numpy; no Textual).
 
-The telemetry holds the whole run, so the chart can show any window of it (Harmonica showed only
-the last 10 points); the functions here bucket a window down to what fits on screen, so the cost of
-a redraw is bounded by the screen, not by the length of the run.
+The telemetry keeps recent steps in full and the whole run downsampled, so the chart can show any
+window of it (Harmonica showed only the last 10 points); the functions here bucket a window down
+to what fits on screen, so the cost of a redraw is bounded by the screen, not by the run's length.
 
 >>> bucket_means(np.arange(10.0), 5)
 [0.5, 2.5, 4.5, 6.5, 8.5]
@@ -11,12 +11,53 @@ a redraw is bounded by the screen, not by the length of the run.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from harmone_tui.downsample import column_means
+from harmone_tui.ui.braille import resample, value_range
+
+if TYPE_CHECKING:
+    from harmone_tui.telemetry import Telemetry
+
 QualityFn = Callable[[Sequence[float], Sequence[float | None]], float]
 COUNTED = {"switch": "switches", "retrain_done": "retrains", "reuse": "reuses", "drift": "drifts"}
+
+
+class RunSeries:
+    """The chart's view of a run's telemetry: truth and prediction over any window of steps.
+
+    While the ring still holds a window it is drawn at full resolution; older windows come from
+    the whole-run buckets (means per column, the range from the buckets' min and max).
+    """
+
+    def __init__(self, telemetry: Telemetry) -> None:
+        self.telemetry = telemetry
+
+    @property
+    def count(self) -> int:
+        return self.telemetry.count
+
+    def y_range(self, start: int, end: int) -> tuple[float, float] | None:
+        """(min, max) of truth and prediction over steps [start, end)."""
+        tel = self.telemetry
+        if start >= tel.first_held:
+            return value_range(tel.truth[start:end], tel.prediction[start:end])
+        with tel.lock:  # the inference thread may be adding a batch to the buckets
+            ranges = [r for r in (tel.chart_truth.value_range(start, end),
+                                  tel.chart_prediction.value_range(start, end)) if r is not None]
+        return value_range(np.array([v for r in ranges for v in r])) if ranges else None
+
+    def columns(self, start: int, end: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
+        """Truth and prediction of steps [start, end) as ``columns`` values each."""
+        tel = self.telemetry
+        if start >= tel.first_held:
+            return (resample(tel.truth[start:end], columns),
+                    resample(tel.prediction[start:end], columns))
+        with tel.lock:
+            return (column_means(tel.chart_truth, start, end, columns),
+                    column_means(tel.chart_prediction, start, end, columns))
 
 
 def bucket_means(values: np.ndarray, buckets: int) -> list[float]:

@@ -1,21 +1,20 @@
 """How figures, times and adaptation events read on screen (pure; no Textual).
 
-Harmonica showed raw epoch numbers and bare event codes; here every time is local wall-clock time
-and every event is one sentence with its figures ("switch lstm→linear: EMA 0.74 < 0.78").
+Harmonica showed raw epoch numbers and bare event codes; here every time is local wall-clock time.
+Events and figures read the same in every front end: :mod:`harmone_tui.event_text` words them.
 
->>> describe("switch", {"from": "lstm", "to": "linear", "reason": "EMA 0.74 < 0.78"})
-'switch lstm→linear: EMA 0.74 < 0.78'
->>> number(0.000123), number(12345.6), number(None)
-('0.000123', '12,346', '–')
+>>> duration(185), energy_source("estimated")
+('3m05s', 'est.')
 """
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
-from typing import Any
 
-DASH = "–"
+from harmone_tui.event_text import DASH, describe, number
+
+__all__ = ["KIND_LABELS", "describe", "duration", "energy_source", "local_time", "number"]
+
 KIND_LABELS = {
     "switch": "switch",
     "drift": "drift",
@@ -36,19 +35,6 @@ def local_time(ts: float | None, date: bool = False) -> str:
     return moment.strftime("%Y-%m-%d %H:%M" if date else "%H:%M:%S")
 
 
-def number(value: Any, digits: int = 3) -> str:
-    """A figure with ``digits`` significant digits, thousands separated; a dash when missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return DASH
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, int) or abs(value) >= 10 ** digits:
-        return f"{value:,.0f}"
-    if value == 0:
-        return "0"
-    return f"{value:.{digits}g}"
-
-
 def duration(seconds: float | None) -> str:
     """``1h02m``, ``3m05s`` or ``4.2s``."""
     if seconds is None:
@@ -65,55 +51,3 @@ def duration(seconds: float | None) -> str:
 def energy_source(source: str) -> str:
     """``RAPL`` for measured joules, ``est.`` for CPU-time estimates."""
     return {"rapl": "RAPL", "estimated": "est."}.get(source, source)
-
-
-def _extras(detail: dict[str, Any], used: set[str]) -> str:
-    rest = [f"{k}={number(v)}" for k, v in detail.items() if k not in used and v is not None]
-    return f" ({', '.join(rest)})" if rest else ""
-
-
-def describe(kind: str, detail: dict[str, Any]) -> str:
-    """One sentence for an event, with its figures; unknown details are listed, never dropped."""
-    d = detail
-    reason = d.get("reason")
-    tail = f": {reason}" if reason else ""
-    if kind == "switch":
-        used = {"from", "to", "reason"}
-        text = f"switch {d.get('from', '?')}→{d.get('to', '?')}{tail}"
-    elif kind == "reuse":
-        used = {"model", "version", "from", "reason"}
-        text = f"reuse {d.get('model', '?')} v{d.get('version', '?')} (was {d.get('from', '?')}){tail}"
-    elif kind == "retrain_started":
-        used = {"model", "reason", "swap_step"}
-        swap = f", swap at step {d['swap_step']:,}" if isinstance(d.get("swap_step"), int) else ""
-        text = f"retrain {d.get('model', '?')} started{tail}{swap}"
-    elif kind == "retrain_done":
-        used = {"model", "version", "reason", "validation_r2", "persistence_validation_r2",
-                "train_cpu_s", "train_energy_j"}
-        figures = [f"val R² {number(d.get('validation_r2'))}"]
-        if d.get("persistence_validation_r2") is not None:  # a short window's R² needs a yardstick
-            figures[0] += f" (repeat-last {number(d['persistence_validation_r2'])})"
-        if d.get("train_cpu_s") is not None:
-            figures.append(f"{number(d['train_cpu_s'], 2)} CPU-s")
-        if d.get("train_energy_j") is not None:
-            figures.append(f"{number(d['train_energy_j'], 2)} J")
-        text = f"retrained {d.get('model', '?')} → v{d.get('version', '?')}: {', '.join(figures)}"
-        text += f" ({reason})" if reason else ""
-    elif kind == "policy_changed":
-        used = {"policy", "source"}
-        text = f"policy {d.get('policy', '?')} in force ({d.get('source', '?')})"
-    elif kind == "error":
-        used = {"action", "error"}
-        text = f"error in {d.get('action', '?')}: {d.get('error', '?')}"
-    elif kind == "drift":
-        used = {"reason", "statistic", "threshold"}
-        if reason:  # the loop's reason already carries its figures
-            text = f"drift{tail}"
-        elif d.get("statistic") is not None and d.get("threshold") is not None:
-            text = f"drift {number(d['statistic'])} > {number(d['threshold'])}"
-        else:
-            text = "drift"
-    else:
-        used = {"reason"}
-        text = f"{kind}{tail}"
-    return text + _extras(d, used)

@@ -67,6 +67,7 @@ class RunSession:
         self.after_prepare: Callable[[Runtime], None] | None = None  # a seam for scripted tests
         self._stop_requested = False
         self._rate: deque[tuple[float, int]] = deque(maxlen=40)
+        self._clock: dict[str, float] = {}  # started, paused_at, paused_s, ended (monotonic s)
         start_process_helpers()
 
     # life cycle -----------------------------------------------------------------------------
@@ -92,6 +93,7 @@ class RunSession:
                 runtime.pool.close()
                 return
             self.state = "running"
+            self._clock = {"started": time.monotonic(), "paused_s": 0.0}
             await runtime.run()
         except asyncio.CancelledError:
             self.state = "stopped"
@@ -121,7 +123,7 @@ class RunSession:
 
         A first-use LSTM training takes tens of seconds; closing the pool alone would make the
         interpreter wait for it at exit. The half-trained version stays in a staging directory,
-        which the next start removes (ModelRepository.clean_staging).
+        which the next start removes (ModelRepository.clean_leftovers).
         """
         pool = getattr(self.runtime, "pool", None)
         if pool is not None:
@@ -142,6 +144,25 @@ class RunSession:
     def live(self) -> bool:
         """True while the run can still be controlled."""
         return self.ready and self.state == "running"
+
+    def elapsed_s(self) -> float:
+        """The run's running time so far, pauses left out (as the runtime counts ``wall_s``)."""
+        c = self._clock
+        if "started" not in c:
+            return 0.0
+        now = c.get("ended") or c.get("paused_at") or time.monotonic()
+        return now - c["started"] - c["paused_s"]
+
+    def _clock_state(self, state: str) -> None:
+        c, now = self._clock, time.monotonic()
+        if "started" not in c:
+            return
+        if state == "paused":
+            c.setdefault("paused_at", now)
+        elif state == "running" and "paused_at" in c:
+            c["paused_s"] += now - c.pop("paused_at")
+        elif state == "finished":
+            c.setdefault("ended", now)
 
     def steps_per_s(self) -> float | None:
         """The measured rate over the last few seconds (None until two samples exist)."""
@@ -167,6 +188,7 @@ class RunSession:
         elif kind == "steps":
             self._sample_status(int(payload))
         elif kind == "state":
+            self._clock_state(str(payload))
             if self.on_state:
                 self.on_state(str(payload))
         elif kind == "event":
@@ -174,6 +196,7 @@ class RunSession:
             if self.on_event:
                 self.on_event(payload)
         elif kind == "finished":
+            self._clock_state("finished")
             self.summary = dict(payload)
             self.state = str(payload.get("status", "finished"))
             if self.on_finished:

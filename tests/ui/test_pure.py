@@ -30,7 +30,36 @@ def test_event_sentences_carry_their_figures() -> None:
     )
     assert describe("drift", {"statistic": 0.9, "threshold": 0.75}) == "drift 0.9 > 0.75"
     assert describe("switch", {"from": "a", "to": "b", "reason": "r", "ema": 0.5}) == (
-        "switch a→b: r (ema=0.5)"
+        "switch a→b: r (EMA 0.5)"
+    )
+
+
+# Details as the MAPE loop records them (copied from a run of the harmone policy).
+LOOP_EVENTS = [
+    ("switch", {"from": "lstm", "to": "linear", "reason": "energy budget 0.5 exceeded",
+                "cause": "energy", "ema": {"linear": 0.8, "svm": 0.79, "lstm": 0.8744}}),
+    ("drift", {"reason": "kl statistic 0.7821 > threshold 0.75", "detector": "kl",
+               "input": "truth", "statistic": 0.7821, "threshold": 0.75, "detected_at": 3660,
+               "on_drift": "reuse_or_retrain", "act_at": 4260}),
+    ("retrain_started", {"model": "linear", "reason": "no stored version other than the running one",
+                         "swap_step": 4527, "trigger": "drift", "detected_at": 3660,
+                         "kl_by_version": {"v1": 3.5777}, "rows": 600}),
+    ("reuse", {"model": "linear", "version": 1, "from": "linear v2", "reason": "closest data",
+               "trigger": "drift", "detected_at": 7460, "kl_by_version": {"v1": 0.0318, "v2": 3.6347}}),
+]
+
+
+def test_events_read_as_text_never_python_reprs() -> None:
+    for kind, detail in LOOP_EVENTS:
+        text = describe(kind, detail)
+        assert not any(ch in text for ch in "{}[]'="), text
+    assert describe(*LOOP_EVENTS[0]) == (
+        "switch lstm→linear: energy budget 0.5 exceeded (cause energy; EMA linear 0.8, svm 0.79,"
+        " lstm 0.874)"
+    )
+    assert describe(*LOOP_EVENTS[1]).endswith(
+        "(detector kl; input truth; detected at step 3,660; on drift reuse_or_retrain;"
+        " acts at step 4,260)"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from pathlib import Path
@@ -95,3 +96,89 @@ def test_import_refuses_a_file_that_is_not_a_checkpoint(
     assert "not a YOLO checkpoint" in err and "Traceback" not in err
     assert _repo(vision_root).latest("vision", "yolo_m") is None
     assert not list((vision_root / "models" / "vision").glob("*/.staging-*"))
+
+
+class _Shell:
+    """What a crafted checkpoint holds: unpickling it runs a shell command."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        import os
+
+        return (os.system, (self.command,))
+
+
+def _crafted(path: Path, marker: Path) -> Path:
+    import torch
+
+    torch.save({"model": _Shell(f"touch {marker}"), "train_args": {}}, path)
+    return path
+
+
+def test_import_refuses_a_crafted_checkpoint_without_running_it(
+    vision_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = tmp_path / "pwned"
+    evil = _crafted(tmp_path / "evil.pt", marker)
+    assert main(["models", "import", "yolo_m", str(evil), "--data-dir", str(vision_root)]) == 2
+    err = capsys.readouterr().err
+    assert f"{evil}: not a YOLO checkpoint" in err and "Traceback" not in err
+    assert not marker.exists()
+    assert _repo(vision_root).latest("vision", "yolo_m") is None
+
+
+def test_a_run_refuses_a_crafted_checkpoint_in_a_version_dir_without_running_it(
+    vision_root: Path, tmp_path: Path
+) -> None:
+    """Someone who can write the data dir swaps weights.pt and rewrites its checksums: the
+    restricted loader still refuses it, and the run goes on with the previous version."""
+    import shutil
+
+    from tests.store.helpers import rewrite
+    from harmone_tui.start_versions import load_start_versions
+    from harmone_tui.trainer_pool import TrainerPool
+    from engines.vision.engine import create_vision_engine
+
+    root = tmp_path / "data"
+    shutil.copytree(vision_root, root)
+    repo = _repo(root)
+    v1 = repo.latest("vision", "yolo_n")
+    assert v1 is not None
+    v2 = repo.adopt(v1, "copy")
+    marker = tmp_path / "pwned"
+    rewrite(v2, "weights.pt", _crafted(tmp_path / "evil.pt", marker).read_bytes(), record=True)
+    repo = _repo(root)
+    engine = create_vision_engine(None, vision_root / "vision", config_dir=root / "ultralytics")
+    errors: list[dict] = []
+    pool = TrainerPool(repo, lambda s: s)
+    started = asyncio.run(load_start_versions(engine, pool, ["yolo_n"], lambda _: None,
+                                              errors.append))
+    assert started["yolo_n"].stored.version == 1
+    assert not marker.exists()
+    (error,) = errors
+    assert "weights.pt: not a YOLO checkpoint (references types outside" in error["error"]
+    assert str(v2.directory) in error["error"]
+
+
+def test_the_same_checkpoint_imported_twice_is_stored_once(
+    vision_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "data"
+    import shutil
+
+    shutil.copytree(vision_root, root)
+    stored = _repo(root).latest("vision", "yolo_n")
+    assert stored is not None
+    weights = stored.directory / "weights.pt"
+    copy = tmp_path / "mine.pt"
+    copy.write_bytes(weights.read_bytes())
+    assert main(["models", "import", "yolo_s", str(copy), "--data-dir", str(root)]) == 0
+    first = capsys.readouterr().out
+    assert main(["models", "import", "yolo_s", str(copy), "--data-dir", str(root)]) == 0
+    second = capsys.readouterr().out
+    version = _repo(root).latest("vision", "yolo_s").version  # type: ignore[union-attr]
+    assert f"as vision yolo_s v{version}" in first
+    assert f"is already imported as vision yolo_s v{version}" in second
+    assert [v.version for v in _repo(root).versions("vision", "yolo_s")] == [version]

@@ -1,4 +1,5 @@
-"""What every full screen shares: the status bar on top, the footer below, a pull hook.
+"""What every full screen shares: the status bar and screen tabs on top, the footer below, a
+pull hook.
 
 The app calls :meth:`HarmoneScreen.refresh_data` on the current screen a few times a second
 (a bounded cost whatever the inference rate: STYLE b.8); screens copy what they need from the
@@ -13,6 +14,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from harmone_tui.ui.widgets.screen_tabs import ScreenTabs
 from harmone_tui.ui.widgets.status_bar import StatusBar, StatusInfo
 
 if TYPE_CHECKING:
@@ -37,6 +39,8 @@ class HarmoneScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
+        modes = getattr(self.app, "MODES", {})
+        yield ScreenTabs(next((m for m, cls in modes.items() if type(self) is cls), ""))
         yield from self.compose_body()
         yield Footer()
 

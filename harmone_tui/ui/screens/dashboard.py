@@ -15,7 +15,13 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Static
 
-from harmone_tui.ui.figures import bucket_means, event_counts, quality_series, step_history
+from harmone_tui.ui.figures import (
+    RunSeries,
+    bucket_means,
+    event_counts,
+    quality_series,
+    step_history,
+)
 from harmone_tui.ui.format import duration, energy_source, local_time, number
 from harmone_tui.ui.screens.base import HarmoneScreen
 from harmone_tui.ui.widgets.event_table import EventTable
@@ -39,6 +45,12 @@ class DashboardScreen(HarmoneScreen):
 ## Dashboard
 Live panels, the prediction-vs-truth chart (focus it with **tab**: ←/→ pan, [ ] zoom,
 home/end), models with their EMA and share of steps, and the latest events.
+
+**Chart**: the truth is the solid line (⠤⠤⠤⠤), the prediction the dashed one (⠤ ⠤ ); the
+whole run stays on it (older steps drawn from per-bucket means). Letters at the bottom mark
+adaptations: **S** switch, **D** drift, **R** retrained version swapped in, **U** reuse of a
+stored version, **P** policy change. **Models**: ▶ marks the active model; EMA is its score
+(S = β·quality + (1-β)·(1 - E_norm), smoothed); steps is its share of the run.
 """
 
     _run_started: str | None = None  # local start time of the run, read once from the store
@@ -78,7 +90,7 @@ home/end), models with their EMA and share of steps, and the latest events.
         n = rt.telemetry.count
         self._panels(rt, session, n)
         markers = [(e.step, e.kind) for e in session.events]
-        self.query_one(ForecastChart).set_data(rt.telemetry.truth, rt.telemetry.prediction, n, markers)
+        self.query_one(ForecastChart).set_data(RunSeries(rt.telemetry), markers)
         self._models(rt, session)
         self._run_info(rt, session)
 

@@ -1,4 +1,4 @@
-"""Small modal dialogs: confirm, save-as (policy name), choose a model to switch to.
+"""Small modal dialogs: confirm, quit, save-as (policy name), choose a model to switch to.
 
 Each is a ``ModalScreen[Result]``: the caller passes a callback and gets the result, or None
 when the user pressed esc. Everything works from the keyboard (enter confirms, esc cancels).
@@ -20,12 +20,12 @@ from harmone_tui.ui.policy_edit import check_name
 CANCEL = Binding("escape", "cancel", "Cancel", id="harmone.cancel", tooltip="Close without doing anything")
 
 
-class ConfirmModal(ModalScreen[bool]):
-    """Yes/no question; ``y``/enter yes, ``n``/esc no."""
+class QuitModal(ModalScreen[bool]):
+    """Quit a run that is still going? ``q`` again, ``y`` or enter quits; ``n`` or esc stays."""
 
     BINDINGS = [
-        Binding("y,enter", "answer(True)", "Yes", id="harmone.confirm_yes", tooltip="Yes"),
-        Binding("n,escape", "answer(False)", "No", id="harmone.confirm_no", tooltip="No"),
+        Binding("q,y,enter", "answer(True)", "Quit", id="harmone.quit_yes", tooltip="Stop the run and quit"),
+        Binding("n,escape", "answer(False)", "Stay", id="harmone.quit_no", tooltip="Go back to the run"),
     ]
 
     def __init__(self, question: str) -> None:
@@ -35,7 +35,7 @@ class ConfirmModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.question)
-            yield Label("[b]y[/b] yes   [b]n[/b] no", classes="dialog-keys")
+            yield Label("[b]q[/b] or [b]y[/b] quit   [b]esc[/b] or [b]n[/b] stay", classes="dialog-keys")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

@@ -62,6 +62,12 @@ def describe_version(v: StoredVersion) -> str:
     return "\n".join(lines)
 
 
+LEGEND = (
+    "▶ the version running now   ● the version a model runs when switched to   "
+    "why: first use, drift or periodic retrain   ↑/↓ select"
+)
+
+
 class ModelsScreen(HarmoneScreen):
     """Stored model versions; see the module docstring."""
 
@@ -79,6 +85,7 @@ model would run if switched to. ↑/↓ select a version to see its training-dat
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
+        yield Static(LEGEND, id="versions-legend", classes="legend")
         with Vertical(id="version-detail"):
             yield Static("", id="version-text")
             yield Sparkline([], id="version-hist")

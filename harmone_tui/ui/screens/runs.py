@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from harmone_tui.ui.format import local_time, number
 from harmone_tui.ui.screens.base import HarmoneScreen
@@ -46,6 +46,12 @@ def run_cells(run: RunRow, narrow: bool = False) -> list[Text]:
     return cells
 
 
+LEGEND = (
+    "quality: R² (regression) or mean box confidence (vision)   µJ/inf: energy per inference   "
+    "sw switches  rt retrains  re reuses  dr drifts   enter opens a run"
+)
+
+
 class RunsScreen(HarmoneScreen):
     """The runs table; enter opens the highlighted run."""
 
@@ -66,6 +72,7 @@ inference, and the counters (sw switches, rt retrains, re reuses, dr drifts).
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Static(LEGEND, id="runs-legend", classes="legend")
 
     def on_mount(self) -> None:
         self.query_one("#runs", DataTable).focus()

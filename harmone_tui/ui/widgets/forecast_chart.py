@@ -2,8 +2,11 @@
 
 Harmonica's chart showed the last 10 points. This one follows the tail by default and can be
 panned (←/→), zoomed ([ / ]) and sent back to the start or the live end (home / end) over every
-step of the run, because the telemetry keeps the whole run. Switches, drifts, retrains and reuses
-are vertical lines with a letter at the bottom (S, D, R, U, P), so they read without colour too.
+step of the run: the data comes from a :class:`ChartSource` (the run's telemetry: recent steps in
+full, older ones from its whole-run buckets). Switches, drifts, retrains and reuses
+are vertical lines with a letter at the bottom (S, D, R, U, P), so they read without colour too;
+the prediction is dashed and the truth solid, the legend (top left) shows both patterns and the
+frame's top edge names the markers in view, so nothing depends on colour alone (NO_COLOR).
 
 The figure is drawn in braille by :mod:`harmone_tui.ui.braille` (numpy) into cached strips, only
 when its window, data or size changed; :meth:`render_line` hands out the cached lines.
@@ -11,7 +14,7 @@ when its window, data or size changed; :meth:`render_line` hands out the cached 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from rich.segment import Segment
@@ -21,7 +24,7 @@ from textual.color import Color
 from textual.strip import Strip
 from textual.widget import Widget
 
-from harmone_tui.ui.braille import BRAILLE_BASE, NO_LAYER, Plot, nice_ticks, resample, tick_format, value_range
+from harmone_tui.ui.braille import BRAILLE_BASE, NO_LAYER, Plot, nice_ticks, tick_format
 
 MARKERS: dict[str, tuple[str, str]] = {
     "switch": ("S", "accent"),
@@ -30,13 +33,37 @@ MARKERS: dict[str, tuple[str, str]] = {
     "reuse": ("U", "secondary"),
     "policy_changed": ("P", "warning"),
 }
+MARKER_NAMES = {"switch": "switch", "drift": "drift", "retrain_done": "retrained", "reuse": "reuse",
+                "policy_changed": "policy"}
 PAN = Binding.Group("pan", compact=True)
 ZOOM = Binding.Group("zoom", compact=True)
 MIN_SPAN = 40
 DEFAULT_SPAN = 400
 X_TICKS = 5
-LEGEND_SWATCH = "⠤⠤ "
+SOLID, DASHED = "⠤⠤⠤⠤", "⠤ ⠤ "
 Cell = tuple[str, Style]
+
+
+class ChartSource(Protocol):
+    """Truth and prediction over any window of a run's steps (see ``figures.RunSeries``)."""
+
+    @property
+    def count(self) -> int: ...
+
+    def y_range(self, start: int, end: int) -> tuple[float, float] | None: ...
+
+    def columns(self, start: int, end: int, columns: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class _NoData:
+    count = 0
+
+    def y_range(self, start: int, end: int) -> None:
+        return None
+
+    def columns(self, start: int, end: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
+        empty = np.full(columns, np.nan)
+        return empty, empty
 
 
 class ForecastChart(Widget):
@@ -56,8 +83,7 @@ class ForecastChart(Widget):
         super().__init__(id=id)
         self.view_span = DEFAULT_SPAN
         self.view_start: int | None = None  # None: follow the newest steps
-        self._truth: np.ndarray = np.zeros(0)
-        self._prediction: np.ndarray = np.zeros(0)
+        self._source: ChartSource = _NoData()
         self._count = 0
         self._markers: list[tuple[int, str]] = []
         self._drawn: tuple[Any, ...] = ()
@@ -70,11 +96,9 @@ class ForecastChart(Widget):
         self.border_title = "prediction vs truth"
 
     # data in --------------------------------------------------------------------------------
-    def set_data(
-        self, truth: np.ndarray, prediction: np.ndarray, count: int, markers: list[tuple[int, str]]
-    ) -> None:
-        """Point at the run's arrays (whole run) and its markers; redraw if anything changed."""
-        self._truth, self._prediction, self._count = truth, prediction, count
+    def set_data(self, source: ChartSource, markers: list[tuple[int, str]]) -> None:
+        """Point at the run's series and its markers; redraw if anything changed."""
+        self._source, self._count = source, source.count
         self._markers = markers
         self._redraw()
 
@@ -159,9 +183,7 @@ class ForecastChart(Widget):
     def _figure(self, start: int, end: int) -> list[list[Cell]] | None:
         """The framed figure as rows of cells, or None when the widget is too small for one."""
         width, height = self._width, self.size.height
-        truth, prediction = self._truth[start:end], self._prediction[start:end]
-        has_truth = bool(np.isfinite(truth).any())
-        y_range = value_range(prediction, truth) if has_truth else value_range(prediction)
+        y_range = self._source.y_range(start, end)
         if y_range is None:
             return None
         plot_h = height - 3  # top frame, bottom frame, x labels
@@ -173,6 +195,8 @@ class ForecastChart(Widget):
         if plot_h < 2 or plot_w < 8:
             return None
         plot = Plot(plot_w, plot_h, y_range)
+        truth, prediction = self._source.columns(start, end, plot_w * 2)
+        has_truth = bool(np.isfinite(truth).any())
         layer_style: dict[int, Style] = {}
         for step, kind in self._markers:
             if start <= step < end and kind in MARKERS:
@@ -180,8 +204,8 @@ class ForecastChart(Widget):
                 layer_style[plot.add_vertical(column)] = self._style(MARKERS[kind][1])
         series = [("truth", truth, "foreground")] if has_truth else []
         series.append(("prediction" if has_truth else "mean box confidence", prediction, "primary"))
-        for _name, values, colour in series:
-            layer_style[plot.add_line(resample(values, plot_w * 2))] = self._style(colour)
+        for name, values, colour in series:
+            layer_style[plot.add_line(values, dashed=name == "prediction")] = self._style(colour)
         grid = self._plot_cells(plot, layer_style)
         self._overlay(grid, series, plot_w, start, end)
         return self._frame(grid, plot, labels, y_ticks, label_w, start, end)
@@ -197,10 +221,11 @@ class ForecastChart(Widget):
 
     def _overlay(self, grid: list[list[Cell]], series: list[tuple[str, Any, str]], plot_w: int,
                  start: int, end: int) -> None:
-        """The legend (top left) and the marker letters (bottom row) over the dots."""
-        for row, (name, _values, colour) in enumerate(series[: len(grid)]):
-            style = self._style(colour)
-            for col, ch in enumerate((" " + LEGEND_SWATCH + name + " ")[: plot_w]):
+        """The legend (top left: each line's pattern) and the marker letters (bottom row)."""
+        legend = [(f" {DASHED if name == 'prediction' else SOLID} {name} ", self._style(colour))
+                  for name, _values, colour in series]
+        for row, (text, style) in enumerate(legend[: max(0, len(grid) - 1)]):
+            for col, ch in enumerate(text[:plot_w]):
                 grid[row][col] = (ch, style)
         bottom = grid[-1]
         for step, kind in self._markers:
@@ -209,6 +234,13 @@ class ForecastChart(Widget):
                 col = min(plot_w - 1, int((step - start) / (end - start) * plot_w))
                 bottom[col] = (letter, self._style(colour, bold=True))
 
+    def _marker_legend(self, width: int, start: int, end: int) -> str:
+        """The frame's top edge, naming the markers in view: ``─ S switch · D drift ───``."""
+        kinds = {kind for step, kind in self._markers if start <= step < end and kind in MARKERS}
+        names = " · ".join(f"{MARKERS[k][0]} {MARKER_NAMES[k]}" for k in MARKERS if k in kinds)
+        text = f"─ {names} " if names else ""
+        return (text + "─" * width)[:width] if len(text) <= width else "─" * width
+
     def _frame(self, grid: list[list[Cell]], plot: Plot, labels: list[str], y_ticks: list[float],
                label_w: int, start: int, end: int) -> list[list[Cell]]:
         """Axes around the plot: y labels with ┤ ticks, x ticks ┬ with step numbers under them."""
@@ -216,7 +248,8 @@ class ForecastChart(Widget):
         axis = self._style("foreground")
         plot_w = plot.width
         tick_rows = {int(plot.row_of(np.array([v]))[0]) // 4: label for v, label in zip(y_ticks, labels, strict=True)}
-        rows: list[list[Cell]] = [[(" " * label_w, base), ("┌" + "─" * plot_w + "┐", axis)]]
+        top = "┌" + self._marker_legend(plot_w, start, end) + "┐"
+        rows: list[list[Cell]] = [[(" " * label_w, base), (top, axis)]]
         for r, cells in enumerate(grid):
             label = tick_rows.get(r)
             rows.append([((label or "").rjust(label_w), axis), ("┤" if label else "│", axis), *cells, ("│", axis)])

@@ -59,6 +59,7 @@ class Runtime:
         self.stop_reason: str | None = None
         self.error: str | None = None
         self.final_summary: dict[str, Any] | None = None
+        self.prepared = False  # True once prepare() completed: loop, telemetry, models exist
         self._running = asyncio.Event()
         self._running.set()
         self._flushed = 0
@@ -148,6 +149,7 @@ class Runtime:
         )
         self.loop.set_energy_profile(profile)
         self.energy_profile = profile
+        self.prepared = True
         self.status = "ready"
         self.progress("ready")
 
@@ -225,7 +227,7 @@ class Runtime:
 
     def _end(self, exc: BaseException | None = None) -> None:
         """Give the run its final status (``exc``: what ended it) and close it; the summary is
-        then in ``final_summary`` and sent to the listeners."""
+        then in ``final_summary`` and, once a run was created, sent to the listeners."""
         if exc is not None:
             self.status, self.error = run_end.ending(exc, self._stop)
         try:
@@ -234,7 +236,8 @@ class Runtime:
             self.final_summary = run_end.summary(self)
             raise
         finally:
-            self._emit("finished", self.final_summary)
+            if self.run_id:
+                self._emit("finished", self.final_summary)
 
     def _infer(self, samples: Iterator[Sample], start: int, end: int) -> int:
         """Run steps [start, end) with the active model (in a thread). Returns the next step."""

@@ -122,7 +122,9 @@ async def _run(runtime: Runtime, printer: ProgressPrinter, received: list[int]) 
         remove()
 
 
-def write_summary(summary: dict[str, Any], summary_path: Path | None, printer: ProgressPrinter) -> bool:
+def write_summary(
+    summary: dict[str, Any], summary_path: Path | None, printer: ProgressPrinter
+) -> bool:
     """Write ``--summary``; False (and one line on stderr) when it cannot be written."""
     if summary_path is None:
         return True

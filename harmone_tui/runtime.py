@@ -141,7 +141,9 @@ class Runtime:
                 self.engine.load, model, stored.version, stored.directory
             )
             self._current_version[model] = stored.version
-        predicts = {m: self._loaded[(m, self._current_version[m])].predict for m in self.policy.models}
+        predicts = {
+            m: self._loaded[(m, self._current_version[m])].predict for m in self.policy.models
+        }
         profile = await in_thread(energy_profile, predicts, xs, self._read_energy())
         self.loop = MapeLoop(
             self.policy, self.engine.quality, self, self.active_model,

@@ -37,7 +37,9 @@ def name(signum: int) -> str:
     return signal.Signals(signum).name
 
 
-def install(loop: asyncio.AbstractEventLoop, on_signal: Callable[[int], None]) -> Callable[[], None]:
+def install(
+    loop: asyncio.AbstractEventLoop, on_signal: Callable[[int], None]
+) -> Callable[[], None]:
     """Call ``on_signal(signum)`` on the loop for each of :data:`SIGNALS`; returns the undo."""
     for sig in SIGNALS:
         loop.add_signal_handler(sig, on_signal, int(sig))

@@ -1,4 +1,4 @@
-"""Blocking calls of the runtime (reading data, loading, calibrating, predicting) off the event loop.
+"""Blocking calls of the runtime (reading data, loading, calibrating, predicting) off the loop.
 
 ``asyncio.to_thread`` has two faults for a run that must end on a signal within seconds:
 - its threads belong to the loop's default executor, which ``asyncio.run`` joins on the way out
@@ -28,7 +28,7 @@ _Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
 
 
 class DaemonThreads:
-    """A growing set of daemon threads sharing one job queue (a new thread only when all are busy)."""
+    """Daemon threads sharing one job queue; a new thread starts only when all are busy."""
 
     def __init__(self, name: str = "harmone-call") -> None:
         self._name = name

@@ -249,7 +249,9 @@ def test_sigterm_during_first_use_training_ends_the_start_up_at_once(tmp_path: P
 
 
 @pytest.mark.slow
-def test_sighup_during_a_slow_paced_run_stores_it_and_exits_129(data_dir: Path, tmp_path: Path) -> None:
+def test_sighup_during_a_slow_paced_run_stores_it_and_exits_129(
+    data_dir: Path, tmp_path: Path
+) -> None:
     """A dropped SSH session while the run waits between steps (`--speed 0.5`: 2 s a step)."""
     out = tmp_path / "s.json"
     proc = subprocess.Popen(

@@ -78,8 +78,8 @@ def test_a_full_disk_ends_the_run_failed_with_one_line_and_its_summary(tmp_path:
     full": both are the same OperationalError path.)"""
     root, out = tmp_path / "data", tmp_path / "s.json"
     trained = subprocess.run(
-        harmone_cmd("--no-ui", "--policy", "single-linear", "--steps", "10", "--data-dir", str(root),
-                    "--quiet"),
+        harmone_cmd("--no-ui", "--policy", "single-linear", "--steps", "10",
+                    "--data-dir", str(root), "--quiet"),
         capture_output=True, text=True, env=subprocess_env(), timeout=240,
     )
     assert trained.returncode == 0, trained.stderr
@@ -113,7 +113,9 @@ def test_a_run_whose_pid_was_reused_by_another_process_becomes_interrupted(tmp_p
     store = _store(tmp_path)
     live = store.start_run("p", "regression", "d", {})
     reused = store.start_run("p", "regression", "d", {})
-    store._conn.execute("UPDATE runs SET pid_started = pid_started - 3600 WHERE run_id=?", (reused,))
+    store._conn.execute(
+        "UPDATE runs SET pid_started = pid_started - 3600 WHERE run_id=?", (reused,)
+    )
     store.close()
     statuses = {r.run_id: r.status for r in _store(tmp_path).runs()}
     assert statuses == {live: "running", reused: "interrupted"}  # this process is alive

@@ -58,6 +58,7 @@ def test_a_folder_of_only_broken_files_is_refused(vision_root: Path, tmp_path: P
     async def scenario() -> None:
         await asyncio.wait_for(runtime.prepare(), BOUND_S)
 
-    with pytest.raises(EngineError, match=r"frames: no usable item in the stream \(2 skipped, e.g. a.jpg"):
+    expected = r"frames: no usable item in the stream \(2 skipped, e.g. a.jpg"
+    with pytest.raises(EngineError, match=expected):
         asyncio.run(scenario())
     assert runtime.run_id == 0

@@ -279,10 +279,10 @@ class Runtime:
 
     def flush(self) -> None:
         """Hand the steps not yet stored to the writer thread, as one batch."""
-        if not self.run_id:
+        if not self.run_id:  # nothing to store before the run exists (an early end of start-up)
             return
         lo, hi = self._flushed, self.telemetry.count
-        if hi <= lo or not self.run_id:
+        if hi <= lo:
             return
         rows = self.telemetry.step_rows(lo, hi, self.run_id, self.meter.source)
         self.step_writer.write(rows)

@@ -107,31 +107,34 @@ ACT_AFTER_S = 0.3  # controls come from the UI while the runtime sleeps, not ins
 def _paced(
     runtime: Runtime, at_step: int, act: Callable[[], None], then_steps: int
 ) -> tuple[float, float, dict[str, Any]]:
-    """Run; ``act`` a moment after ``at_step``; stop ``then_steps`` steps after ``act``.
+    """Run; ``act`` a moment after ``at_step``; stop ``then_steps`` steps after the first batch
+    that follows ``act`` (the batch in flight then was sized at the old speed).
 
-    Returns (seconds from ``act`` to the stop, steps/s meanwhile, summary).
+    Returns (seconds from ``act`` to the stop, steps/s after that first batch, summary).
     """
     marks: dict[str, float] = {}
 
     def acting() -> None:
-        marks["acted"], marks["from"] = time.perf_counter(), runtime.step
+        marks["acted"] = time.perf_counter()
         act()
 
     def listen(kind: str, payload: Any) -> None:
         if kind != "steps":
             return
-        step = int(payload)
+        step, now = int(payload), time.perf_counter()
         if "scheduled" not in marks and step >= at_step:
             marks["scheduled"] = step
             asyncio.get_running_loop().call_later(ACT_AFTER_S, acting)
-        elif "acted" in marks and step >= marks["from"] + then_steps and "stopped" not in marks:
-            marks["stopped"], marks["to"] = time.perf_counter(), step
+        elif "acted" in marks and "from" not in marks:
+            marks["from"], marks["from_t"] = step, now
+        elif "from" in marks and step >= marks["from"] + then_steps and "stopped" not in marks:
+            marks["stopped"], marks["to"] = now, step
             runtime.stop()
 
     runtime.listeners.append(listen)
     summary = run_bounded(runtime)
-    elapsed = marks["stopped"] - marks["acted"]
-    return elapsed, (marks["to"] - marks["from"]) / elapsed, summary
+    rate = (marks["to"] - marks["from"]) / (marks["stopped"] - marks["from_t"])
+    return marks["stopped"] - marks["acted"], rate, summary
 
 
 def test_slowing_down_paces_the_next_steps_at_the_new_speed(
@@ -245,3 +248,38 @@ def test_an_error_in_the_loop_ends_the_run_failed_with_its_summary(
     assert summary is not None and summary["status"] == "failed"
     assert summary["error"] == "RuntimeError: the model crashed" and summary["steps"] > 0
     assert stored_status(runtime) == ["failed"]
+
+
+# the threads blocking calls run on -------------------------------------------------------------
+def test_a_stopiteration_in_a_thread_is_an_error_not_a_hang() -> None:
+    from harmone_tui.threads import in_thread
+
+    async def scenario() -> None:
+        await asyncio.wait_for(in_thread(next, iter(())), BOUND_S)
+
+    with pytest.raises(RuntimeError, match="StopIteration"):
+        asyncio.run(scenario())
+
+
+def test_a_call_that_never_returns_does_not_hold_up_the_exit() -> None:
+    """With asyncio.to_thread this process would wait the full 600 s at exit."""
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    probe = (
+        "import asyncio, time\n"
+        "from harmone_tui.threads import in_thread\n"
+        "async def main():\n"
+        "    call = asyncio.ensure_future(in_thread(time.sleep, 600))\n"
+        "    await asyncio.sleep(0.2)\n"
+        "    call.cancel()\n"
+        "asyncio.run(main())\n"
+        "print('exited')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=subprocess_env(),
+        timeout=BOUND_S,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "exited", done.stderr

@@ -71,3 +71,36 @@ def test_each_signal_stops_a_paced_run_with_its_summary_and_128_plus_n(
     assert row is not None and row.status == "stopped"
     assert store.step_count(summary["run_id"]) == summary["steps"]
     store.close()
+
+
+def test_a_predict_that_never_returns_does_not_hold_up_a_signal(
+    fake_template: Path, tmp_path: Path, unhandled: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model hangs in its thread; SIGTERM still stores the run and returns 143."""
+    import threading
+
+    from engines.fake import FakeModel
+
+    data_dir = Path(shutil.copytree(fake_template, tmp_path / "data"))
+    policy = parse_policy(FAKE_POLICY, "test policy")
+    runtime = Runtime(RunSettings(data_dir=data_dir, engine="fake", steps=400), policy,
+                      "test policy", FAKE_POLICY)
+    release, calls = threading.Event(), {"n": 0}
+    real_predict = FakeModel.predict
+
+    def hanging(self: FakeModel, x: Any) -> float:
+        calls["n"] += 1
+        if calls["n"] == 200:  # past calibration, mid-run
+            os.kill(os.getpid(), signal.SIGTERM)
+            release.wait(600)
+        return real_predict(self, x)
+
+    monkeypatch.setattr(FakeModel, "predict", hanging)
+    out = tmp_path / "summary.json"
+    try:
+        code = run_headless(runtime, out, quiet=True)
+    finally:
+        release.set()
+    assert unhandled == [] and code == 143
+    summary = json.loads(out.read_text())
+    assert summary["status"] == "stopped" and summary["stop_reason"] == "SIGTERM"

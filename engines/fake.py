@@ -89,11 +89,18 @@ class FakeEngine:
     name = "fake"
     quality_metric = "r2"
 
-    def __init__(self, stream: np.ndarray, seed: int = 7) -> None:
+    def __init__(
+        self, stream: np.ndarray, seed: int = 7, unusable: frozenset[int] = frozenset()
+    ) -> None:
+        """``unusable``: items the stream counts but cannot deliver, as the vision engine counts
+        undecodable files; they are skipped into ``skipped``, so the stream is shorter than
+        ``stream_length()`` promised."""
         if len(stream) <= WINDOW:
             raise EngineError(f"fake stream: need more than {WINDOW} rows")
         self.stream = np.asarray(stream, dtype=float)
         self.seed = seed
+        self.unusable = unusable
+        self.skipped: list[tuple[str, str]] = []
         self._windows = np.lib.stride_tricks.sliding_window_view(self.stream, WINDOW + 1)
 
     def models(self) -> list[ModelSpec]:
@@ -103,9 +110,15 @@ class FakeEngine:
         return len(self._windows)
 
     def samples(self) -> Iterator[Sample]:
+        index = 0
         for i, row in enumerate(self._windows):
+            if i in self.unusable:
+                if all(name != f"item {i}" for name, _ in self.skipped):
+                    self.skipped.append((f"item {i}", "unusable (fake)"))
+                continue
             truth = float(row[WINDOW])
-            yield Sample(i, row[:WINDOW], truth, truth)
+            yield Sample(index, row[:WINDOW], truth, truth)
+            index += 1
 
     def load(self, model: str, version: int, version_dir: Path) -> FakeModel:
         if model not in NOISE:

@@ -1,24 +1,26 @@
 """`harmone --no-ui`: the same Runtime as the TUI, with progress on stderr and a JSON summary.
 
-Never imports Textual. Ctrl-C stops the run cleanly: the steps so far are stored, the summary is
-written, and the process exits with 130.
+Never imports Textual. Ctrl-C and the other stopping signals (:mod:`harmone_tui.signals`) stop
+the run cleanly: the steps so far are stored, the summary is written, and the process exits with
+128 + the signal's number (130 for Ctrl-C). A run that failed writes its summary too (status
+``failed``) before the error is reported.
 """
 
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from harmone_tui import signals
 from harmone_tui.event_text import describe
 from harmone_tui.json_safe import dumps
-from harmone_tui.outputs import is_stdout, write_output
+from harmone_tui.outputs import OutputError, is_stdout, write_output
 from harmone_tui.runtime import Runtime
 
-EXIT_INTERRUPTED = 130
+STOP_GRACE_S = 3.0  # after a signal, the step in progress may end this long before it is cancelled
 
 
 class ProgressPrinter:
@@ -75,17 +77,21 @@ class ProgressPrinter:
             self.stream.flush()
 
 
-async def _run(runtime: Runtime, printer: ProgressPrinter) -> dict[str, Any]:
+async def _run(runtime: Runtime, printer: ProgressPrinter, received: list[int]) -> dict[str, Any]:
+    """Prepare and run; a signal stops the run (or cancels the start-up) and is kept in
+    ``received``. Returns the summary, also when a signal cancelled the work."""
     loop = asyncio.get_running_loop()
-    interrupted = False
+    main = asyncio.current_task()
+    assert main is not None
 
-    def on_signal() -> None:
-        nonlocal interrupted
-        interrupted = True
-        runtime.stop()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        printer.message(f"{signals.name(signum)}: stopping the run")
+        runtime.stop(signals.name(signum))
+        if len(received) > 1 or runtime.status in ("created", "ready"):
+            main.cancel()  # start-up (reading, training, loading) has nothing to finish
+        else:  # a step in progress may end; a predict that never returns is cancelled
+            loop.call_later(STOP_GRACE_S, main.cancel)
 
     def listen(kind: str, payload: Any) -> None:
         if kind == "progress":
@@ -96,30 +102,55 @@ async def _run(runtime: Runtime, printer: ProgressPrinter) -> dict[str, Any]:
             printer.message(f"step {payload.step}: {describe(payload.kind, payload.detail)}")
 
     runtime.listeners.append(listen)
+    remove = signals.install(loop, on_signal)
     try:
         await runtime.prepare()
-        if interrupted:
-            return {"status": "stopped"}
         printer.start(runtime.telemetry.total)
-        summary = await runtime.run()
+        return await runtime.run()
+    except asyncio.CancelledError:
+        if not received or runtime.final_summary is None:
+            raise
+        main.uncancel()
+        return runtime.final_summary
     finally:
         printer.done()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-    summary["interrupted"] = interrupted
-    return summary
+        remove()
+
+
+def write_summary(
+    summary: dict[str, Any], summary_path: Path | None, printer: ProgressPrinter
+) -> bool:
+    """Write ``--summary``; False (and one line on stderr) when it cannot be written."""
+    if summary_path is None:
+        return True
+    try:
+        write_output(summary_path, dumps(summary, indent=2) + "\n")
+    except OutputError as exc:
+        print(f"harmone: error: {exc}", file=sys.stderr)
+        return False
+    if not is_stdout(summary_path):
+        printer.message(f"summary written to {summary_path}")
+    return True
 
 
 def run_headless(runtime: Runtime, summary_path: Path | None, quiet: bool) -> int:
     """Run to the end; print the summary (stdout) and write it to ``summary_path`` if given
-    (`-`: stdout, once)."""
+    (`-`: stdout, once).
+
+    Returns 0, 128 + n after signal n, or 1 when the summary could not be written. A run that
+    failed has its summary written and the error raised (the CLI reports it in one line).
+    """
     printer = ProgressPrinter(sys.stderr, runtime.settings.steps or 0, quiet)
-    summary = asyncio.run(_run(runtime, printer))
-    text = dumps(summary, indent=2)
-    if summary_path is not None:
-        write_output(summary_path, text + "\n")
-        if not is_stdout(summary_path):
-            printer.message(f"summary written to {summary_path}")
+    received: list[int] = []
+    try:
+        summary = asyncio.run(_run(runtime, printer, received))
+    except BaseException:
+        if runtime.final_summary is not None and runtime.run_id:
+            write_summary(runtime.final_summary, summary_path, printer)
+        raise
+    written = write_summary(summary, summary_path, printer)
     if not quiet and not is_stdout(summary_path):
-        print(text)
-    return EXIT_INTERRUPTED if summary.get("interrupted") else 0
+        print(dumps(summary, indent=2))
+    if received:
+        return signals.exit_code(received[0])
+    return 0 if written else 1

@@ -33,17 +33,22 @@ def run_batch(
     steps: int,
     read_energy: Callable[[], float] | None,
     cpu_clock: Callable[[], int],
+    stopping: Callable[[], bool] = lambda: False,
 ) -> BatchFigures:
-    """Up to ``steps`` predictions from ``samples`` (fewer when the stream ends).
+    """Up to ``steps`` predictions from ``samples`` (fewer when the stream ends or ``stopping()``).
 
     ``read_energy`` is the RAPL meter's read; None with the estimated meter, whose energy is the
     CPU time times its coefficient, so the CPU clock reads already give it. ``cpu_clock`` is
     ``time.thread_time_ns`` (or ``process_time_ns`` for an engine that computes on other threads).
+    ``stopping`` is asked before each step, so a stop (a signal) waits for one predict, not for a
+    batch of slow ones.
     """
     out = BatchFigures()
     pc, pt = time.perf_counter_ns, cpu_clock
     nan = float("nan")
     for _ in range(steps):
+        if stopping():
+            break
         sample = next(samples, None)
         if sample is None:
             break

@@ -19,13 +19,15 @@ import numpy as np
 from engines.base import Engine, EngineError, LoadedModel, Sample
 from engines.energy import EnergyMeter, create_meter
 from engines.registry import create_engine
-from harmone_tui import paths
+from harmone_tui import paths, run_end
 from harmone_tui.actions import ActionQueue, PendingRetrain
+from harmone_tui.calibration import energy_profile, first_items
 from harmone_tui.inference import run_batch
-from harmone_tui.json_safe import finite
+from harmone_tui.pacing import Pacer
 from harmone_tui.settings import RunSettings
 from harmone_tui.start_versions import VersionUnusable, load_checked, load_start_versions
 from harmone_tui.telemetry import Telemetry, history_steps
+from harmone_tui.threads import in_thread
 from harmone_tui.trainer_pool import TrainerPool
 from mape.effector import VersionInfo
 from mape.knowledge import EventRow, KnowledgeStore
@@ -36,9 +38,7 @@ from mape.policy import Policy, check_models
 from mape.policy_file import key_locator
 
 Listener = Callable[[str, Any], None]  # (kind, payload): progress, steps, state, event, finished
-PACE_SLICE_S = 0.1
 MAX_BATCH = 2000
-CALIBRATION_CALLS = 30
 
 
 class Runtime:
@@ -54,9 +54,13 @@ class Runtime:
         self.step = 0
         self.run_id = 0
         self.status = "created"
-        self.speed = settings.speed
+        self.pacer = Pacer(settings.speed)
         self.wall_s = 0.0
         self._stop = False
+        self.stop_reason: str | None = None
+        self.error: str | None = None
+        self.final_summary: dict[str, Any] | None = None
+        self.prepared = False  # True once prepare() completed: loop, telemetry, models exist
         self._running = asyncio.Event()
         self._running.set()
         self._flushed = 0
@@ -81,7 +85,18 @@ class Runtime:
         self._emit("progress", text)
 
     async def prepare(self) -> None:
-        """Open the store, build the engine, train missing models, load and calibrate them."""
+        """Open the store, build the engine, train missing models, load and calibrate them.
+
+        However it ends early (an error, a cancel on a signal), a run already created gets its
+        final status and summary, and a training in the worker is ended.
+        """
+        try:
+            await self._prepare()
+        except BaseException as exc:
+            self._end(exc)
+            raise
+
+    async def _prepare(self) -> None:
         s = self.settings
         self.progress("opening knowledge store")
         root = s.data_dir
@@ -90,7 +105,7 @@ class Runtime:
         self.step_writer = StepWriter(self.store.path)
         self.repo.clean_leftovers()
         self.progress("reading data")
-        self.engine = await asyncio.to_thread(
+        self.engine = await in_thread(
             create_engine, s.engine, data=s.data, column=s.column, train=s.train,
             train_column=s.train_column, data_dir=s.data_dir, gaps=s.gaps,
         )
@@ -110,6 +125,7 @@ class Runtime:
             problem = unavailable(model)
             if problem:
                 raise EngineError(f"{self.policy_source}: {problem}")
+        xs = await in_thread(first_items, self.engine, str(s.data or "the bundled sample"))
         self.meter = create_meter(s.j_per_cpu_s)
         self.pool = TrainerPool(self.repo, self.meter.joules_for_cpu_seconds)
         length = self.engine.stream_length()
@@ -126,34 +142,23 @@ class Runtime:
         for model, start in versions.items():
             self._loaded[(model, start.stored.version)] = start.loaded
             self._current_version[model] = start.stored.version
-        profile = await asyncio.to_thread(self._calibrate)
+        predicts = {
+            m: self._loaded[(m, self._current_version[m])].predict for m in self.policy.models
+        }
+        profile = await in_thread(energy_profile, predicts, xs, self._read_energy())
         self.loop = MapeLoop(
             self.policy, self.engine.quality, self, self.active_model,
             self._current_version[self.active_model],
         )
         self.loop.set_energy_profile(profile)
         self.energy_profile = profile
+        self.prepared = True
         self.status = "ready"
         self.progress("ready")
 
     def _history(self, policy: Policy) -> int:
         """Steps the telemetry keeps in memory: the policy's windows, a batch, unstored rows."""
         return history_steps(policy) + MAX_BATCH + self.settings.batch_rows
-
-    def _calibrate(self) -> dict[str, float]:
-        """Mean energy per call of each model (µJ), for the score's automatic energy ceiling."""
-        samples = self.engine.samples()
-        xs = [next(samples).x for _ in range(min(CALIBRATION_CALLS, self.engine.stream_length()))]
-        profile = {}
-        read = self._read_energy()
-        for model in self.policy.models:
-            predict = self._loaded[(model, self._current_version[model])].predict
-            predict(xs[0])
-            e0 = read()
-            for x in xs:
-                predict(x)
-            profile[model] = (read() - e0) / len(xs) * 1e6
-        return profile
 
     def _cpu_clock(self) -> Callable[[], int]:
         """The clock whose CPU time is charged to inference (see ``engines.base.Engine``)."""
@@ -169,60 +174,77 @@ class Runtime:
 
     # the run --------------------------------------------------------------------------------
     async def run(self) -> dict[str, Any]:
-        """Run until the stream (or ``--steps``) ends or :meth:`stop`; return the summary."""
+        """Run until the stream (or ``--steps``) ends or :meth:`stop`; return the summary.
+
+        The run always ends with a final status stored with its summary: ``finished``,
+        ``stopped`` (asked to, or cancelled) or ``failed`` (the error is in the summary).
+        """
         if self.status == "created":
             await self.prepare()
         self.status = "running"
         started = time.perf_counter()
-        paused_s = 0.0
+        self._paused_s = 0.0
+        try:
+            await self._steps()
+        except BaseException as exc:
+            self.wall_s = time.perf_counter() - started - self._paused_s
+            self._end(exc)
+            raise
+        self.wall_s = time.perf_counter() - started - self._paused_s  # running time only
+        self.status = "stopped" if self._stop else "finished"
+        self._end()
+        assert self.final_summary is not None
+        return self.final_summary
+
+    async def _steps(self) -> None:
         limit = self.telemetry.total
         samples = self.engine.samples()
         due = self.loop.next_due(0)
-        pace_t0, pace_step = time.perf_counter(), 0
+        self.pacer.restart(0)
+        while self.step < limit and not self._stop:
+            if not self._running.is_set():
+                await self._paused()
+                continue
+            if self.step >= due:
+                self.loop.cycle(self.step)
+                due = self.loop.next_due(self.step)
+            await self._apply_actions()
+            end = min(limit, due, self.step + MAX_BATCH, self.actions.next_step(limit))
+            end = self.pacer.batch_end(self.step, end)
+            start = self.step
+            done = await in_thread(self._infer, samples, start, end)
+            self.step = done
+            self._after_batch(start, done)
+            if done < end:
+                break  # the stream ended (or stop() cut the batch short)
+            await self.pacer.wait(self.step, self._held)
+
+    async def _paused(self) -> None:
+        self.status = "paused"
+        self._emit("state", self.status)
+        paused_at = time.perf_counter()
+        await self._running.wait()
+        self._paused_s += time.perf_counter() - paused_at
+        self.status = "running"
+        self._emit("state", self.status)
+        self.pacer.restart(self.step)
+
+    def _held(self) -> bool:
+        return self._stop or not self._running.is_set()
+
+    def _end(self, exc: BaseException | None = None) -> None:
+        """Give the run its final status (``exc``: what ended it) and close it; the summary is
+        then in ``final_summary`` and, once a run was created, sent to the listeners."""
+        if exc is not None:
+            self.status, self.error = run_end.ending(exc, self._stop)
         try:
-            while self.step < limit and not self._stop:
-                if not self._running.is_set():
-                    self.status = "paused"
-                    self._emit("state", self.status)
-                    paused_at = time.perf_counter()
-                    await self._running.wait()
-                    paused_s += time.perf_counter() - paused_at
-                    self.status = "running"
-                    self._emit("state", self.status)
-                    pace_t0, pace_step = time.perf_counter(), self.step
-                if self.step >= due:
-                    self.loop.cycle(self.step)
-                    due = self.loop.next_due(self.step)
-                await self._apply_actions()
-                end = min(limit, due, self.step + MAX_BATCH, self.actions.next_step(limit))
-                if self.speed:
-                    end = min(end, self.step + max(1, int(self.speed * PACE_SLICE_S)))
-                start = self.step
-                done = await asyncio.to_thread(self._infer, samples, start, end)
-                self.step = done
-                self._after_batch(start, done)
-                if done < end:
-                    break
-                if self.speed:
-                    ahead = pace_t0 + (self.step - pace_step) / self.speed - time.perf_counter()
-                    if ahead > 0:
-                        await asyncio.sleep(ahead)
-                else:
-                    await asyncio.sleep(0)
-            self.status = "stopped" if self._stop else "finished"
-        except asyncio.CancelledError:
-            self.status = "stopped"
+            self.final_summary = run_end.close(self)
+        except Exception:
+            self.final_summary = run_end.summary(self)
             raise
         finally:
-            self.wall_s = time.perf_counter() - started - paused_s  # running time only
-            self._flush()
-            self.step_writer.close()
-            self.actions.cancel_all()
-            summary = self.summary()
-            self.store.finish_run(self.run_id, self.status, summary)
-            self.pool.close()
-            self._emit("finished", summary)
-        return summary
+            if self.run_id:
+                self._emit("finished", self.final_summary)
 
     def _infer(self, samples: Iterator[Sample], start: int, end: int) -> int:
         """Run steps [start, end) with the active model (in a thread). Returns the next step."""
@@ -230,7 +252,8 @@ class Runtime:
         version = self._current_version[model]
         rapl = None if self.meter.source == "estimated" else self.meter.read
         figures = run_batch(
-            samples, self._loaded[(model, version)].predict, end - start, rapl, self._cpu_clock()
+            samples, self._loaded[(model, version)].predict, end - start, rapl, self._cpu_clock(),
+            self._stopping,
         )
         j_per_cpu_s = self.meter.j_per_cpu_s if rapl is None else None
         return self.telemetry.record(start, figures, model, version, j_per_cpu_s)
@@ -245,7 +268,7 @@ class Runtime:
         )
         self._report_skipped()
         if end - self._flushed >= self.settings.batch_rows:
-            self._flush()
+            self.flush()
         self._emit("steps", end)
 
     def _report_skipped(self) -> None:
@@ -256,10 +279,15 @@ class Runtime:
             self.event("error", {"action": "skipped", "file": name, "error": reason})
         self._skipped_reported = len(skipped)
 
-    def _flush(self) -> None:
+    def _stopping(self) -> bool:
+        return self._stop
+
+    def flush(self) -> None:
         """Hand the steps not yet stored to the writer thread, as one batch."""
+        if not self.run_id:  # nothing to store before the run exists (an early end of start-up)
+            return
         lo, hi = self._flushed, self.telemetry.count
-        if hi <= lo or not self.run_id:
+        if hi <= lo:
             return
         rows = self.telemetry.step_rows(lo, hi, self.run_id, self.meter.source)
         self.step_writer.write(rows)
@@ -345,12 +373,17 @@ class Runtime:
         ]
 
     # controls (front ends) ------------------------------------------------------------------
-    def stop(self) -> None:
+    def stop(self, reason: str | None = None) -> None:
+        """End the run after the step in progress; ``reason`` (e.g. a signal's name) is kept in
+        the summary."""
         self._stop = True
+        self.stop_reason = self.stop_reason or reason
         self._running.set()
+        self.pacer.wake()
 
     def pause(self) -> None:
         self._running.clear()
+        self.pacer.wake()
 
     def resume(self) -> None:
         self._running.set()
@@ -359,8 +392,14 @@ class Runtime:
     def paused(self) -> bool:
         return not self._running.is_set()
 
+    @property
+    def speed(self) -> float | None:
+        """Steps per second (None: as fast as it goes)."""
+        return self.pacer.speed
+
     def set_speed(self, steps_per_s: float | None) -> None:
-        self.speed = steps_per_s
+        """Pace at the new speed from this step on (see :mod:`harmone_tui.pacing`)."""
+        self.pacer.set_speed(steps_per_s, self.step)
 
     def request_switch(self, model: str) -> None:
         self.switch_model(model, "forced by the user", {})
@@ -381,29 +420,8 @@ class Runtime:
 
     # results --------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        counts = self.store.event_counts(self.run_id) if self.run_id else {}
-        out: dict[str, Any] = {
-            "run_id": self.run_id,
-            "policy": self.policy.name,
-            "engine": self.settings.engine,
-            "status": self.status,
-        }
-        out.update(self.telemetry.summary(self.engine.quality_metric))
-        out["energy_source"] = self.meter.source
-        out["energy_detail"] = self.meter.detail
-        out.update(
-            switches=counts.get("switch", 0),
-            retrains=counts.get("retrain_done", 0),
-            reuses=counts.get("reuse", 0),
-            drifts=counts.get("drift", 0),
-            errors=counts.get("error", 0),
-            wall_s=round(self.wall_s, 3),
-            data=str(self.settings.data or "bundled sample"),
-            data_dir=str(self.settings.data_dir),
-        )
-        if getattr(self.engine, "data_read", None):
-            out["data_read"] = self.engine.data_read
-        return finite(out)
+        """The run's figures so far."""
+        return run_end.summary(self)
 
     def export_path(self) -> Path:
         return paths.exports_dir(self.settings.data_dir)

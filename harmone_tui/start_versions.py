@@ -10,13 +10,13 @@ valid version is left, a new one is trained on first use (and the run says so).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engines.base import Engine, EngineError, LoadedModel
+from harmone_tui.threads import in_thread
 from harmone_tui.trainer_pool import TrainerPool, train_first_version
 from mape.model_repo import ModelRepository, StoredVersion
 
@@ -54,10 +54,10 @@ async def load_checked(engine: Engine, repo: ModelRepository, stored: StoredVers
     A refused version is left out of ``repo.versions`` for the rest of the process, so reuse
     never picks it again.
     """
-    problem = await asyncio.to_thread(repo.verify, stored)
+    problem = await in_thread(repo.verify, stored)
     if problem is None:
         try:
-            return await asyncio.to_thread(engine.load, stored.model, stored.version,
+            return await in_thread(engine.load, stored.model, stored.version,
                                            stored.directory)
         except Exception as exc:  # noqa: BLE001 - any failure means the files are unusable
             problem = describe(exc)

@@ -2,7 +2,12 @@
 
 Only the event-loop thread writes, so there are no locks beyond SQLite's own. Steps arrive in
 batches (``add_steps``); a crash loses at most the batch in memory and never corrupts the file,
-because every batch is one transaction and the journal is WAL.
+because every batch is one transaction and the journal is WAL. Writes go through
+:mod:`mape.store_write` (a busy store is retried; a failed write is a one-line KnowledgeError).
+
+A run ends ``finished``, ``stopped`` or ``failed``; a run whose process is gone (its pid is not
+alive, or was reused by a process started at another time) is shown and stored as
+``interrupted``.
 """
 
 from __future__ import annotations
@@ -17,7 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mape import store_write
+from mape.store_write import KnowledgeError
+
 SCHEMA_VERSION = 1
+RUN_STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -27,6 +36,7 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at REAL,
     status TEXT NOT NULL,
     pid INTEGER,
+    pid_started REAL,
     policy TEXT NOT NULL,
     engine TEXT NOT NULL,
     data TEXT NOT NULL,
@@ -87,10 +97,6 @@ EVENT_KINDS = (
 )
 
 
-class KnowledgeError(Exception):
-    """The store cannot be opened or written; the message says what to do."""
-
-
 @dataclass(frozen=True)
 class StepRow:
     """One inference, as stored."""
@@ -145,16 +151,29 @@ class VersionRow:
     meta: dict[str, Any]
 
 
-def _pid_alive(pid: int | None) -> bool:
+def process_started(pid: int) -> float | None:
+    """When process ``pid`` started (epoch seconds), None if there is none or it is unknown."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return float(process.create_time())
+    except psutil.NoSuchProcess:
+        return None
+    except psutil.Error:  # access denied: it exists, its start time is unknown
+        return 0.0
+
+
+def _run_alive(pid: int | None, started: float | None) -> bool:
+    """True while the process that started a run still exists (not a later one with its pid)."""
     if not pid:
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    now_started = process_started(pid)
+    if now_started is None:
         return False
-    except PermissionError:
-        return True
-    return True
+    return started is None or now_started == 0.0 or abs(now_started - started) < 1.0
 
 
 class KnowledgeStore:
@@ -187,14 +206,8 @@ class KnowledgeStore:
                 ok = conn.execute("PRAGMA quick_check").fetchone()
                 if ok is None or ok[0] != "ok":
                     raise sqlite3.DatabaseError(str(ok[0]) if ok else "quick_check returned nothing")
-            conn.execute("PRAGMA busy_timeout=10000")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
-            conn.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
+            conn.execute(f"PRAGMA busy_timeout={store_write.ATTEMPT_TIMEOUT_MS}")
+            store_write.write(path, lambda: _create_schema(conn))
         except sqlite3.DatabaseError as exc:
             if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_READONLY", "SQLITE_PERM")):
                 raise KnowledgeError(
@@ -213,38 +226,56 @@ class KnowledgeStore:
     def close(self) -> None:
         self._conn.close()
 
-    def _close_abandoned_runs(self) -> None:
-        """Runs left 'running' by a process that no longer exists become 'interrupted'."""
-        rows = self._conn.execute("SELECT run_id, pid FROM runs WHERE status='running'").fetchall()
-        for run_id, pid in rows:
-            if not _pid_alive(pid):
-                self._conn.execute(
-                    "UPDATE runs SET status='interrupted' WHERE run_id=?", (run_id,)
-                )
+    def _write(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return store_write.write(self.path, lambda: self._conn.execute(sql, args))
+
+    def _abandoned_runs(self) -> set[int]:
+        """Runs left 'running' by a process that no longer exists."""
+        rows = self._conn.execute(
+            "SELECT run_id, pid, pid_started FROM runs WHERE status='running'"
+        ).fetchall()
+        return {run_id for run_id, pid, started in rows if not _run_alive(pid, started)}
+
+    def _close_abandoned_runs(self) -> set[int]:
+        """Mark abandoned runs 'interrupted'; returns them (also when the store cannot be
+        written now, so that a listing still shows them as they are)."""
+        gone = self._abandoned_runs()
+        for run_id in gone:
+            try:
+                self._write("UPDATE runs SET status='interrupted' WHERE run_id=?", (run_id,))
+            except KnowledgeError:
+                break
+        return gone
 
     # runs -----------------------------------------------------------------------------------
     def start_run(self, policy: str, engine: str, data: str, settings: dict[str, Any]) -> int:
-        cur = self._conn.execute(
-            "INSERT INTO runs(started_at, status, pid, policy, engine, data, settings_json)"
-            " VALUES (?, 'running', ?, ?, ?, ?, ?)",
-            (time.time(), os.getpid(), policy, engine, data, json.dumps(settings)),
+        pid = os.getpid()
+        cur = self._write(
+            "INSERT INTO runs(started_at, status, pid, pid_started, policy, engine, data,"
+            " settings_json) VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
+            (time.time(), pid, process_started(pid), policy, engine, data, json.dumps(settings)),
         )
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
-        self._conn.execute(
+        if status not in RUN_STATUSES:
+            raise ValueError(f"unknown run status {status!r}")
+        self._write(
             "UPDATE runs SET finished_at=?, status=?, summary_json=? WHERE run_id=?",
             (time.time(), status, json.dumps(summary), run_id),
         )
 
     def runs(self, limit: int = 200) -> list[RunRow]:
+        """Runs, newest first; one whose process is gone is never shown as running."""
+        gone = self._close_abandoned_runs()
         rows = self._conn.execute(
             "SELECT run_id, started_at, finished_at, status, policy, engine, data, summary_json"
             " FROM runs ORDER BY run_id DESC LIMIT ?",
             (limit,),
         ).fetchall()
         return [
-            RunRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None)
+            RunRow(r[0], r[1], r[2], "interrupted" if r[0] in gone else r[3], r[4], r[5], r[6],
+                   json.loads(r[7]) if r[7] else None)
             for r in rows
         ]
 
@@ -268,8 +299,11 @@ class KnowledgeStore:
 
     def add_step_tuples(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Write rows of the ``steps`` table (run_id first) in one transaction; the hot path."""
-        with self._transaction():
-            self._conn.executemany("INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        batch = list(rows)  # a retried transaction inserts the same rows again
+        store_write.write(self.path, lambda: store_write.in_transaction(
+            self._conn,
+            lambda: self._conn.executemany("INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)", batch),
+        ))
 
     def steps(self, run_id: int, start: int = 0, stop: int | None = None) -> list[StepRow]:
         hi = stop if stop is not None else 2**62
@@ -289,7 +323,7 @@ class KnowledgeStore:
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {kind!r}")
         ts = time.time()
-        self._conn.execute(
+        self._write(
             "INSERT INTO events(run_id, step, ts, kind, detail_json) VALUES (?,?,?,?,?)",
             (run_id, step, ts, kind, json.dumps(detail, default=str)),
         )
@@ -314,14 +348,14 @@ class KnowledgeStore:
         return {k: int(n) for k, n in rows}
 
     def record_policy(self, run_id: int, step: int, name: str, toml_text: str) -> None:
-        self._conn.execute(
+        self._write(
             "INSERT INTO policies_applied VALUES (?,?,?,?,?)",
             (run_id, step, time.time(), name, toml_text),
         )
 
     # model versions -------------------------------------------------------------------------
     def add_version(self, row: VersionRow) -> None:
-        self._conn.execute(
+        self._write(
             "INSERT INTO model_versions VALUES (?,?,?,?,?,?,?,?)",
             (
                 row.engine,
@@ -388,17 +422,17 @@ class KnowledgeStore:
         ).fetchone()
         return int(row[0] or 0)
 
-    # helpers --------------------------------------------------------------------------------
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._conn)
 
 
-class _Transaction:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> None:
-        self._conn.execute("BEGIN")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+def _create_schema(conn: sqlite3.Connection) -> None:
+    """Create what is missing; add columns later versions introduced to an older store."""
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(_SCHEMA)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    if "pid_started" not in columns:
+        conn.execute("ALTER TABLE runs ADD COLUMN pid_started REAL")
+    conn.execute(
+        "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+        (str(SCHEMA_VERSION),),
+    )

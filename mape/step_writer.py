@@ -4,7 +4,9 @@ Storing a step costs a few microseconds in SQLite, a sizeable share of a ~80 us 
 A writer thread with its own connection takes that off the inference path: SQLite releases the
 GIL while it works, so on a second core the write overlaps the next batch. WAL mode lets the
 event writes on the main connection go on meanwhile (a busy timeout covers the short overlap).
-Each batch is one transaction, so a crash loses at most the batches not yet committed.
+Each batch is one transaction, so a crash loses at most the batches not yet committed. A busy
+store is retried and a failed write becomes a one-line KnowledgeError (:mod:`mape.store_write`),
+raised on the event loop at the next ``write`` or at ``close``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-BUSY_TIMEOUT_MS = 10_000
+from mape import store_write
 
 
 class StepWriter:
@@ -54,17 +56,17 @@ class StepWriter:
         self._pending = still
 
     def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        store_write.write(self._path, lambda: self._insert(rows))
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         if self._conn is None:
             self._conn = sqlite3.connect(self._path, isolation_level=None)
-            self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._conn.execute(f"PRAGMA busy_timeout={store_write.ATTEMPT_TIMEOUT_MS}")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            self._conn.executemany("INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        conn = self._conn
+        store_write.in_transaction(
+            conn, lambda: conn.executemany("INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        )
 
     def _disconnect(self) -> None:
         if self._conn is not None:

@@ -245,3 +245,67 @@ def test_help_and_version_do_not_load_heavy_frameworks() -> None:
     assert "--no-ui" in done.stdout and "HEAVY []" in done.stdout
     version = run("--version")
     assert version.returncode == 0 and version.stdout.startswith("harmone ")
+
+
+def _wait_for_line(proc: subprocess.Popen[str], text: str, limit_s: float = 120) -> list[str]:
+    """Read stderr lines until one contains ``text``; returns the lines read."""
+    assert proc.stderr is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if text in line:
+            return lines
+    raise AssertionError(f"no {text!r} in: {''.join(lines)}")
+
+
+@pytest.mark.slow
+def test_sigterm_during_first_use_training_ends_the_start_up_at_once(tmp_path: Path) -> None:
+    """The LSTM trains for a minute on first use: SIGTERM must not wait for it."""
+    root, out = tmp_path / "fresh", tmp_path / "s.json"
+    proc = subprocess.Popen(
+        harmone_cmd("--no-ui", "--policy", "single-lstm", "--steps", "50", "--data-dir", str(root),
+                    "--summary", str(out)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(),
+        stdin=subprocess.DEVNULL,
+    )
+    _wait_for_line(proc, "training lstm v1 on first use")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)  # the training alone takes longer than this
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    summary = json.loads(out.read_text())
+    assert summary["status"] == "stopped" and summary["stop_reason"] == "SIGTERM"
+    assert summary["steps"] == 0
+    store = KnowledgeStore.open(root / "knowledge.sqlite3")
+    assert [r.status for r in store.runs()] == ["stopped"]
+    assert store.versions() == []  # the half-trained version was not committed
+
+
+@pytest.mark.slow
+def test_sighup_during_a_slow_paced_run_stores_it_and_exits_129(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """A dropped SSH session while the run waits between steps (`--speed 0.5`: 2 s a step)."""
+    out = tmp_path / "s.json"
+    proc = subprocess.Popen(
+        harmone_cmd("--no-ui", "--policy", "single-linear", "--speed", "0.5", "--steps", "100",
+                    "--data-dir", str(data_dir), "--summary", str(out)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(),
+        stdin=subprocess.DEVNULL,
+    )
+    _wait_for_line(proc, "harmone: ready")
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGHUP)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 129, err
+    assert "Traceback" not in err
+    summary = json.loads(out.read_text())
+    assert summary["status"] == "stopped" and summary["stop_reason"] == "SIGHUP"
+    assert 1 <= summary["steps"] < 100
+    store = KnowledgeStore.open(data_dir / "knowledge.sqlite3")
+    assert store.run(summary["run_id"]).status == "stopped"
+    assert store.step_count(summary["run_id"]) == summary["steps"]

@@ -16,6 +16,7 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 
+from harmone_tui import signals
 from harmone_tui.ui import config, themes
 from harmone_tui.ui.commands import HarmoneCommands
 from harmone_tui.ui.controls import CONFIRM_QUIT_AFTER_S, RunControls
@@ -98,6 +99,8 @@ class HarmoneApp(RunControls, App[int]):
         self._last_toast = 0.0
         self._last_tick: tuple[object, ...] = ()
         self._theme_ready = False
+        self._signalled: int | None = None
+        self._remove_signal_handlers = lambda: None
 
     # start-up ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -117,6 +120,7 @@ class HarmoneApp(RunControls, App[int]):
         s.on_finished = lambda summary: self.post_message(RunFinished(summary))
         s.on_failed = lambda error: self.post_message(RunFailed(error))
         self.set_interval(1 / self.refresh_hz, self.tick)
+        self._remove_signal_handlers = signals.install(asyncio.get_running_loop(), self._on_signal)
         self.call_after_refresh(self._start)
 
     def _apply_settings(self) -> dict[str, Any]:
@@ -136,6 +140,23 @@ class HarmoneApp(RunControls, App[int]):
         for line in problems + bad_keys:
             self.notify(line, title="settings.toml", severity="warning", timeout=12)
         return ui
+
+    def on_unmount(self) -> None:
+        self._remove_signal_handlers()
+
+    def _on_signal(self, signum: int) -> None:
+        """Quit as `q` does (no questions: nobody may be at the terminal any more), exit 128+n;
+        a second signal leaves at once."""
+        self.session.stop(signals.name(signum))
+        if self._signalled is not None:
+            self.exit(return_code=signals.exit_code(self._signalled))
+            return
+        self._signalled = signum
+        self.run_worker(self._quit_on_signal(signum), group="quit")
+
+    async def _quit_on_signal(self, signum: int) -> None:
+        await self.stop_runtime()
+        self.exit(return_code=signals.exit_code(signum))
 
     def _start(self) -> None:
         if self.autostart:

@@ -236,4 +236,4 @@ class RunControls:
             return
         self.notify("stopping the run…", timeout=2)  # type: ignore[attr-defined]
         await self.stop_runtime()
-        self.exit(1 if self.session.state == "failed" else 0)  # type: ignore[attr-defined]
+        self.exit(return_code=1 if self.session.state == "failed" else 0)  # type: ignore[attr-defined]

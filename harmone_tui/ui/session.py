@@ -66,6 +66,7 @@ class RunSession:
         self.on_failed: Callable[[str], None] | None = None
         self.after_prepare: Callable[[Runtime], None] | None = None  # a seam for scripted tests
         self._stop_requested = False
+        self._stop_reason: str | None = None
         self._rate: deque[tuple[float, int]] = deque(maxlen=40)
         self._clock: dict[str, float] = {}  # started, paused_at, paused_s, ended (monotonic s)
         start_process_helpers()
@@ -78,6 +79,8 @@ class RunSession:
             module = await asyncio.to_thread(__import__, "harmone_tui.runtime", fromlist=["Runtime"])
             self.runtime = module.Runtime(self.settings, self.policy, self.source, self.text)
             self.runtime.listeners.append(self._listen)
+            if self._stop_requested:
+                self.runtime.stop(self._stop_reason)
         return self.runtime
 
     async def start(self) -> None:
@@ -88,11 +91,7 @@ class RunSession:
             await runtime.prepare()
             if self.after_prepare is not None:
                 self.after_prepare(runtime)
-            if self._stop_requested:
-                self.state = "stopped"
-                runtime.pool.close()
-                return
-            self.state = "running"
+            self.state = "running"  # run() ends at once, as stopped, if a stop came meanwhile
             self._clock = {"started": time.monotonic(), "paused_s": 0.0}
             await runtime.run()
         except asyncio.CancelledError:
@@ -107,11 +106,13 @@ class RunSession:
             if self.on_failed:
                 self.on_failed(self.error)
 
-    def stop(self) -> None:
-        """Ask the run to end; Runtime.run's finally stores the summary."""
+    def stop(self, reason: str | None = None) -> None:
+        """Ask the run to end (``reason``, e.g. a signal's name, goes in its summary); the
+        runtime stores the summary however the run ends."""
         self._stop_requested = True
+        self._stop_reason = self._stop_reason or reason
         if self.runtime is not None:
-            self.runtime.stop()
+            self.runtime.stop(self._stop_reason)
 
     def _close_pool(self) -> None:
         pool = getattr(self.runtime, "pool", None)
@@ -133,7 +134,7 @@ class RunSession:
     @property
     def ready(self) -> bool:
         """True once prepare() finished: telemetry, loop and store exist."""
-        return self.runtime is not None and self.runtime.status != "created"
+        return self.runtime is not None and self.runtime.prepared
 
     @property
     def store(self) -> Any:

@@ -1,0 +1,99 @@
+"""How a run ends: its final status, the summary so far, and what is closed on the way out.
+
+Every way a run ends goes through :func:`close`: the stream or ``--steps`` ran out (``finished``),
+a stop was asked for, by a key, a signal or a cancel (``stopped``), or an error ended it
+(``failed``, the error in the summary). A start-up that ends early ends the same way, so a run
+row is never left ``running`` by a live process that is done with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from engines.base import EngineError
+from harmone_tui.json_safe import finite
+from mape.knowledge import KnowledgeError
+
+if TYPE_CHECKING:
+    from harmone_tui.runtime import Runtime
+
+USER_ERRORS = (EngineError, KnowledgeError)  # their message is for the user as it stands
+
+
+def ending(exc: BaseException, stop_asked: bool) -> tuple[str, str | None]:
+    """(status, error text) of a run that ``exc`` ended."""
+    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt) or stop_asked:
+        return "stopped", None
+    return "failed", str(exc) if isinstance(exc, USER_ERRORS) else f"{type(exc).__name__}: {exc}"
+
+
+def close(runtime: Runtime) -> dict[str, Any]:
+    """Store the steps so far, the final status and the summary; cancel pending actions; end the
+    trainer worker, so that a training cannot hold up the process's exit.
+
+    Every part is tried; the first failure is raised once all were (a step write that failed
+    makes the run ``failed``). Returns the summary.
+    """
+    errors: list[Exception] = []
+    writer = getattr(runtime, "step_writer", None)
+    for part in (runtime.flush, writer.close if writer is not None else None):
+        if part is None:
+            continue
+        try:
+            part()
+        except Exception as exc:  # noqa: BLE001 - raised below, after the rest is done
+            errors.append(exc)
+    if errors and runtime.status != "failed":
+        runtime.status, runtime.error = ending(errors[0], stop_asked=False)
+    runtime.actions.cancel_all()
+    out = summary(runtime)
+    if runtime.run_id:
+        try:
+            runtime.store.finish_run(runtime.run_id, runtime.status, out)
+        except Exception as exc:  # noqa: BLE001 - the store, opened again, marks it interrupted
+            errors.append(exc)
+    pool = getattr(runtime, "pool", None)
+    if pool is not None:
+        pool.terminate()
+    if errors:
+        raise errors[0]
+    return out
+
+
+def summary(runtime: Runtime) -> dict[str, Any]:
+    """The run's figures so far (what exists of them when it ended during start-up)."""
+    rt = runtime
+    counts = rt.store.event_counts(rt.run_id) if rt.run_id else {}
+    out: dict[str, Any] = {
+        "run_id": rt.run_id,
+        "policy": rt.policy.name,
+        "engine": rt.settings.engine,
+        "status": rt.status,
+    }
+    if rt.stop_reason:
+        out["stop_reason"] = rt.stop_reason
+    if rt.error:
+        out["error"] = rt.error
+    telemetry, engine = getattr(rt, "telemetry", None), getattr(rt, "engine", None)
+    if telemetry is not None and engine is not None:
+        out.update(telemetry.summary(engine.quality_metric))
+    else:
+        out["steps"] = 0
+    meter = getattr(rt, "meter", None)
+    if meter is not None:
+        out["energy_source"] = meter.source
+        out["energy_detail"] = meter.detail
+    out.update(
+        switches=counts.get("switch", 0),
+        retrains=counts.get("retrain_done", 0),
+        reuses=counts.get("reuse", 0),
+        drifts=counts.get("drift", 0),
+        errors=counts.get("error", 0),
+        wall_s=round(rt.wall_s, 3),
+        data=str(rt.settings.data or "bundled sample"),
+        data_dir=str(rt.settings.data_dir),
+    )
+    if getattr(engine, "data_read", None):
+        out["data_read"] = engine.data_read
+    return finite(out)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import harmone_tui.runtime as runtime_module
+import harmone_tui.start_versions as start_versions
 from engines.base import EngineError
 from engines.fake import FakeEngine, synthetic_stream
 from harmone_tui.runtime import Runtime
@@ -212,6 +213,7 @@ def test_a_cancelled_start_up_leaves_the_run_stopped(
         return await real_load(fn, *args, **kwargs)
 
     monkeypatch.setattr(runtime_module, "in_thread", slow)
+    monkeypatch.setattr(start_versions, "in_thread", slow)  # where stored versions load
 
     async def scenario() -> None:
         task = asyncio.create_task(runtime.prepare())

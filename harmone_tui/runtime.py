@@ -296,7 +296,7 @@ class Runtime:
     def store_steps(self) -> None:
         """Store every step recorded so far and wait until it is committed (for exports, which
         read the steps from the store: the telemetry keeps only recent ones in memory)."""
-        self._flush()
+        self.flush()
         self.step_writer.flush()
 
     # actions --------------------------------------------------------------------------------

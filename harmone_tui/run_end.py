@@ -93,6 +93,7 @@ def summary(runtime: Runtime) -> dict[str, Any]:
         wall_s=round(rt.wall_s, 3),
         data=str(rt.settings.data or "bundled sample"),
         data_dir=str(rt.settings.data_dir),
+        serving=rt.policy.serving if engine is None else getattr(engine, "serving", "framework"),
     )
     if getattr(engine, "data_read", None):
         out["data_read"] = engine.data_read

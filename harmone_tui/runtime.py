@@ -111,6 +111,8 @@ class Runtime:
         )
         for note in getattr(self.engine, "data_notes", ()):
             self.progress(note)
+        if hasattr(self.engine, "serving"):  # fast or framework path: engines/regression/serving.py
+            self.engine.serving = self.policy.serving
         if self.policy.engine != self.engine.name:
             raise EngineError(
                 f"{self.policy_source}: policy is for engine {self.policy.engine!r},"

@@ -20,6 +20,7 @@ from mape.river_params import param_problems
 DETECTORS = ("kl", "adwin", "kswin", "page_hinkley")
 ON_DRIFT = ("reuse_or_retrain", "retrain", "alert", "ignore")
 DRIFT_INPUTS = ("truth", "error")
+SERVING = ("fast", "framework")  # how models are called: see Policy.serving
 
 
 class PolicyError(Exception):
@@ -79,6 +80,9 @@ class Policy:
     start_model: str = "lstm"
     seed: int = 7
     description: str = ""
+    # "fast": each model through its cheapest exact path (a dot product, ONNX Runtime), so its
+    # energy per inference is the model's; "framework": through scikit-learn / Keras, as trained.
+    serving: str = "fast"
     score: ScorePolicy = field(default_factory=ScorePolicy)
     switch: SwitchPolicy = field(default_factory=SwitchPolicy)
     drift: DriftPolicy = field(default_factory=DriftPolicy)
@@ -135,6 +139,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "start_model": C.text,
         "seed": _num(0, C.MAX_SEED, integer=True),
         "description": C.text,
+        "serving": C.choice(SERVING),
     },
     "score": {
         "beta": _num(0.0, 1.0),

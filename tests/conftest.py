@@ -34,3 +34,21 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env.update(extra)
     return env
+
+
+@pytest.fixture(scope="session")
+def trained_lstm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real LSTM version directory (15 epochs on the bundled training file), trained once per
+    session: training takes most of a minute, and several tests only need one to load."""
+    import json
+
+    from engines.base import TrainRequest
+    from engines.regression.data import read_series
+    from engines.regression.training import train_model
+
+    out = tmp_path_factory.mktemp("trained") / "lstm"
+    out.mkdir()
+    train = read_series(SAMPLE / "flow_train.csv")
+    meta = train_model(TrainRequest("regression", "lstm", train, out, {"epochs": 15})).meta
+    (out / "meta.json").write_text(json.dumps(meta))
+    return out

@@ -141,17 +141,17 @@ def test_r2_of_values_too_large_to_square_is_exact_and_silent() -> None:
 
 @pytest.mark.slow
 @pytest.mark.lstm
-def test_real_lstm_trains_and_predicts_one_sample_like_the_batch_call(tmp_path: Path) -> None:
+def test_real_lstm_trains_and_predicts_one_sample_like_the_batch_call(trained_lstm: Path) -> None:
     import json
 
-    train = read_series(SAMPLE / "flow_train.csv")
-    meta = _train(tmp_path, "lstm", train, epochs=15)
-    (tmp_path / "lstm" / "meta.json").write_text(json.dumps(meta))
-    assert (tmp_path / "lstm" / "model.keras").exists()
+    meta = json.loads((trained_lstm / "meta.json").read_text())
+    assert (trained_lstm / "model.keras").exists()
     assert meta["validation_r2"] > 0.8
+    train = read_series(SAMPLE / "flow_train.csv")
     stream = read_series(SAMPLE / "pems_stream.csv")[:400]
     engine = RegressionEngine(stream, train)
-    model = engine.load("lstm", 1, tmp_path / "lstm")
+    engine.serving = "framework"
+    model = engine.load("lstm", 1, trained_lstm)
     preds = np.array([model.predict(s.x) for s in engine.samples()])
     truths = stream[5:]
     assert r2(truths, preds) > 0.8
@@ -159,5 +159,5 @@ def test_real_lstm_trains_and_predicts_one_sample_like_the_batch_call(tmp_path: 
 
     lo, hi = meta["scaler"]["min"], meta["scaler"]["max"]
     x, _ = windows((stream - lo) / (hi - lo))
-    batch = load_lstm(tmp_path / "lstm").predict_batch(x[:50]) * (hi - lo) + lo
+    batch = load_lstm(trained_lstm).predict_batch(x[:50]) * (hi - lo) + lo
     np.testing.assert_allclose(preds[:50], batch, rtol=1e-3, atol=1e-2)

@@ -16,6 +16,7 @@ import numpy as np
 from engines.base import DataSummary, EngineError, ModelSpec, Sample, TrainRequest, TrainResult
 from engines.metrics import window_r2
 from engines.regression.safe_pickle import RefusedPickle, load_estimator
+from engines.regression.serving import LastValue, affine_model
 from engines.regression.training import WINDOW, train_model
 
 MODELS = (
@@ -40,6 +41,7 @@ class ScaledModel:
     low: float
     span: float
     one: Callable[[np.ndarray], float]
+    serving: str = "framework"
 
     def predict(self, x: np.ndarray) -> float:
         return self.one((x - self.low) / self.span) * self.span + self.low
@@ -89,6 +91,9 @@ def _load_estimator(model: str, path: Path) -> Any:
     if type(estimator).__name__ != expected or not hasattr(estimator, "coef_"):
         found = type(estimator).__name__
         raise EngineError(f"{path}: holds a {found}, not the fitted {expected} of a {model} model")
+    width = np.size(estimator.coef_)
+    if width != WINDOW:  # scikit-learn would only fail at the first predict, mid-run
+        raise EngineError(f"{path}: holds a {expected} of {width} inputs, not {WINDOW}")
     return estimator
 
 
@@ -115,7 +120,12 @@ def check_files(model: str, version_dir: Path) -> None:
 
 
 class RegressionEngine:
-    """Forecasts the next value of ``stream`` from the previous five; models train on ``train``."""
+    """Forecasts the next value of ``stream`` from the previous five; models train on ``train``.
+
+    ``serving`` is how loaded versions are called (the policy's ``serving`` key): ``"fast"``,
+    the cheapest path that gives the framework's answer (``engines.regression.serving``,
+    ``engines.regression.lstm_onnx``), or ``"framework"``, scikit-learn and Keras themselves.
+    """
 
     name = "regression"
     quality_metric = "r2"
@@ -126,6 +136,7 @@ class RegressionEngine:
         self.stream = np.asarray(stream, dtype=float)
         self.train = np.asarray(train, dtype=float)
         self.source = source
+        self.serving = "fast"
         self.data_read: dict[str, Any] = {}  # what reading the files did (rows, gaps), per file
         self.data_notes: list[str] = []  # the same in words, where there is something to say
         self._windows = np.lib.stride_tricks.sliding_window_view(self.stream, WINDOW + 1)
@@ -142,6 +153,15 @@ class RegressionEngine:
                 "the lstm model needs TensorFlow, which is not installed: "
                 "pip install 'harmone-tui[lstm]' (or run ./install.sh)"
             )
+        if model == "lstm" and self.serving == "fast":
+            from engines.regression.lstm_onnx import onnx_missing
+
+            missing = onnx_missing()
+            if missing:
+                return (
+                    f"the lstm model's fast path needs {' and '.join(missing)}, not installed:"
+                    " pip install 'harmone-tui[lstm]', or set serving = \"framework\""
+                )
         return None
 
     def stream_length(self) -> int:
@@ -153,16 +173,27 @@ class RegressionEngine:
         for i, (x, truth) in enumerate(zip(inputs, truths, strict=True)):
             yield Sample(i, x, truth, truth)
 
-    def load(self, model: str, version: int, version_dir: Path) -> ScaledModel:
-        """Load a version; EngineError naming the file when it is missing, damaged or foreign."""
+    def load(self, model: str, version: int, version_dir: Path) -> Any:
+        """Load a version on the engine's serving path; EngineError naming the file when it is
+        missing, damaged or foreign (on either path, at load, never at the first predict)."""
         low, span = read_scaler(version_dir)
+        fast = self.serving == "fast"
         if model in ("linear", "svm"):
-            one = _sklearn_one(_load_estimator(model, version_dir / "model.pkl"))
+            estimator = _load_estimator(model, version_dir / "model.pkl")
+            if fast:
+                return affine_model(model, version, estimator, low, span)
+            one = _sklearn_one(estimator)
         elif model == "lstm":
+            if fast:
+                from engines.regression.lstm_onnx import load_onnx_lstm
+
+                return load_onnx_lstm(version, version_dir, low, span)
             from engines.regression.lstm import load_lstm
 
             one = load_lstm(version_dir).predict_one
         elif model == "naive":
+            if fast:
+                return LastValue(model, version)
             one = _last_value
         else:
             raise EngineError(f"unknown regression model {model!r} (known: linear, svm, lstm)")

@@ -106,9 +106,10 @@ class LstmNetwork:
         return np.asarray(self._model(x[..., None].astype(np.float32), training=False)).reshape(-1)
 
 
-def load_lstm(version_dir: Path) -> LstmNetwork:
-    """Load a saved LSTM in Keras' safe mode (a ``.keras`` file whose config asks for a Lambda
-    layer or other code is refused, not run); EngineError naming the file if it is unusable."""
+def read_keras(version_dir: Path) -> tuple[Path, Any, Any]:
+    """``(path, tensorflow, model)``: the saved network read in Keras' safe mode (a ``.keras`` file
+    whose config asks for a Lambda layer or other code is refused, not run); EngineError naming
+    the file if it is unusable."""
     from engines.base import EngineError
 
     path = version_dir / MODEL_FILE
@@ -117,8 +118,21 @@ def load_lstm(version_dir: Path) -> LstmNetwork:
     tf = import_tensorflow()
     try:
         model = tf.keras.models.load_model(path, compile=False, safe_mode=True)
-        network = LstmNetwork(model, tf)
     except Exception as exc:  # noqa: BLE001 - whatever fails, the file is not a usable model
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise EngineError(f"{path}: not a loadable LSTM ({reason})") from None
-    return network
+        raise EngineError(f"{path}: not a loadable LSTM ({_reason(exc)})") from None
+    return path, tf, model
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def load_lstm(version_dir: Path) -> LstmNetwork:
+    """The saved LSTM with its XLA-compiled single-sample call (the framework serving path)."""
+    from engines.base import EngineError
+
+    path, tf, model = read_keras(version_dir)
+    try:
+        return LstmNetwork(model, tf)
+    except Exception as exc:  # noqa: BLE001 - whatever fails, the file is not a usable model
+        raise EngineError(f"{path}: not a loadable LSTM ({_reason(exc)})") from None

@@ -28,12 +28,14 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("drift", "detector"): P.DETECTORS,
     ("drift", "on_drift"): P.ON_DRIFT,
     ("drift", "input"): getattr(P, "DRIFT_INPUTS", ("truth",)),
+    ("", "serving"): P.SERVING,
 }
 HELP: dict[str, str] = {
     "name": "policy name; also the file name when saved",
     "models": "models the loop may run, comma-separated",
     "start_model": "model active at step 0",
     "seed": "random seed (exploration, training)",
+    "serving": "fast: exact cheapest call per model; framework: scikit-learn/Keras (next run)",
     "score.beta": "S = beta*quality + (1-beta)*(1-E_norm)",
     "score.energy_floor_uj": "E_norm = 0 at or below this energy (µJ)",
     "score.energy_ceiling_uj": "E_norm = 1 at this energy (µJ); auto = costliest model measured",

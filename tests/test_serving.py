@@ -115,8 +115,8 @@ def test_the_lstm_through_onnx_runtime_equals_the_keras_call(trained_lstm: Path)
     reference, fast = both_paths("lstm", trained_lstm)
     np.testing.assert_allclose(fast, reference, rtol=1e-6, atol=0)
     extreme = np.array([1e95, -1e95, 0.0, 3e7, 1e100])  # clipped the same way on both paths
-    paths = [engine(s).load("lstm", 1, trained_lstm).predict(extreme) for s in ("framework", "fast")]
-    assert paths[1] == pytest.approx(paths[0], rel=1e-6)
+    framework, fast_path = (engine(s).load("lstm", 1, trained_lstm) for s in ("framework", "fast"))
+    assert fast_path.predict(extreme) == pytest.approx(framework.predict(extreme), rel=1e-6)
 
 
 @pytest.mark.slow

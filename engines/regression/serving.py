@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+
 @dataclass
 class AffineModel:
     """``y = weights·x + offset`` on the raw (unscaled) window."""

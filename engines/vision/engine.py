@@ -32,6 +32,7 @@ from engines.base import DataSummary, EngineError, ModelSpec, Sample, TrainReque
 from engines.vision import images, synthetic
 from engines.vision.limits import MAX_FRAME_SIDE, StreamLimits
 from engines.vision.offline import data_root, import_yolo
+from engines.vision.onnx_serving import OnnxYolo, load_onnx_yolo, onnx_missing
 from engines.vision.safe_load import first_line, load_yolo
 from engines.vision.training import train_yolo
 
@@ -56,15 +57,20 @@ class YoloModel:
     yolo: Any
     imgsz: int = PREDICT_IMGSZ
     conf: float = PREDICT_CONF
+    serving: str = "framework"
 
     def predict(self, x: np.ndarray) -> float:
         """Mean box confidence for one RGB frame (0.0 when nothing is detected)."""
+        confidences = self.confidences(x)
+        return float(confidences.mean()) if len(confidences) else 0.0
+
+    def confidences(self, x: np.ndarray) -> np.ndarray:
+        """The confidence of each box found in one RGB frame."""
         bgr = np.ascontiguousarray(x[..., ::-1])  # Ultralytics reads arrays as OpenCV's BGR
         result = self.yolo.predict(
             bgr, imgsz=self.imgsz, conf=self.conf, device="cpu", verbose=False
         )[0]
-        confidences = result.boxes.conf
-        return float(confidences.mean()) if len(confidences) else 0.0
+        return result.boxes.conf.numpy()
 
 
 @dataclass
@@ -80,6 +86,7 @@ class VisionEngine:
     train_params: dict[str, Any] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     limits: StreamLimits = field(default_factory=StreamLimits)
+    serving: str = "fast"  # the policy's serving key: engines/vision/onnx_serving.py
 
     name = "vision"
     quality_metric = "confidence"
@@ -89,6 +96,15 @@ class VisionEngine:
 
     def stream_length(self) -> int:
         return len(self.files)
+
+    def unavailable(self, model: str) -> str | None:
+        missing = onnx_missing() if self.serving == "fast" else []
+        if missing:
+            return (
+                f"the {model} model's fast path needs {' and '.join(missing)}, not installed:"
+                " pip install 'harmone-tui[vision]', or set serving = \"framework\""
+            )
+        return None
 
     def samples(self) -> Iterator[Sample]:
         """Decoded frames in name order, one at a time (reduced to a long side the detector can
@@ -103,7 +119,7 @@ class VisionEngine:
         if all(seen != name for seen, _ in self.skipped):
             self.skipped.append((name, reason))
 
-    def load(self, model: str, version: int, version_dir: Path) -> YoloModel:
+    def load(self, model: str, version: int, version_dir: Path) -> YoloModel | OnnxYolo:
         if model not in {m.name for m in MODELS}:
             known = ", ".join(m.name for m in MODELS)
             raise EngineError(f"unknown vision model {model!r} (known: {known})")
@@ -117,7 +133,13 @@ class VisionEngine:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure means the file is unusable
             raise EngineError(f"{weights}: not a YOLO checkpoint ({first_line(exc)})") from None
-        loaded = YoloModel(model, version, yolo, self.predict_imgsz)
+        loaded: YoloModel | OnnxYolo
+        if self.serving == "fast":
+            loaded = load_onnx_yolo(
+                YOLO, yolo, model, version, version_dir, self.predict_imgsz, PREDICT_CONF
+            )
+        else:
+            loaded = YoloModel(model, version, yolo, self.predict_imgsz)
         loaded.predict(np.zeros((360, 640, 3), dtype=np.uint8))  # warm up off the hot path
         return loaded
 

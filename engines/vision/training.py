@@ -62,6 +62,21 @@ def _metrics(trainer_metrics: Any) -> dict[str, float]:
     return {"val_map50": float(box.map50), "val_map50_95": float(box.map)}
 
 
+def _export_onnx(yolo_class: Any, weights: Path) -> str:
+    """Write ``weights.onnx`` beside the trained weights for the fast serving path (committed
+    with the version, its checksum recorded). A failure leaves it out (said in the metadata);
+    the fast path then exports at load."""
+    from engines.vision.onnx_serving import EXPORT_IMGSZ, export_onnx, onnx_missing
+
+    if onnx_missing():
+        return f"skipped: {' and '.join(onnx_missing())} not installed"
+    try:
+        export_onnx(yolo_class, weights, EXPORT_IMGSZ)
+    except Exception as exc:  # noqa: BLE001 - serving can still export at load, or use torch
+        return f"failed: {type(exc).__name__}: {str(exc).strip()[:200]}"
+    return "weights.onnx"
+
+
 def train_yolo(request: TrainRequest, defaults: dict[str, Any] | None = None) -> TrainResult:
     """Train ``request.model`` on the dataset YAML ``request.data`` into ``request.out_dir``.
 
@@ -110,6 +125,7 @@ def train_yolo(request: TrainRequest, defaults: dict[str, Any] | None = None) ->
         trainer = model.trainer
         best = Path(trainer.best) if Path(trainer.best).exists() else Path(trainer.last)
         shutil.copyfile(best, request.out_dir / "weights.pt")
+        exported = _export_onnx(YOLO, request.out_dir / "weights.pt")
         metrics = _metrics(getattr(trainer, "validator", None) and trainer.validator.metrics)
     finally:
         shutil.rmtree(run_root, ignore_errors=True)
@@ -122,5 +138,6 @@ def train_yolo(request: TrainRequest, defaults: dict[str, Any] | None = None) ->
         "dataset": str(data_yaml.parent),
         "train_images": len(list((data_yaml.parent / "images" / "train").glob("*.jpg"))),
         **metrics,
+        "onnx_export": exported,
     }
     return TrainResult(request.model, meta, time.process_time() - started)

@@ -1,7 +1,7 @@
-"""What one inference of each regression model costs on its framework path and its fast path.
+"""What one inference of each model costs on its framework path and on its fast path.
 
     python benchmarks/model_paths.py [--data-dir DIR] [--calls 5000] [--repeats 3]
-                                     [--j-per-cpu-s X]
+                                     [--j-per-cpu-s X] [--vision [--frames DIR]]
 
 Each model version is loaded twice from the same files, as a run with ``serving = "framework"``
 and with ``serving = "fast"`` (the default) would load it, and called on the same windows of the
@@ -10,7 +10,7 @@ bundled stream. Two costs per call, in thread CPU time (the clock the runtime ch
 read before and after each call, as the runtime does, so it also holds the clock reads' own cost
 (shown on the ``no-op`` row). Energy is ``charged`` × the meter's joules per CPU-second, the
 runtime's estimated energy per inference. Paths are interleaved and each figure is the median of
-the repeats, so a busy machine moves both alike. ``max rel`` is the largest relative difference
+the repeats, so a busy machine moves both alike. ``max diff`` is the largest relative difference
 of the path's predictions from the framework's over the version's training windows (the
 tests hold it under 1e-6). ``numpy`` is the LSTM's other fast-path candidate, not used.
 
@@ -116,16 +116,29 @@ def median_costs(
 
 
 def print_table(rows: list[tuple[str, str, float, float, float]], j_per_cpu_s: float,
-                source: str, calls: int, repeats: int) -> None:
-    print(f"{calls} calls x {repeats} repeats per path; thread CPU time; energy estimated at"
-          f" {j_per_cpu_s:g} J per CPU-second (meter: {source})")
-    print(f"{'model':<7} {'path':<10} {'loop µs':>9} {'charged µs':>11} {'µJ/call':>9}"
-          f" {'framework/path':>15} {'max rel':>9}")
+                unit: str = "µs") -> None:
+    """One line per model and path; ``unit`` ms divides the µs figures by 1000."""
+    scale, energy = (1e-3, "mJ") if unit == "ms" else (1.0, "µJ")
+    print(f"{'model':<7} {'path':<10} {'loop ' + unit:>9} {'charged ' + unit:>11}"
+          f" {energy + '/call':>9} {'framework/path':>15} {'max diff':>9}")
     framework = {m: charged for m, p, _, charged, _ in rows if p == "framework"}
-    for model, path, loop, charged, rel in rows:
+    for model, path, loop, charged, diff in rows:
         ratio = f"{framework[model] / charged:,.1f}x" if model in framework else ""
-        print(f"{model:<7} {path:<10} {loop:>9.2f} {charged:>11.2f} {charged * j_per_cpu_s:>9.2f}"
-              f" {ratio:>15} {rel:>9.1e}")
+        print(f"{model:<7} {path:<10} {loop * scale:>9.2f} {charged * scale:>11.2f}"
+              f" {charged * scale * j_per_cpu_s:>9.2f} {ratio:>15} {diff:>9.1e}")
+
+
+def vision_rows(args: argparse.Namespace) -> list[tuple[str, str, float, float, float]]:
+    from benchmarks.vision_paths import max_difference, vision_paths
+
+    xs, models = vision_paths(args.data_dir, args.frames, args.frame_limit)
+    rows = []
+    for model, by_path in models.items():
+        reference = np.array([by_path["framework"](x) for x in xs])
+        costs = median_costs(by_path, xs, args.repeats)
+        for name, predict in by_path.items():
+            rows.append((model, name, *costs[name], max_difference(predict, reference, xs)))
+    return rows
 
 
 def main() -> None:
@@ -134,7 +147,13 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=5000, help="calls per path and repeat")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--j-per-cpu-s", type=float, help="the meter's coefficient (default: auto)")
+    parser.add_argument("--vision", action="store_true",
+                        help="also the YOLO versions stored in --data-dir, on --frames")
+    parser.add_argument("--frames", type=Path, help="image folder (default: the bundled stream)")
+    parser.add_argument("--frame-limit", type=int, default=20, help="frames per path and repeat")
     args = parser.parse_args()
+    if args.vision and args.data_dir is None:
+        parser.error("--vision needs --data-dir with stored YOLO versions")
     meter = create_meter(args.j_per_cpu_s)
     engine = create_regression_engine(None)
     xs = [s.x for _, s in zip(range(args.calls), engine.samples(), strict=False)]
@@ -150,7 +169,15 @@ def main() -> None:
             costs = median_costs(by_path, xs, args.repeats)
             for name, predict in by_path.items():
                 rows.append((model, name, *costs[name], max_relative(predict, reference, windows)))
-    print_table(rows, meter.j_per_cpu_s, meter.source, args.calls, args.repeats)
+    print(f"{args.calls} calls x {args.repeats} repeats per path; thread CPU time; energy"
+          f" estimated at {meter.j_per_cpu_s:g} J per CPU-second (meter: {meter.source});"
+          " max diff: relative to the framework's prediction on the training windows")
+    print_table(rows, meter.j_per_cpu_s)
+    if args.vision:
+        rows = vision_rows(args)
+        print(f"\n{args.frame_limit} frames x {args.repeats} repeats per path; max diff: absolute,"
+              " of the mean box confidence")
+        print_table(rows, meter.j_per_cpu_s, unit="ms")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from engines.regression.training import WINDOW, train_model
 from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
 from mape.policy import PolicyError, policy_from_mapping
-from mape.policy_file import parse_policy
+from mape.policy_file import parse_policy, resolve_policy
 from tests.conftest import SAMPLE
 
 TRAIN = read_series(SAMPLE / "flow_train.csv")
@@ -94,6 +94,20 @@ def test_a_run_uses_the_policys_path_and_its_summary_says_which(
     assert summary["serving"] == (serving or "fast")
     loaded = runtime._loaded[("linear", 1)]
     assert loaded.serving == (serving or "fast")
+
+
+def test_without_onnx_runtime_the_lstm_fast_path_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engines.regression.lstm_onnx as lstm_onnx
+
+    monkeypatch.setattr(lstm_onnx, "onnx_missing", lambda: ["onnxruntime"])
+    policy, source, text = resolve_policy("single-lstm")
+    runtime = Runtime(RunSettings(data_dir=tmp_path / "d", steps=10), policy, source, text)
+    with pytest.raises(EngineError, match=r"fast path needs onnxruntime, not installed: pip"
+                                          r" install 'harmone-tui\[lstm\]', or set serving"):
+        asyncio.run(runtime.prepare())
+    assert engine("framework").unavailable("lstm") is None
 
 
 def test_a_linear_model_of_the_wrong_width_is_refused_at_load_on_both_paths(

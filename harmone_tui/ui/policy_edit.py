@@ -35,7 +35,7 @@ HELP: dict[str, str] = {
     "models": "models the loop may run, comma-separated",
     "start_model": "model active at step 0",
     "seed": "random seed (exploration, training)",
-    "serving": "fast: exact cheapest call per model; framework: scikit-learn/Keras (next run)",
+    "serving": "fast (same answers, less CPU) | framework; from next run",
     "score.beta": "S = beta*quality + (1-beta)*(1-E_norm)",
     "score.energy_floor_uj": "E_norm = 0 at or below this energy (µJ)",
     "score.energy_ceiling_uj": "E_norm = 1 at this energy (µJ); auto = costliest model measured",

@@ -99,7 +99,7 @@ def test_a_run_uses_the_policys_path_and_its_summary_says_which(
 def test_without_onnx_runtime_the_lstm_fast_path_says_how_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import engines.regression.lstm_onnx as lstm_onnx
+    from engines.regression import lstm_onnx
 
     monkeypatch.setattr(lstm_onnx, "onnx_missing", lambda: ["onnxruntime"])
     policy, source, text = resolve_policy("single-lstm")

@@ -404,8 +404,8 @@ class KnowledgeStore:
         """
         if durable:
             self._conn.execute("PRAGMA synchronous=FULL")
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
+        try:  # each attempt waits only briefly in SQLite: retry a busy store as every write does
+            store_write.write(self.path, lambda: self._conn.execute("BEGIN IMMEDIATE"))
             try:
                 yield
             except BaseException:
@@ -421,7 +421,6 @@ class KnowledgeStore:
             "SELECT MAX(version) FROM model_versions WHERE engine=? AND model=?", (engine, model)
         ).fetchone()
         return int(row[0] or 0)
-
 
 
 def _create_schema(conn: sqlite3.Connection) -> None:

@@ -2,8 +2,8 @@
 one JSON line naming the field.
 
 The token and size checks are plain ASGI middleware, so they run before FastAPI reads a body:
-a request over the limit is refused from its Content-Length, or, without one, as soon as the
-bytes read pass the limit.
+a request over the limit is refused from its Content-Length, or, without one (chunked), as soon
+as the bytes read pass the limit. uvicorn itself refuses a body longer than its Content-Length.
 """
 
 from __future__ import annotations
@@ -67,26 +67,30 @@ class Guard:
             await _send_problem(send, 413, f"body: {int(length):,} bytes is over the limit of"
                                 f" {self.max_body:,}")
             return
+        if length is not None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        # No Content-Length (chunked): read it all here, counting, then hand it on. FastAPI
+        # would turn an error raised while it reads the body into a 400 about parsing.
+        messages: list[Message] = []
         seen = 0
-        limit = self.max_body
-
-        async def counted() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise _TooLarge
-            return message
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                await _send_problem(send, 413, f"body: over the limit of {self.max_body:,} bytes")
+                return
+            if not message.get("more_body", False):
+                break
+        replay = iter(messages)
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await _send_problem(send, 413, f"body: over the limit of {limit:,} bytes")
+        async def replayed() -> Message:
+            return next(replay, None) or await receive()
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replayed, send)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -81,7 +81,7 @@ async def post_telemetry(
         targets.append((pid, served))
     # From here to the commit nothing awaits: this record's place in each system is fixed.
     ts, body = time.time(), json.dumps(record)
-    rows, events, new, tactics = [], [], [], []
+    rows, events, new, tactics, coalesced = [], [], [], [], []
     stamp = record.get("timestamp") or dt.datetime.now().isoformat()
     for pid, served in targets:
         seq = served.seq
@@ -92,8 +92,10 @@ async def post_telemetry(
             continue
         for t in served.harmonica.evaluate(policy, record, seq):
             open_one = service.deliveries.open_delivery(served.system_id, t.tactic_id)
+            tactics.append(t.tactic_id)
             if open_one is not None:
                 open_one.coalesced += 1
+                coalesced.append(t.tactic_id)
                 continue
             payload = {"tactic_id": t.tactic_id, "trigger_value": t.value,
                        "trigger_timestamp": stamp, "trigger_metric": t.metric,
@@ -104,7 +106,6 @@ async def post_telemetry(
                       "delivery": d.id}
             events.append((served.run_id, seq, ts, TACTIC_EVENT, json.dumps(detail)))
             new.append(d)
-            tactics.append(t.tactic_id)
             service.log_decision(served, seq, t.reason, d)
 
     def job(conn: sqlite3.Connection) -> None:
@@ -115,7 +116,8 @@ async def post_telemetry(
             d.insert(conn)
 
     await service.commit([s for _, s in targets], job, new)
-    return {"status": "success", "filed_under": buckets, "tactics": tactics}
+    return {"status": "success", "filed_under": buckets, "tactics": tactics,
+            "coalesced": coalesced}
 
 
 @router.get("/knowledge/{policy_id}", summary="A policy, its telemetry and its interventions")

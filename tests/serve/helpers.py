@@ -87,7 +87,7 @@ def adaptor(status: int = 200, delay_s: float = 0.0,
     state = Adaptor(status, delay_s)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if state.delay_s:
                 time.sleep(state.delay_s)

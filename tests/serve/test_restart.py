@@ -1,0 +1,83 @@
+"""Nothing acknowledged is lost: a restart (clean or kill -9) resumes every system's loop."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import harmone_cmd, subprocess_env
+from tests.serve.helpers import running
+from tests.serve.streams import POLICY, records
+from tests.serve.test_v1_api import decisions, post_all, reference
+
+
+def test_clean_restart_mid_stream_resumes_the_loop(tmp_path: Path) -> None:
+    stream = records(1500)
+    with running(tmp_path) as server, server.client() as http:
+        http.put("/v1/systems/s", json={"policy": POLICY})
+        post_all(http, "s", stream[:700], 5)
+    with running(tmp_path) as server, server.client() as http:
+        post_all(http, "s", stream[700:], 6)
+        assert decisions(http, "s") == reference(stream)
+        assert http.get("/v1/systems/s").json()["records"] == 1500
+
+
+def test_retention_keeps_n_records_and_the_state_survives(tmp_path: Path) -> None:
+    stream = records(1500)
+    with running(tmp_path, keep_records=200) as server, server.client() as http:
+        http.put("/v1/systems/s", json={"policy": POLICY})
+        post_all(http, "s", stream[:1000], 7)
+        service = server.control.service
+        assert service is not None
+        server.call(service.housekeep)
+    db = sqlite3.connect(tmp_path / "knowledge.sqlite3")
+    stored = db.execute("SELECT MIN(seq), COUNT(*) FROM serve_records").fetchone()
+    db.close()
+    assert stored == (800, 200)
+    with running(tmp_path, keep_records=200) as server, server.client() as http:
+        post_all(http, "s", stream[1000:], 8)
+        assert decisions(http, "s") == reference(stream)
+
+
+def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        harmone_cmd("serve", "--port", "0", "--data-dir", str(data_dir)),
+        stderr=subprocess.PIPE, text=True, env=subprocess_env())
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        found = re.search(r"listening on (http://\S+)", line)
+        if found:
+            return proc, found.group(1)
+    raise AssertionError(f"server did not start (exit {proc.wait()})")
+
+
+@pytest.mark.slow
+def test_kill_9_mid_stream_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    stream = records(1500)
+    proc, url = _start(tmp_path)
+    try:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            http.put("/v1/systems/k", json={"policy": POLICY})
+            post_all(http, "k", stream[:900], 9)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        proc, url = _start(tmp_path)
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert http.get("/v1/systems/k").json()["records"] == 900
+            post_all(http, "k", stream[900:], 10)
+            assert decisions(http, "k") == reference(stream)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+        assert proc.stderr is not None
+        assert "stopped; state stored" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

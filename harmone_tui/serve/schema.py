@@ -95,6 +95,9 @@ class StepIn(BaseModel):
 class TelemetryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     records: list[StepIn] = Field(min_length=1, max_length=MAX_BATCH)
+    first_step: int | None = Field(
+        None, ge=0, description="step of records[0]: a batch sent again after a lost answer"
+        " is taken once (records the server already has are skipped)")
 
 
 class SystemIn(BaseModel):

@@ -131,8 +131,14 @@ async def post_telemetry(request: Request, body: TelemetryIn,
     served = service.find(system_id, "v1")
     remote = served.remote
     assert remote is not None
+    given = body.records
+    if body.first_step is not None:
+        if body.first_step > served.seq:
+            raise RequestProblem(409, f"first_step: {body.first_step} is past the {served.seq}"
+                                 " records the server has of this system", "first_step")
+        given = given[served.seq - body.first_step:]
     records = [StepRecord(r.prediction, r.truth, r.model, r.version, r.energy_uj, r.latency_ms,
-                          r.drift) for r in body.records]
+                          r.drift) for r in given]
     problem = remote.check(records)
     if problem:
         raise RequestProblem(422, problem, problem.split(":")[0])

@@ -28,7 +28,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 J_PER_CPU_S = 2.76  # harmone's estimate for an unknown CPU (DESIGN.md section 6)
 CALIBRATION_CALLS = 20
@@ -62,7 +62,7 @@ class Agent:
                          threading.Thread(target=self._send_loop, daemon=True)]
 
     # life cycle -----------------------------------------------------------------------------------
-    def start(self, sample: Any = None) -> Agent:
+    def start(self, sample: Any = None) -> Self:
         """Register with the server (measuring each model on ``sample`` if given) and start."""
         for thread in self._threads:
             thread.start()
@@ -87,7 +87,7 @@ class Agent:
         self._adaptor.shutdown()
         self._adaptor.server_close()
 
-    def __enter__(self) -> Agent:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

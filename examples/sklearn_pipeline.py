@@ -21,7 +21,7 @@ from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import Ridge
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harmone_agent import Agent  # noqa: E402
+from harmone_agent import Agent
 
 DATA = Path(__file__).resolve().parent.parent / "sample_data"
 LAGS = 5

@@ -20,4 +20,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("harmone_tui.commands.runs", "list, show or prune earlier runs (the knowledge store)"),
     "locate": ("harmone_tui.commands.locate", "print where data, config and themes live"),
     "serve": ("harmone_tui.commands.serve", "serve pipelines that run elsewhere over HTTP (MAPE-K)"),
+    "attach": ("harmone_tui.commands.attach", "the TUI of a running `harmone serve`: its systems"),
 }

@@ -85,18 +85,22 @@ class Adaptor:
 def adaptor(status: int = 200, delay_s: float = 0.0,
             path: str = "/adaptor/tactic") -> Iterator[Adaptor]:
     state = Adaptor(status, delay_s)
+    released = threading.Event()  # ends a hung answer when the test is done
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if state.delay_s:
-                time.sleep(state.delay_s)
+            if state.delay_s and released.wait(state.delay_s):
+                return
             state.received.append(json.loads(body))
             answer = json.dumps({"status": "queued" if state.status < 300 else "refused"})
-            self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(answer.encode())
+            try:
+                self.send_response(state.status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(answer.encode())
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server gave up waiting (its timeout)
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -109,6 +113,7 @@ def adaptor(status: int = 200, delay_s: float = 0.0,
     try:
         yield state
     finally:
+        released.set()
         server.shutdown()
         server.server_close()
 

@@ -73,7 +73,8 @@ def main() -> None:
             agent.predict(x)
             agent.observe(y)
             time.sleep(1 / args.rate)  # data arrives over time, as in production
-    print(f"tactics received: {[t['tactic_id'] + ' ' + str(t.get('model')) for t in agent.tactics]}")
+    received = [f"{t['tactic_id']} {t.get('model')}" for t in agent.tactics]
+    print(f"tactics received: {received}")
     print(f"model at the end: {agent.active}")
 
 

@@ -44,7 +44,8 @@ def _positive(kind: type) -> object:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1; any other needs a token)")
-    parser.add_argument("--port", type=_port, default=5000, help="port (default 5000, as Harmonica)")
+    parser.add_argument("--port", type=_port, default=5000,
+                        help="port (default 5000, as Harmonica; 0: any free port)")
     parser.add_argument("--token-file", type=Path, metavar="FILE",
                         help="bearer token clients must send (default: $HARMONE_SERVE_TOKEN)")
     parser.add_argument("--keep-records", type=_positive(int), metavar="N",

@@ -114,7 +114,8 @@ class HarmonicaState:
     sums: dict[str, list[float]] = field(default_factory=dict)
     series: dict[str, deque[tuple[Any, ...]]] = field(default_factory=dict)
 
-    def evaluate(self, policy: HarmonicaPolicy, record: Mapping[str, Any], seq: int) -> list[Trigger]:
+    def evaluate(self, policy: HarmonicaPolicy, record: Mapping[str, Any],
+                 seq: int) -> list[Trigger]:
         """The tactics ``record`` fires under ``policy``; updates the running mean after."""
         out: list[Trigger] = []
         b = policy.primary

@@ -124,12 +124,14 @@ class Service:
         top = self.store.query("SELECT MAX(id) FROM serve_deliveries")[0][0]
         self._next_delivery = int(top or 0) + 1
         rows = self.store.query(
-            "SELECT system_id, kind, run_id, config_json, snapshot, snapshot_seq FROM serve_systems")
+            "SELECT system_id, kind, run_id, config_json, snapshot, snapshot_seq"
+            " FROM serve_systems")
         for row in rows:
             served = await asyncio.to_thread(self._restore, *row)
             self.systems[served.system_id] = served
         for sid, state, n in self.store.query(
-                "SELECT system_id, state, COUNT(*) FROM serve_deliveries GROUP BY system_id, state"):
+                "SELECT system_id, state, COUNT(*) FROM serve_deliveries"
+                " GROUP BY system_id, state"):
             if sid in self.systems:
                 self.systems[sid].counts[state] = n
         await self.store.writer.commit(resume_runs([s.run_id for s in self.systems.values()]))

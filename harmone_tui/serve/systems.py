@@ -141,7 +141,8 @@ class RemoteSystem:
         models = self.policy.models
         for i, r in enumerate(records):
             if r.model not in models:
-                return f"records[{i}].model: {r.model!r} is not in the policy's models {list(models)}"
+                return (f"records[{i}].model: {r.model!r} is not in the policy's models"
+                        f" {list(models)}")
         return None
 
     def ingest(self, records: Sequence[StepRecord]) -> list[Action]:

@@ -69,7 +69,8 @@ def system_out(served: Served) -> SystemOut:
             k.split("\x1f")[0]: (s / n if n else None) for k, (s, n) in
             served.harmonica.sums.items()}}
         policy = served.config.get("policy_name", "")
-    return SystemOut(system_id=served.system_id, kind=served.kind, run_id=served.run_id,  # type: ignore[arg-type]
+    return SystemOut(system_id=served.system_id, kind=served.kind,  # type: ignore[arg-type]
+                     run_id=served.run_id,
                      endpoint=served.config.get("endpoint"), policy=policy, records=served.seq,
                      status=status, deliveries=dict(served.counts))
 

@@ -39,7 +39,8 @@ delay_steps = 30
 """
 
 
-def records(n: int, seed: int = 1, switch_at: int = 400, shift_at: int = 900) -> list[dict[str, Any]]:
+def records(n: int, seed: int = 1, switch_at: int = 400,
+            shift_at: int = 900) -> list[dict[str, Any]]:
     """``mean`` (poor) until ``switch_at``, then ``ridge`` (good); the level moves at
     ``shift_at``; energy per call differs by model."""
     rng = random.Random(seed)

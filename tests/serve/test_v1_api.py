@@ -1,4 +1,4 @@
-"""harmone's /v1: the in-process MapeLoop decides on outside telemetry, the same for any batching."""
+"""harmone's /v1: the in-process MapeLoop decides on outside telemetry, whatever the batching."""
 
 from __future__ import annotations
 
@@ -75,8 +75,8 @@ def test_a_dead_adaptor_never_holds_up_another_system(tmp_path: Path) -> None:
     from harmone_tui.serve.config import DeliverySettings
 
     slow = DeliverySettings(timeout_s=0.3, attempts=2, backoff_s=0.05, backoff_max_s=0.05)
-    with adaptor(delay_s=30) as hung, adaptor() as live, running(tmp_path, delivery=slow) as server, \
-            server.client() as http:
+    with adaptor(delay_s=30) as hung, adaptor() as live, \
+            running(tmp_path, delivery=slow) as server, server.client() as http:
         http.put("/v1/systems/stuck", json={"policy": POLICY, "endpoint": hung.url})
         http.put("/v1/systems/fine", json={"policy": POLICY, "endpoint": live.url})
         stream = records(600)

@@ -72,10 +72,11 @@ async def post_telemetry(
     targets: list[tuple[str, Served]] = []
     for pid in buckets:
         sid = given or pid
+        config = {"policy_name": pid}
         served = await service.system(
-            sid, "harmonica", {"policy_name": pid},
-            lambda sid=sid: Served(sid, "harmonica", 0, {"policy_name": sid},
-                                   harmonica=HarmonicaState()))
+            sid, "harmonica", config,
+            lambda sid=sid, config=config: Served(sid, "harmonica", 0, config,
+                                                  harmonica=HarmonicaState()))
         if served.kind != "harmonica":
             raise RequestProblem(409, f"system_id: {sid!r} is a /v1 system", "system_id")
         targets.append((pid, served))

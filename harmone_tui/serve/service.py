@@ -18,6 +18,7 @@ import asyncio
 import fcntl
 import json
 import os
+import pickle
 import sqlite3
 import time
 from collections.abc import Callable
@@ -170,11 +171,25 @@ class Service:
     def _restore(self, sid: str, kind: str, run_id: int, config_json: str, blob: bytes | None,
                  snapshot_seq: int) -> Served:
         config = json.loads(config_json)
-        served = Served(sid, kind, run_id, config, snapshot_seq=snapshot_seq if blob else 0)
+        served = Served(sid, kind, run_id, config)
         if kind == "v1":
-            served.remote = snapshot.load(blob) if blob else self._new_remote(sid, config)
+            state = None
+            if blob:
+                try:
+                    state = snapshot.load(blob)
+                except (pickle.UnpicklingError, AttributeError, ImportError, EOFError) as exc:
+                    self.log(f"{sid}: snapshot unusable ({exc})")
+            if blob and state is None:
+                self.log(f"{sid}: snapshot from other code; rebuilding from the records kept")
+            served.remote = state or self._new_remote(sid, config)
+            if state is None:
+                first = self.store.query(
+                    "SELECT MIN(seq) FROM serve_records WHERE system_id=?", (sid,))[0][0]
+                served.remote.start_at(first or 0)
         else:
-            served.harmonica = HarmonicaState.load(json.loads(blob)) if blob else HarmonicaState()
+            state = HarmonicaState.load(json.loads(blob)) if blob else None
+            served.harmonica = state or HarmonicaState()
+        served.snapshot_seq = snapshot_seq if state is not None else 0
         served.seq = served.snapshot_seq
         while True:
             rows = self.store.query(

@@ -9,8 +9,10 @@ an unpickler that resolves only the classes such a state is made of and refuses 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import pickle
+from importlib import resources
 from typing import Any
 
 ALLOWED_MODULES = ("mape.", "harmone_tui.serve.systems", "river.")
@@ -56,9 +58,30 @@ class _Restricted(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+STATE_CODE = (("mape", ("loop.py", "monitor.py", "analyse.py", "plan.py", "execute.py",
+                         "drift.py", "policy.py")),
+              ("harmone_tui.serve", ("systems.py",)))
+
+
+def _fingerprint() -> bytes:
+    """A hash of the code whose objects a snapshot holds: a snapshot taken by other code
+    (an upgrade, a refactored loop) is not unpickled into classes that no longer match it."""
+    digest = hashlib.sha256()
+    for package, names in STATE_CODE:
+        for name in names:
+            digest.update((resources.files(package) / name).read_bytes())
+    return digest.digest()[:16]
+
+
+FINGERPRINT = _fingerprint()
+
+
 def dump(state: Any) -> bytes:
-    return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    return FINGERPRINT + pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def load(blob: bytes) -> Any:
-    return _Restricted(io.BytesIO(blob)).load()
+def load(blob: bytes) -> Any | None:
+    """The state, or None when the snapshot was taken by other code (rebuild from records)."""
+    if blob[: len(FINGERPRINT)] != FINGERPRINT:
+        return None
+    return _Restricted(io.BytesIO(blob[len(FINGERPRINT):])).load()

@@ -131,6 +131,11 @@ class RemoteSystem:
         self._profile_if_complete()
         self.due = self.loop.next_due(0)
 
+    def start_at(self, step: int) -> None:
+        """Count steps from ``step`` (a rebuild from records that retention cut at ``step``)."""
+        self.step = step
+        self.due = self.loop.next_due(step)
+
     # the loop's actions -----------------------------------------------------------------------
     def act(self, kind: str, detail: dict[str, Any], tactic: dict[str, Any] | None) -> None:
         self._actions.append(Action(self.step, kind, detail, tactic))

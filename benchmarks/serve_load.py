@@ -3,7 +3,9 @@ and the server's memory over a long soak. Server and client are separate process
 
     python benchmarks/serve_load.py [--records 20000] [--batch 50] [--soak 200000]
 
-For 1, 10 and 100 managed systems, each posting as fast as its answers come back:
+For 1, 10 and 100 managed systems, each posting as fast as its answers come back (``max``:
+throughput, where latency is queueing behind the other systems), then paced at ``--rate``
+records/s in all (latency at a load below saturation):
 
 - ``v1``: harmone's API, ``--batch`` per-inference records per request, the `harmone` policy's
   MapeLoop deciding on every record (no adaptor endpoint, so the figure is intake + decisions);
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import random
@@ -27,11 +30,11 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,9 +58,48 @@ def start_server(data_dir: Path, keep: int) -> tuple[subprocess.Popen[str], str]
     assert proc.stderr is not None
     for line in proc.stderr:
         found = re.search(r"listening on (http://\S+)", line)
-        if found:
+        if found:  # keep reading: a full pipe would block the server's log lines
+            threading.Thread(target=proc.stderr.read, daemon=True).start()
             return proc, found.group(1)
     raise SystemExit(f"server did not start: exit {proc.wait()}")
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection on asyncio streams: the load generator must cost
+    less than the server it measures (httpx's pool spent 5.6 s of CPU on 20,000 records over
+    100 connections, four times the server's own time, and its queueing made the p99)."""
+
+    def __init__(self, url: str) -> None:
+        found = re.match(r"http://([^:/]+):(\d+)", url)
+        assert found, url
+        self.host, self.port = found.group(1), int(found.group(2))
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        data = b"" if body is None else json.dumps(body).encode()
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n")
+        self.writer.write(head.encode() + data)
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        answer = await self.reader.readexactly(length)
+        status = int(status_line.split()[1])
+        if status >= 400:
+            raise SystemExit(f"{method} {path}: {status} {answer[:200]!r}")
+        return status, json.loads(answer) if answer else None
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            await self.writer.wait_closed()
 
 
 def step_record(step: int, rng: random.Random) -> dict[str, Any]:
@@ -66,51 +108,67 @@ def step_record(step: int, rng: random.Random) -> dict[str, Any]:
             "energy_uj": 1500.0, "latency_ms": 0.3}
 
 
-async def client_v1(http: httpx.AsyncClient, sid: str, n: int, batch: int,
-                    latencies: list[float]) -> int:
+async def pace(t0: float, sent: int, per_s: float | None) -> None:
+    """Wait until ``sent`` records are due at ``per_s`` records per second (None: at once)."""
+    if per_s:
+        ahead = t0 + sent / per_s - time.perf_counter()
+        if ahead > 0:
+            await asyncio.sleep(ahead)
+
+
+async def client_v1(url: str, sid: str, n: int, batch: int, latencies: list[float],
+                    per_s: float | None) -> int:
     rng = random.Random(sid)
-    await http.put(f"/v1/systems/{sid}", json={"preset": "harmone"})
-    sent = 0
+    http = Connection(url)
+    await http.request("PUT", f"/v1/systems/{sid}", {"preset": "harmone"})
+    sent, start = 0, time.perf_counter() + rng.random() * (batch / per_s if per_s else 0)
     while sent < n:
+        await pace(start, sent, per_s)
         records = [step_record(sent + i, rng) for i in range(min(batch, n - sent))]
         t0 = time.perf_counter()
-        answer = await http.post(f"/v1/systems/{sid}/telemetry", json={"records": records})
+        await http.request("POST", f"/v1/systems/{sid}/telemetry", {"records": records})
         latencies.append(time.perf_counter() - t0)
-        answer.raise_for_status()
         sent += len(records)
+    await http.close()
     return sent
 
 
-async def client_harmonica(http: httpx.AsyncClient, sid: str, n: int,
-                           latencies: list[float]) -> int:
+async def client_harmonica(url: str, sid: str, n: int, latencies: list[float],
+                           per_s: float | None) -> int:
     rng = random.Random(sid)
+    http = Connection(url)
+    start = time.perf_counter() + rng.random() * (1 / per_s if per_s else 0)
     for i in range(n):
+        await pace(start, i, per_s)
         record = {"score": 0.8 + rng.gauss(0, 0.05), "kl_div": rng.random(), "system_id": sid,
                   "model_used": "lstm", "timestamp": f"t{i}"}
         t0 = time.perf_counter()
-        answer = await http.post("/api/telemetry", json=record)
+        await http.request("POST", "/api/telemetry", record)
         latencies.append(time.perf_counter() - t0)
-        answer.raise_for_status()
+    await http.close()
     return n
 
 
-async def scenario(url: str, mode: str, systems: int, records: int, batch: int,
-                   tag: str) -> dict[str, float]:
+async def scenario(url: str, mode: str, systems: int, records: int, batch: int, tag: str,
+                   rate: float | None = None) -> dict[str, float]:
+    """``systems`` clients posting ``records`` in all, as fast as answers come (``rate`` None)
+    or at ``rate`` records per second in all, spread evenly over the systems."""
     per_system = max(1, records // systems)
+    per_s = rate / systems if rate else None
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=systems, max_keepalive_connections=systems)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
-        if mode == "harmonica":
-            (await http.post("/api/policy", json=POLICY)).raise_for_status()
-        t0 = time.perf_counter()
-        if mode == "v1":
-            jobs = [client_v1(http, f"{tag}{i}", per_system, batch, latencies)
-                    for i in range(systems)]
-        else:
-            jobs = [client_harmonica(http, f"{tag}{i}", per_system, latencies)
-                    for i in range(systems)]
-        done = sum(await asyncio.gather(*jobs))
-        wall = time.perf_counter() - t0
+    if mode == "harmonica":
+        setup = Connection(url)
+        await setup.request("POST", "/api/policy", POLICY)
+        await setup.close()
+    t0 = time.perf_counter()
+    if mode == "v1":
+        jobs = [client_v1(url, f"{tag}{i}", per_system, batch, latencies, per_s)
+                for i in range(systems)]
+    else:
+        jobs = [client_harmonica(url, f"{tag}{i}", per_system, latencies, per_s)
+                for i in range(systems)]
+    done = sum(await asyncio.gather(*jobs))
+    wall = time.perf_counter() - t0
     latencies.sort()
     return {"records": done, "records_per_s": done / wall,
             "p50_ms": latencies[len(latencies) // 2] * 1e3,
@@ -148,22 +206,34 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50, help="records per /v1 request")
     parser.add_argument("--soak", type=int, default=200_000, help="records in the soak (0: none)")
     parser.add_argument("--keep", type=int, default=20_000, help="--keep-records of the server")
+    parser.add_argument("--rate", type=float, default=2_000.0,
+                        help="records/s offered in the paced rows (Harmonica rows: a quarter)")
+    parser.add_argument("--paced-s", type=float, default=10.0, help="seconds per paced row")
+    parser.add_argument("--paced-batch", type=int, default=10, help="records per paced request")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="harmone-serve-bench-") as tmp:
         proc, url = start_server(Path(tmp), args.keep)
         try:
             server = psutil.Process(proc.pid)
             print(f"harmone serve at {url}; {os.cpu_count()} CPUs; client in pid {os.getpid()}")
-            print(f"{'api':<10} {'systems':>7} {'records':>8} {'records/s':>10} {'p50 ms':>7}"
-                  f" {'p99 ms':>7}")
-            for mode in ("v1", "harmonica"):
-                for systems in (1, 10, 100):
-                    n = args.records if mode == "v1" else args.records // 4
-                    r = asyncio.run(scenario(url, mode, systems, n, args.batch,
-                                             f"{mode}-{systems}-"))
-                    print(f"{mode:<10} {systems:>7} {r['records']:>8,.0f}"
-                          f" {r['records_per_s']:>10,.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f}",
-                          flush=True)
+            print(f"{'api':<10} {'systems':>7} {'offered/s':>9} {'records':>8} {'records/s':>10}"
+                  f" {'p50 ms':>7} {'p99 ms':>7} {'server CPU us/rec':>17}")
+            plan = [(mode, n, None) for mode in ("v1", "harmonica") for n in (1, 10, 100)]
+            plan += [("v1", systems, args.rate) for systems in (1, 10, 100)]
+            plan += [("harmonica", systems, args.rate / 4) for systems in (1, 10, 100)]
+            for mode, systems, rate in plan:
+                n = args.records if mode == "v1" else args.records // 4
+                if rate:
+                    n = int(rate * args.paced_s)
+                batch = args.batch if rate is None else args.paced_batch
+                cpu0 = sum(server.cpu_times()[:2])
+                r = asyncio.run(scenario(url, mode, systems, n, batch,
+                                         f"{mode}-{systems}-{rate}-", rate))
+                cpu = (sum(server.cpu_times()[:2]) - cpu0) / r["records"] * 1e6
+                offered = f"{rate:,.0f}" if rate else "max"
+                print(f"{mode:<10} {systems:>7} {offered:>9} {r['records']:>8,.0f}"
+                      f" {r['records_per_s']:>10,.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f}"
+                      f" {cpu:>17,.0f}", flush=True)
             if args.soak:
                 asyncio.run(soak(url, server, args.soak, args.batch, Path(tmp)))
         finally:

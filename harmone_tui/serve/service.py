@@ -332,13 +332,18 @@ class Service:
                 self.log(f"housekeeping failed: {exc}")
 
     async def housekeep(self) -> None:
-        """Snapshot systems that moved on, then drop what retention no longer keeps."""
-        keep = self.config.keep_records
-        jobs = []
+        """Snapshot systems that moved on, then drop what retention no longer keeps.
+
+        One system per commit: a snapshot is ~65 KB and 0.6 ms of pickling (the harmone
+        preset), so 100 systems in one go held the event loop ~60 ms and put a 6.5 MB write
+        in front of every request's commit (p99 intake latency 190 ms at 2,000 records/s).
+        """
         for served in list(self.systems.values()):
-            if served.seq > served.snapshot_seq:
-                jobs.append(served.snapshot_job())
-            jobs.append(_prune(served.system_id, served.run_id, served.snapshot_seq, keep))
+            if served.seq > served.snapshot_seq and self.systems.get(served.system_id) is served:
+                await self.store.writer.commit(served.snapshot_job())
+        keep = self.config.keep_records
+        jobs = [_prune(s.system_id, s.run_id, s.snapshot_seq, keep)
+                for s in self.systems.values()]
         if jobs:
             await self.store.writer.commit(lambda conn: [job(conn) for job in jobs])
 

@@ -81,3 +81,23 @@ def test_kill_9_mid_stream_loses_nothing_acknowledged(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_harmonica_historic_mean_survives_a_restart(tmp_path: Path) -> None:
+    from tests.serve.test_harmonica_api import harmonica_policy, record
+
+    policy = harmonica_policy("http://127.0.0.1:9/none", dynamic_logic="historic_avg * 0.9")
+    with running(tmp_path) as server, server.client() as http:
+        http.post("/api/policy", json=policy)
+        for score in (0.7, 0.7, 0.7):
+            http.post("/api/telemetry", json=record(score))
+    db = sqlite3.connect(tmp_path / "knowledge.sqlite3")
+    db.execute("UPDATE serve_systems SET snapshot=NULL, snapshot_seq=0")  # replay every record
+    db.commit()
+    db.close()
+    with running(tmp_path) as server, server.client() as http:
+        # 0.65 < 0.78 fires on the static test alone (no history), but not below
+        # mean(0.7, 0.7, 0.7) * 0.9 = 0.63: it must not fire when the history was kept.
+        assert http.post("/api/telemetry", json=record(0.65)).json()["tactics"] == []
+        history = http.get("/api/knowledge/reg_harmone_score").json()["telemetry_history"]
+        assert [r["score"] for r in history] == [0.7, 0.7, 0.7, 0.65]

@@ -53,7 +53,7 @@ def start_server(data_dir: Path, keep: int) -> tuple[subprocess.Popen[str], str]
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen(
         [sys.executable, "-m", "harmone_tui", "serve", "--port", "0", "--data-dir",
-         str(data_dir), "--keep-records", str(keep), "--max-body", str(8 << 20)],
+         str(data_dir), "--keep-records", str(keep), "--max-body", str(8 << 20), "--quiet"],
         stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stderr is not None
     for line in proc.stderr:

@@ -59,16 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds an adaptor has to answer one tactic POST (default 5)")
     parser.add_argument("--delivery-attempts", type=_positive(int), default=4, metavar="N",
                         help="attempts per tactic before it is marked failed (default 4)")
-    parser.add_argument("--quiet", action="store_true", help="no line per decision")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no line per decision or failed delivery (start and stop still)")
 
 
-def _log(quiet: bool):  # type: ignore[no-untyped-def]
-    def log(text: str) -> None:
-        if not quiet:
-            print(f"{time.strftime('%H:%M:%S')} harmone serve: {text}", file=sys.stderr,
-                  flush=True)
-
-    return log
+def _log(text: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} harmone serve: {text}", file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
                                       attempts=args.delivery_attempts),
             quiet=args.quiet,
         )
-        asyncio.run(serve(config, _log(args.quiet)))
+        asyncio.run(serve(config, _log))
     except ServeError as exc:
         print(f"harmone: error: {exc}", file=sys.stderr)
         return 2

@@ -119,6 +119,15 @@ class PolicyIn(BaseModel):
     toml: str = Field(max_length=65_536)
 
 
+class TelemetryFiled(BaseModel):
+    """The answer to a Harmonica record: where it was filed and which tactics it fired."""
+
+    status: str
+    filed_under: list[str]
+    tactics: list[str]
+    coalesced: list[str]
+
+
 class Decision(BaseModel):
     step: int
     kind: str

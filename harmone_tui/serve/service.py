@@ -309,7 +309,9 @@ class Service:
 
     def log_decision(self, served: Served, step: int, text: str,
                      delivery: Delivery | None) -> None:
-        """The one line per decision of a headless server."""
+        """The one line per decision of a headless server (none with ``--quiet``)."""
+        if self.config.quiet:
+            return
         tail = f" -> {delivery.tactic_id} (delivery {delivery.id})" if delivery else ""
         self.log(f"{served.system_id} step {step}: {text}{tail}")
 
@@ -318,7 +320,7 @@ class Service:
         if served is not None:
             served.counts["pending"] -= 1
             served.counts[d.state] = served.counts.get(d.state, 0) + 1
-        if d.state == "failed":
+        if d.state == "failed" and not self.config.quiet:
             self.log(f"{d.system_id}: delivery {d.id} ({d.tactic_id} to {d.endpoint}) failed after"
                      f" {d.attempts} attempt(s): {d.http_status or ''} {d.answer or ''}".rstrip())
 

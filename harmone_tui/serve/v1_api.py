@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from harmone_tui import __version__
 from harmone_tui.event_text import describe
@@ -125,9 +126,12 @@ async def get_system(request: Request, system_id: str = SystemId) -> SystemOut:
     return system_out(_service(request).find(system_id))
 
 
-@router.post("/systems/{system_id}/telemetry", summary="A batch of per-inference records")
+@router.post("/systems/{system_id}/telemetry", summary="A batch of per-inference records",
+             response_model=TelemetryAck)
 async def post_telemetry(request: Request, body: TelemetryIn,
-                         system_id: str = SystemId) -> TelemetryAck:
+                         system_id: str = SystemId) -> JSONResponse:
+    """The hot path: the answer is built as JSON here (TelemetryAck documents it), not
+    validated and serialised a second time by FastAPI."""
     service = _service(request)
     served = service.find(system_id, "v1")
     remote = served.remote
@@ -178,8 +182,8 @@ async def post_telemetry(request: Request, body: TelemetryIn,
             extra(conn)
 
     await service.commit([served], job, new)
-    return TelemetryAck(system_id=system_id, accepted=len(records), step=served.seq,
-                        decisions=decisions)  # type: ignore[arg-type]
+    return JSONResponse({"system_id": system_id, "accepted": len(records), "step": served.seq,
+                         "decisions": decisions})
 
 
 @router.get("/systems/{system_id}/policy", summary="The policy in force (TOML)")

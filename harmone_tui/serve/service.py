@@ -313,7 +313,8 @@ class Service:
         if self.config.quiet:
             return
         tail = f" -> {delivery.tactic_id} (delivery {delivery.id})" if delivery else ""
-        self.log(f"{served.system_id} step {step}: {text}{tail}")
+        unit = "step" if served.kind == "v1" else "record"
+        self.log(f"{served.system_id} {unit} {step}: {text}{tail}")
 
     def _delivered(self, d: Delivery) -> None:
         served = self.systems.get(d.system_id)

@@ -267,5 +267,7 @@ async def get_series(request: Request, system_id: str = SystemId) -> SeriesOut:
     series = served.harmonica.series
     key = next(iter(series), None)
     points = list(series[key]) if key is not None else []
-    return SeriesOut(system_id=system_id, quality_label=key or "", energy_label="energy",
+    policy = _service(request).policies.get(key or "")
+    label = policy.attribute if policy is not None else (key or "")
+    return SeriesOut(system_id=system_id, quality_label=label, energy_label="energy",
                      points=points)  # type: ignore[arg-type]

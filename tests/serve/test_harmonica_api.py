@@ -57,6 +57,9 @@ def test_harmonica_system_gets_its_tactics_and_knowledge(tmp_path: Path) -> None
         assert log["trigger_metric"] == "score"
         stray = http.get("/api/knowledge/unassigned").json()
         assert stray["telemetry_history"] == [{"cpu": 3}]
+        series = http.get("/v1/systems/reg_harmone_score/series").json()
+        assert series["quality_label"] == "score"
+        assert [p[1] for p in series["points"]] == [0.9, 0.85, 0.6, 0.88]
 
 
 def test_dynamic_logic_uses_the_running_historic_mean(tmp_path: Path) -> None:

@@ -158,11 +158,15 @@ async def post_telemetry(request: Request, body: TelemetryIn,
     for a in actions:
         d = None
         if a.tactic is not None and endpoint:
-            payload = {**a.tactic, "system_id": system_id, "step": a.step,
-                       "trigger_timestamp": stamp}
-            d = service.new_delivery(served, None, a.step, a.tactic["tactic_id"], endpoint,
-                                     payload)
-            new.append(d)
+            d = service.deliveries.open_delivery(system_id, a.tactic["tactic_id"])
+            if d is not None and _same_tactic(d.payload, a.tactic):
+                d.coalesced += 1  # the same command is still on its way: not queued twice
+            else:
+                payload = {**a.tactic, "system_id": system_id, "step": a.step,
+                           "trigger_timestamp": stamp}
+                d = service.new_delivery(served, None, a.step, a.tactic["tactic_id"],
+                                         endpoint, payload)
+                new.append(d)
         events.append((served.run_id, a.step, ts, a.kind, json.dumps(a.detail, default=str)))
         text = describe(a.kind, a.detail)
         decisions.append({"step": a.step, "kind": a.kind, "text": text,
@@ -184,6 +188,12 @@ async def post_telemetry(request: Request, body: TelemetryIn,
     await service.commit([served], job, new)
     return JSONResponse({"system_id": system_id, "accepted": len(records), "step": served.seq,
                          "decisions": decisions})
+
+
+def _same_tactic(sent: dict[str, Any], tactic: dict[str, Any]) -> bool:
+    """The same command (tactic and target), whatever its reason and step: a switch the
+    system has not yet made is asked again at every cycle until its records show it."""
+    return all(sent.get(k) == tactic.get(k) for k in ("tactic_id", "model", "version"))
 
 
 @router.get("/systems/{system_id}/policy", summary="The policy in force (TOML)")

@@ -161,7 +161,9 @@ class Service:
             await asyncio.gather(self._housekeeping, return_exceptions=True)
         await self.deliveries.close()
         jobs = [s.snapshot_job() for s in self.systems.values()]
-        jobs.append(finish_runs([s.run_id for s in self.systems.values()], "stopped"))
+        served = list(self.systems.values())
+        jobs.append(finish_runs([s.run_id for s in served], "stopped",
+                                {s.run_id: s.seq for s in served}))
         await self.store.writer.commit(lambda conn: [job(conn) for job in jobs])
         self.store.close()
         if self._lock_fd is not None:

@@ -221,11 +221,24 @@ def resume_runs(run_ids: list[int]) -> Job:
     return job
 
 
-def finish_runs(run_ids: list[int], status: str) -> Job:
+COUNTED = {"switch": "switches", "retrain_done": "retrains", "reuse": "reuses",
+           "drift": "drifts", "error": "errors"}
+
+
+def finish_runs(run_ids: list[int], status: str, steps: dict[int, int] | None = None) -> Job:
+    """Runs end (``stopped`` at shutdown, ``reset``) with a summary `harmone runs` shows:
+    records so far and adaptations counted from the run's events (never kept apart)."""
+
     def job(conn: sqlite3.Connection) -> None:
-        conn.executemany(
-            "UPDATE runs SET status=?, finished_at=? WHERE run_id=?",
-            [(status, time.time(), r) for r in run_ids],
-        )
+        now = time.time()
+        for run_id in run_ids:
+            counts = dict(conn.execute(
+                "SELECT kind, COUNT(*) FROM events WHERE run_id=? GROUP BY kind", (run_id,)))
+            summary: dict[str, Any] = {"run_id": run_id, "status": status,
+                                       "steps": (steps or {}).get(run_id),
+                                       "energy_source": "reported"}
+            summary.update({name: counts.get(kind, 0) for kind, name in COUNTED.items()})
+            conn.execute("UPDATE runs SET status=?, finished_at=?, summary_json=? WHERE run_id=?",
+                         (status, now, json.dumps(summary), run_id))
 
     return job

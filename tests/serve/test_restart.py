@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -101,3 +102,18 @@ def test_harmonica_historic_mean_survives_a_restart(tmp_path: Path) -> None:
         assert http.post("/api/telemetry", json=record(0.65)).json()["tactics"] == []
         history = http.get("/api/knowledge/reg_harmone_score").json()["telemetry_history"]
         assert [r["score"] for r in history] == [0.7, 0.7, 0.7, 0.65]
+
+
+def test_a_stopped_systems_run_shows_in_harmone_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harmone_tui.cli import main
+
+    stream = records(1000)
+    with running(tmp_path) as server, server.client() as http:
+        http.put("/v1/systems/s", json={"policy": POLICY})
+        post_all(http, "s", stream, 14)
+        switches = sum(1 for _, kind in decisions(http, "s") if kind == "switch")
+    assert main(["runs", "list", "--json", "--data-dir", str(tmp_path)]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["engine"] == "remote" and row["status"] == "stopped"
+    assert row["steps"] == 1000 and row["switches"] == switches > 0

@@ -22,8 +22,10 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
+from harmone_common.errors import HarmoneError
 
-class EngineError(Exception):
+
+class EngineError(HarmoneError):
     """A problem with the engine's input (data, weights, plug-in) that the user must fix.
 
     The message names the file and what is wrong; front ends print it without a traceback.

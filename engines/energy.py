@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from harmone_common.errors import HarmoneError
+
 __all__ = [
     "DEFAULT_J_PER_CPU_S", "ENV_COEFFICIENT", "EnergyError", "EnergyMeter", "EstimatedMeter",
     "RaplMeter", "carbon_g", "cpu_family_coefficient", "create_meter", "describe_backend",
@@ -41,7 +43,7 @@ DEFAULT_J_PER_CPU_S = 2.76  # unknown CPU: a deliberately conservative active-po
 _PACKAGE_DIR = re.compile(r"intel-rapl:\d+")
 
 
-class EnergyError(Exception):
+class EnergyError(HarmoneError):
     """A backend cannot be used; the message says why (shown by ``harmone doctor``)."""
 
 

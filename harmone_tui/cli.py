@@ -14,6 +14,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from harmone_common.errors import HarmoneError
 from harmone_tui import __version__
 from harmone_tui.argparsing import HELP_OPTIONS, Parser, scan, value_options_of
 from harmone_tui.commands import COMMANDS
@@ -77,28 +78,20 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def user_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions whose message is for the user: printed plainly, never as a traceback."""
-    from engines.base import EngineError
-    from engines.energy import EnergyError
-    from harmone_tui.outputs import OutputError
-    from mape.knowledge import KnowledgeError
-    from mape.policy import PolicyError
-
-    return (EngineError, EnergyError, KnowledgeError, PolicyError, OutputError)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, run the command; a :class:`HarmoneError` is the user's to fix: its line (and
+    hint) on stderr, exit 2. Anything else is a bug and keeps its traceback."""
     try:
         args = parse(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:  # --help, --version (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     module = importlib.import_module(COMMANDS[args.command][0])
-    errors = user_errors()
     try:
         return int(module.run(args) or 0)
-    except errors as exc:
+    except HarmoneError as exc:
         print(f"harmone: error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -11,21 +11,18 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from engines.base import EngineError
+from harmone_common.errors import HarmoneError
 from harmone_tui.json_safe import finite
-from mape.knowledge import KnowledgeError
 
 if TYPE_CHECKING:
     from harmone_tui.runtime import Runtime
-
-USER_ERRORS = (EngineError, KnowledgeError)  # their message is for the user as it stands
 
 
 def ending(exc: BaseException, stop_asked: bool) -> tuple[str, str | None]:
     """(status, error text) of a run that ``exc`` ended."""
     if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt) or stop_asked:
         return "stopped", None
-    return "failed", str(exc) if isinstance(exc, USER_ERRORS) else f"{type(exc).__name__}: {exc}"
+    return "failed", str(exc) if isinstance(exc, HarmoneError) else f"{type(exc).__name__}: {exc}"
 
 
 def close(runtime: Runtime) -> dict[str, Any]:

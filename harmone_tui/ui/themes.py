@@ -14,13 +14,14 @@ from typing import Any
 
 from textual.theme import Theme
 
+from harmone_common.errors import HarmoneError
 from harmone_tui import paths
 
 DEFAULT_THEME = "harmone-dark"
 _FIELDS = {f.name for f in fields(Theme)}
 
 
-class ThemeFileError(Exception):
+class ThemeFileError(HarmoneError):
     """A theme file that cannot be used; the message names the file."""
 
 

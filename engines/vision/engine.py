@@ -28,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from engines.base import DataSummary, EngineError, ModelSpec, Sample, TrainRequest, TrainResult
+from engines.base import (
+    DataSummary, Engine, EngineError, ModelSpec, Sample, TrainRequest, TrainResult,
+)
 from engines.vision import images, synthetic
 from engines.vision.limits import MAX_FRAME_SIDE, StreamLimits
 from engines.vision.offline import data_root, import_yolo
@@ -74,7 +76,7 @@ class YoloModel:
 
 
 @dataclass
-class VisionEngine:
+class VisionEngine(Engine):
     """Detects vehicles in ``files`` (name order) with YOLO n/s/m; trains in ``work_dir``."""
 
     files: list[Path]
@@ -166,9 +168,6 @@ class VisionEngine:
     def summarise(self, data: Any) -> DataSummary:
         """Luminance histogram of the training images of the dataset at ``data``."""
         return _summary(str(Path(data).resolve()))
-
-    def histogram_edges(self) -> tuple[float, ...]:
-        return LUMINANCE_EDGES
 
 
 @functools.lru_cache(maxsize=8)

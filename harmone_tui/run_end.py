@@ -92,6 +92,6 @@ def summary(runtime: Runtime) -> dict[str, Any]:
         data_dir=str(rt.settings.data_dir),
         serving=rt.policy.serving if engine is None else getattr(engine, "serving", "framework"),
     )
-    if getattr(engine, "data_read", None):
+    if engine is not None and engine.data_read:
         out["data_read"] = engine.data_read
     return finite(out)

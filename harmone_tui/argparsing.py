@@ -19,7 +19,8 @@ from typing import Any
 GLOBAL_VALUE_OPTIONS = ("--data-dir",)
 HELP_OPTIONS = ("-h", "--help", "--version")
 DATA_DIR_HELP = (
-    "knowledge store, model versions, user policies and exports"
+    "knowledge store, model versions, user policies, exports, logs, and (unless"
+    " $HARMONE_CONFIG_DIR is set) config and caches: a run writes nothing outside it"
     " (default: $HARMONE_DATA_DIR, else the platform's user data dir)"
 )
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from harmone_common.errors import HarmoneError
-from harmone_tui import __version__
+from harmone_tui import __version__, paths
 from harmone_tui.argparsing import HELP_OPTIONS, Parser, scan, value_options_of
 from harmone_tui.commands import COMMANDS
 
@@ -79,15 +79,17 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse, run the command; a :class:`HarmoneError` is the user's to fix: its line (and
-    hint) on stderr, exit 2. Anything else is a bug and keeps its traceback."""
+    """Parse, run the command with its ``--data-dir`` applied to every location
+    (:func:`paths.using`); a :class:`HarmoneError` is the user's to fix: its line (and hint) on
+    stderr, exit 2. Anything else is a bug and keeps its traceback."""
     try:
         args = parse(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:  # --help, --version (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
-        return int(module.run(args) or 0)
+        with paths.using(args.data_dir):
+            return int(module.run(args) or 0)
     except HarmoneError as exc:
         print(f"harmone: error: {exc}", file=sys.stderr)
         if exc.hint:

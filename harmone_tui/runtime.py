@@ -107,7 +107,7 @@ class Runtime:
         self.progress("reading data")
         self.engine = await in_thread(
             create_engine, s.engine, data=s.data, column=s.column, train=s.train,
-            train_column=s.train_column, data_dir=s.data_dir, gaps=s.gaps,
+            train_column=s.train_column, gaps=s.gaps, **paths.engine_dirs(root),
         )
         for note in self.engine.data_notes:
             self.progress(note)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engines.base import Engine, TrainRequest
+from harmone_tui import paths
 from mape.model_repo import ModelRepository, StoredVersion
 from mape.train_lock import TrainingLock
 
@@ -50,7 +51,7 @@ class TrainerPool:
         self.repo = repo
         self._joules = joules_for_cpu_seconds
         self._executor: ProcessPoolExecutor | None = None
-        self.log_path = repo.root / "logs" / "trainer.log"
+        self.log_path = paths.trainer_log(repo.root)
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:

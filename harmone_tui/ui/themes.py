@@ -43,7 +43,7 @@ def theme_from_toml(text: str, source: str) -> Theme:
 
 
 def user_themes_dir() -> Path:
-    return paths.config_dir() / "themes"
+    return paths.user_themes_dir()
 
 
 def load_themes() -> tuple[list[Theme], list[str]]:

@@ -185,7 +185,11 @@ class Engine(ABC):
       (TensorFlow's XLA call and torch's CPU inference here: thread and process clocks agree).
       An engine whose ``predict`` hands work to other threads sets ``"process"``;
     - ``data_notes`` and ``data_read`` (default: nothing to say): what reading the input did,
-      in words (shown as progress) and as figures (stored in the run summary).
+      in words (shown as progress) and as figures (stored in the run summary);
+    - ``serving_paths`` (capability, default ``("framework",)``) and ``serving``: how loaded
+      versions are called. An engine with a cheaper path that gives the framework's answer
+      lists ``"fast"`` too; the runtime then sets ``serving`` to the policy's ``serving`` key
+      before loading, and the summary reports it.
     """
 
     name: ClassVar[str]
@@ -194,6 +198,8 @@ class Engine(ABC):
     skipped: Sequence[tuple[str, str]] = ()
     data_notes: Sequence[str] = ()
     data_read: Mapping[str, Any] = MappingProxyType({})
+    serving_paths: ClassVar[tuple[str, ...]] = ("framework",)
+    serving: str = "framework"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A concrete engine without ``name`` or ``quality_metric`` fails at class definition,

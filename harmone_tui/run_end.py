@@ -90,7 +90,7 @@ def summary(runtime: Runtime) -> dict[str, Any]:
         wall_s=round(rt.wall_s, 3),
         data=str(rt.settings.data or "bundled sample"),
         data_dir=str(rt.settings.data_dir),
-        serving=rt.policy.serving if engine is None else getattr(engine, "serving", "framework"),
+        serving=rt.policy.serving if engine is None else engine.serving,
     )
     if engine is not None and engine.data_read:
         out["data_read"] = engine.data_read

@@ -111,7 +111,7 @@ class Runtime:
         )
         for note in self.engine.data_notes:
             self.progress(note)
-        if hasattr(self.engine, "serving"):  # fast or framework path: engines/regression/serving.py
+        if self.policy.serving in self.engine.serving_paths:  # e.g. engines/regression/serving.py
             self.engine.serving = self.policy.serving
         if self.policy.engine != self.engine.name:
             raise EngineError(

@@ -61,6 +61,7 @@ def test_the_optional_parts_have_defaults() -> None:
     assert engine.cpu_clock == "thread"
     assert list(engine.data_notes) == [] and dict(engine.data_read) == {}
     assert engine.retraining_data([1, 2, 3]).tolist() == [1.0, 2.0, 3.0]
+    assert (engine.serving_paths, engine.serving) == (("framework",), "framework")
 
 
 def test_a_missing_required_method_fails_at_construction() -> None:

@@ -131,6 +131,7 @@ class RegressionEngine(Engine):
 
     name = "regression"
     quality_metric = "r2"
+    serving_paths = ("fast", "framework")
 
     def __init__(self, stream: np.ndarray, train: np.ndarray, source: str = "") -> None:
         if len(stream) <= WINDOW:

@@ -92,6 +92,7 @@ class VisionEngine(Engine):
 
     name = "vision"
     quality_metric = "confidence"
+    serving_paths = ("fast", "framework")
 
     def models(self) -> list[ModelSpec]:
         return list(MODELS)

@@ -9,8 +9,8 @@ Four roots, each found by one rule (``harmone locate`` prints them):
   when the data dir was chosen (``--data-dir`` or ``$HARMONE_DATA_DIR``), else the platform's user
   config dir (``~/.config/harmone``);
 - **cache** (what ML frameworks write for themselves: matplotlib's font cache, Keras'
-  ``keras.json``): ``<data>/cache`` when the data dir was chosen, else the platform's user cache
-  dir (``~/.cache/harmone``);
+  ``keras.json``, ONNX Runtime's device id): ``<data>/cache`` when the data dir was chosen, else
+  the platform's user cache dir (``~/.cache/harmone``);
 - **logs** (the training worker's output): ``<data>/logs``.
 
 So a chosen data dir isolates everything a run writes: a run with ``--data-dir D`` (and no
@@ -35,9 +35,11 @@ APP_NAME = "harmone"
 ENV_DATA_DIR = "HARMONE_DATA_DIR"
 ENV_CONFIG_DIR = "HARMONE_CONFIG_DIR"
 # Frameworks that write under the home directory unless told where: variable -> dir in the cache.
-FRAMEWORK_DIRS = {"MPLCONFIGDIR": "matplotlib", "KERAS_HOME": "keras"}
+# ONNX Runtime keeps a device id under $XDG_CACHE_HOME (~/.cache when unset) and has no variable
+# of its own; our own cache dir was resolved before this is set.
+FRAMEWORK_DIRS = {"MPLCONFIGDIR": "matplotlib", "KERAS_HOME": "keras", "XDG_CACHE_HOME": "xdg"}
 
-_chosen: Path | None = None  # --data-dir of the command running in this process
+_current: Locations | None = None  # the roots of the command running in this process
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def resolve(data_dir: Path | str | None = None, environ: dict[str, str] | None =
 
 def current() -> Locations:
     """The roots of the command running now (its ``--data-dir``, the environment)."""
-    return resolve(_chosen)
+    return _current if _current is not None else resolve()
 
 
 @contextmanager
@@ -90,17 +92,16 @@ def using(data_dir: Path | None) -> Iterator[Locations]:
     """For the length of a command: ``--data-dir`` (None: not given) applies to every location,
     and the ML frameworks write under the cache dir (their variables are set unless the user set
     them; a training worker started meanwhile inherits them). Restored on the way out."""
-    global _chosen
-    saved_chosen = _chosen
+    global _current
+    saved_current = _current
     saved_env = {name: os.environ.get(name) for name in FRAMEWORK_DIRS}
-    _chosen = data_dir
-    where = current()
+    where = _current = resolve(data_dir)  # resolved before the variables below change
     for name, sub in FRAMEWORK_DIRS.items():
         os.environ.setdefault(name, str(where.cache / sub))
     try:
         yield where
     finally:
-        _chosen = saved_chosen
+        _current = saved_current
         for name, value in saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -110,7 +111,7 @@ def using(data_dir: Path | None) -> Iterator[Locations]:
 
 def data_dir(override: Path | str | None = None) -> Path:
     """The data directory: knowledge store, model versions, exports, user policies, logs."""
-    return resolve(override if override is not None else _chosen).data
+    return resolve(override).data if override is not None else current().data
 
 
 def config_dir() -> Path:

@@ -28,7 +28,10 @@ DATA_DIR_HELP = (
 def add_global_options(parser: argparse.ArgumentParser, top: bool) -> None:
     """The options every command accepts; only the top parser gives them a default."""
     parser.add_argument(
-        "--data-dir", type=Path, metavar="DIR", default=None if top else argparse.SUPPRESS,
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        default=None if top else argparse.SUPPRESS,
         help=DATA_DIR_HELP,
     )
 

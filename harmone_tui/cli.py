@@ -36,7 +36,10 @@ def build_parser(command: str | None = None) -> Parser:
     """The parser tree. Only ``command``'s options are added (every command's when None), so a
     command line imports just the module it runs."""
     top = Parser(
-        prog="harmone", top=True, description=DESCRIPTION, epilog=EPILOG,
+        prog="harmone",
+        top=True,
+        description=DESCRIPTION,
+        epilog=EPILOG,
         usage="%(prog)s [-h] [--version] [--data-dir DIR] [COMMAND] [options ...]",
     )
     top.add_argument("--version", action="version", version=f"harmone {__version__}")

@@ -60,8 +60,8 @@ def resolve(data_dir: Path | str | None = None, environ: dict[str, str] | None =
 
     >>> env = {"HARMONE_DATA_DIR": "/srv/h"}
     >>> where = resolve("/tmp/d", env)
-    >>> where.data, where.config, where.cache, where.logs
-    (PosixPath('/tmp/d'), PosixPath('/tmp/d/config'), PosixPath('/tmp/d/cache'), PosixPath('/tmp/d/logs'))
+    >>> [str(p) for p in (where.data, where.config, where.cache, where.logs)]
+    ['/tmp/d', '/tmp/d/config', '/tmp/d/cache', '/tmp/d/logs']
     >>> resolve(None, {**env, "HARMONE_CONFIG_DIR": "/etc/h"}).config
     PosixPath('/etc/h')
     """

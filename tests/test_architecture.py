@@ -29,7 +29,11 @@ from tests.conftest import REPO, subprocess_env
 PACKAGES = ("harmone_tui", "harmone_common", "engines", "mape")
 # Bottom first. The CLI sits on top: it picks a front end (headless or harmone_tui.ui).
 LAYERS = (
-    ("harmone_common",), ("engines",), ("mape",), ("harmone_tui",), ("harmone_tui.ui",),
+    ("harmone_common",),
+    ("engines",),
+    ("mape",),
+    ("harmone_tui",),
+    ("harmone_tui.ui",),
     ("harmone_tui.cli", "harmone_tui.commands", "harmone_tui.__main__"),
 )
 ML_FRAMEWORKS = ("tensorflow", "keras", "torch", "ultralytics", "sklearn")
@@ -80,7 +84,9 @@ def graph() -> dict[str, dict[str, int]]:
 
 def layer(module: str) -> int:
     return max(
-        i for i, tops in enumerate(LAYERS) for top in tops
+        i
+        for i, tops in enumerate(LAYERS)
+        for top in tops
         if module == top or module.startswith(top + ".")
     )
 
@@ -127,7 +133,9 @@ def test_the_graph_sees_our_imports() -> None:
 def test_each_layer_imports_only_its_own_and_lower_layers() -> None:
     upward = [
         f"{modules()[a].relative_to(REPO)}:{line}: {a} imports {b}"
-        for a, targets in graph().items() for b, line in targets.items() if layer(b) > layer(a)
+        for a, targets in graph().items()
+        for b, line in targets.items()
+        if layer(b) > layer(a)
     ]
     assert upward == []
 
@@ -145,7 +153,9 @@ def test_the_cycle_finder_finds_one() -> None:
     [("harmone_tui.ui", ("textual",)), ("engines", ML_FRAMEWORKS)],
     ids=["textual only in harmone_tui.ui", "ML frameworks only in engines"],
 )
-def test_heavy_imports_stay_where_they_belong(allowed_under: str, forbidden: tuple[str, ...]) -> None:
+def test_heavy_imports_stay_where_they_belong(
+    allowed_under: str, forbidden: tuple[str, ...]
+) -> None:
     found = [
         f"{path.relative_to(REPO)}:{line}: {target}"
         for name, path in modules().items()
@@ -159,12 +169,29 @@ def test_heavy_imports_stay_where_they_belong(allowed_under: str, forbidden: tup
 # Imported in a fresh interpreter (a MAPE loop is also run, for imports made at run time): what
 # each layer must not drag in, even through a third-party package (river and sklearn, say).
 PROBES = {
-    "mape": (["mape.knowledge", "mape.model_repo", "mape.policy", "mape.policy_file", "mape.loop",
-              "mape.effector", "harmone_common.errors"],
-             ("textual", "harmone_tui", *ML_FRAMEWORKS)),
-    "engines": (["engines.base", "engines.registry", "engines.energy", "engines.regression.engine",
-                 "engines.regression.factory", "engines.regression.training"],
-                ("textual", "harmone_tui", "mape", "tensorflow", "torch", "ultralytics")),
+    "mape": (
+        [
+            "mape.knowledge",
+            "mape.model_repo",
+            "mape.policy",
+            "mape.policy_file",
+            "mape.loop",
+            "mape.effector",
+            "harmone_common.errors",
+        ],
+        ("textual", "harmone_tui", *ML_FRAMEWORKS),
+    ),
+    "engines": (
+        [
+            "engines.base",
+            "engines.registry",
+            "engines.energy",
+            "engines.regression.engine",
+            "engines.regression.factory",
+            "engines.regression.training",
+        ],
+        ("textual", "harmone_tui", "mape", "tensorflow", "torch", "ultralytics"),
+    ),
     "headless core": (["harmone_tui.headless", "harmone_tui.runtime"], ("textual",)),
     "cli": (["harmone_tui.cli"], ("textual", "tensorflow", "torch")),
 }
@@ -192,8 +219,13 @@ def test_a_layer_loads_nothing_it_must_not(layer_name: str) -> None:
     probe += "".join(f"importlib.import_module({m!r})\n" for m in names)
     probe += LOOP if layer_name == "mape" else ""
     probe += f"print(sorted(m for m in {forbidden!r} if m in sys.modules))\n"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
@@ -202,17 +234,24 @@ def test_every_error_class_is_a_harmone_error() -> None:
     """A user's error is caught once, as HarmoneError: no error class of ours may bypass it."""
     bare = [
         f"{path.relative_to(REPO)}:{node.lineno}: class {node.name}"
-        for name, path in modules().items() if name != "harmone_common.errors"
+        for name, path in modules().items()
+        if name != "harmone_common.errors"
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.ClassDef) and not node.name.startswith("_")  # private: internal
+        if isinstance(node, ast.ClassDef)
+        and not node.name.startswith("_")  # private: internal
         and any(isinstance(b, ast.Name) and b.id == "Exception" for b in node.bases)
     ]
     assert bare == []
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ruff", *args, *RUFF_TARGETS], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args, *RUFF_TARGETS],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.whole_tree

@@ -23,8 +23,15 @@ def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
-                 paths.ENV_DATA_DIR, paths.ENV_CONFIG_DIR, *FRAMEWORK_VARS):
+    for name in (
+        "XDG_DATA_HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_STATE_HOME",
+        paths.ENV_DATA_DIR,
+        paths.ENV_CONFIG_DIR,
+        *FRAMEWORK_VARS,
+    ):
         monkeypatch.delenv(name, raising=False)
     return home
 
@@ -36,7 +43,11 @@ def tree(root: Path) -> list[str]:
 def test_a_chosen_data_dir_holds_config_cache_and_logs() -> None:
     for where in (paths.resolve("/d", {}), paths.resolve(None, {paths.ENV_DATA_DIR: "/d"})):
         assert (where.data, where.config, where.cache, where.logs) == (
-            Path("/d"), Path("/d/config"), Path("/d/cache"), Path("/d/logs"))
+            Path("/d"),
+            Path("/d/config"),
+            Path("/d/cache"),
+            Path("/d/logs"),
+        )
     assert paths.resolve("/d", {paths.ENV_DATA_DIR: "/e"}).data == Path("/d")  # the flag wins
 
 
@@ -44,7 +55,9 @@ def test_config_dir_variable_wins_over_the_data_dir() -> None:
     assert paths.resolve("/d", {paths.ENV_CONFIG_DIR: "/c"}).config == Path("/c")
 
 
-def test_nothing_chosen_is_the_platform_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_chosen_is_the_platform_dirs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = empty_home(tmp_path, monkeypatch)
     where = paths.resolve()
     assert where.data == home / ".local/share/harmone"
@@ -84,13 +97,34 @@ def test_a_headless_run_with_data_dir_writes_nothing_outside_it(tmp_path: Path) 
     train = tmp_path / "D-train.csv"
     train.write_text("".join((SAMPLE / "flow_train.csv").read_text().splitlines(True)[:201]))
     env = subprocess_env(HOME=str(home))
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", paths.ENV_DATA_DIR,
-                 paths.ENV_CONFIG_DIR, *FRAMEWORK_VARS):
+    for name in (
+        "XDG_DATA_HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        paths.ENV_DATA_DIR,
+        paths.ENV_CONFIG_DIR,
+        *FRAMEWORK_VARS,
+    ):
         env.pop(name, None)
     done = subprocess.run(
-        harmone_cmd("--no-ui", "--policy", "single-lstm", "--train", str(train), "--steps", "100",
-                    "--data-dir", str(data), "--summary", str(data / "summary.json")),
-        capture_output=True, text=True, env=env, timeout=300, stdin=subprocess.DEVNULL,
+        harmone_cmd(
+            "--no-ui",
+            "--policy",
+            "single-lstm",
+            "--train",
+            str(train),
+            "--steps",
+            "100",
+            "--data-dir",
+            str(data),
+            "--summary",
+            str(data / "summary.json"),
+        ),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr

@@ -8,7 +8,15 @@ from pathlib import Path
 from harmone_tui import paths
 
 WHAT = (
-    "data", "config", "cache", "logs", "themes", "models", "exports", "policies", "sample-data",
+    "data",
+    "config",
+    "cache",
+    "logs",
+    "themes",
+    "models",
+    "exports",
+    "policies",
+    "sample-data",
 )
 
 

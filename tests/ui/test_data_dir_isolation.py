@@ -23,8 +23,13 @@ async def test_the_theme_key_writes_inside_the_data_dir(
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", paths.ENV_DATA_DIR,
-                 paths.ENV_CONFIG_DIR):
+    for name in (
+        "XDG_DATA_HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        paths.ENV_DATA_DIR,
+        paths.ENV_CONFIG_DIR,
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = fake_data_dir / "config" / "settings.toml"
     with paths.using(fake_data_dir):

@@ -35,9 +35,7 @@ def failed_with(data_dir: Path, error: BaseException) -> Any:
 
 
 @pytest.mark.parametrize("cls", USER_ERRORS, ids=lambda cls: cls.__name__)
-def test_a_user_error_is_shown_as_its_line(
-    cls: type[HarmoneError], fake_data_dir: Path
-) -> None:
+def test_a_user_error_is_shown_as_its_line(cls: type[HarmoneError], fake_data_dir: Path) -> None:
     session = failed_with(fake_data_dir, cls("week.csv: line 7: 'abc' is not a number"))
     assert session.state == "failed"
     assert session.error == "week.csv: line 7: 'abc' is not a number"

@@ -16,7 +16,7 @@ SAMPLE_STREAM = Path(__file__).resolve().parents[2] / "sample_data" / "vision" /
 def vision_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory holding yolo_n v1 trained on 8 generated images (imgsz 64, 1 epoch)."""
     if importlib.util.find_spec("ultralytics") is None:  # not importorskip: importing it here
-        pytest.skip("needs the [vision] extra")          # would bypass the offline set-up
+        pytest.skip("needs the [vision] extra")  # would bypass the offline set-up
     from harmone_tui.commands.models import bootstrap
 
     root = tmp_path_factory.mktemp("vision-data")
@@ -29,5 +29,6 @@ def vision_engine(data: Path | None, work_dir: Path, **kwargs: Any) -> Any:
     from ``harmone_tui.paths``; these tests never load a model, so where it is does not matter)."""
     from engines.vision.engine import create_vision_engine
 
-    return create_vision_engine(data, work_dir, config_dir=Path(work_dir).parent / "ultralytics",
-                                **kwargs)
+    return create_vision_engine(
+        data, work_dir, config_dir=Path(work_dir).parent / "ultralytics", **kwargs
+    )

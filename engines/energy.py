@@ -7,8 +7,11 @@ Two backends (DESIGN.md §6), chosen by :func:`create_meter`:
   pyRAPL reads exactly these files, so trying it first would add an import and nothing else;
   the direct read is the only RAPL path. Counters wrap around and may glitch, so deltas are
   accumulated and every implausible step is dropped rather than reported.
-- ``estimated``: process CPU time times an active-power coefficient (J per CPU-second). It is
-  the fallback on VMs and containers, where powercap is absent or root-only.
+- ``estimated``: CPU time times an active-power coefficient (J per CPU-second). It is the
+  fallback on VMs and containers, where powercap is absent or root-only. ``read()`` counts the
+  whole process; the runtime's hot path instead charges each predict the *calling thread's* CPU
+  time times the same coefficient (``engines.base.Engine.cpu_clock``), so the UI's and the store
+  writer's threads are not charged to the model.
 
 ``read()`` sits on the hot path around every model call, so the estimated backend costs one
 ``time.process_time_ns()`` and a multiply. Idle power is measured once (RAPL only) and exposed as

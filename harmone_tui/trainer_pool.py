@@ -223,7 +223,7 @@ def base_version(repo: ModelRepository, engine: str, model: str) -> StoredVersio
 async def with_ticker(
     work: Awaitable[T], label: str, on_progress: Callable[[str], None], every_s: float = 5.0
 ) -> T:
-    """Await ``work``, reporting the elapsed time every ``every_s`` seconds so it never looks hung."""
+    """Await ``work``, reporting the elapsed time every ``every_s`` seconds: it never looks hung."""
     task = asyncio.ensure_future(work)
     started = time.monotonic()
     try:

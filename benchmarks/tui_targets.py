@@ -135,7 +135,8 @@ def throughput(tmux: Tmux, data_dir: Path, env: dict[str, str], run_args: list[s
     for i in range(pairs):  # alternate, so a slow spell of the machine hits both
         for label, rates, measure in (
             ("headless", headless, lambda: headless_rate(data_dir, env, run_args, policy, tmp)),
-            ("with UI", ui, lambda: ui_rate(tmux, f"throughput-{i}", data_dir, run_args, policy)),
+            ("with UI", ui,
+             lambda i=i: ui_rate(tmux, f"throughput-{i}", data_dir, run_args, policy)),
         ):
             rate, summary = measure()
             rates.append(rate)
@@ -289,7 +290,7 @@ def main() -> int:
         ratio = u_rate / h_rate
         print(f"  median: headless {h_rate:,.0f} steps/s, with UI {u_rate:,.0f} steps/s,"
               f" ratio {ratio:.3f}")
-        print("  ratio of each pair: " + "  ".join(f"{u / h:.2f}" for h, u in zip(headless, ui)))
+        print("  ratio of each pair: " + "  ".join(f"{u / h:.2f}" for h, u in zip(headless, ui, strict=True)))
 
         print(f"3. CPU while paused (paused after {PAUSE_AFTER_STEPS} steps,"
               f" settle {SETTLE_S:g} s, measure {MEASURE_S:g} s):")
@@ -306,9 +307,11 @@ def main() -> int:
         ok_cpu = cpu["total"] < PAUSED_CPU_TARGET
         print()
         print(f"{'target':<34} {'measured':>12} {'goal':>9}  result")
-        print(f"{'time to first frame (median)':<34} {frame:>10.3f} s {'< 1.5 s':>9}  {verdict(ok_frame)}")
+        print(f"{'time to first frame (median)':<34} {frame:>10.3f} s {'< 1.5 s':>9}"
+              f"  {verdict(ok_frame)}")
         print(f"{'throughput UI / headless':<34} {ratio:>12.3f} {'>= 0.80':>9}  {verdict(ok_ratio)}")
-        print(f"{'UI CPU while paused (one core)':<34} {cpu['total']:>10.1f} % {'< 10 %':>9}  {verdict(ok_cpu)}")
+        print(f"{'UI CPU while paused (one core)':<34} {cpu['total']:>10.1f} % {'< 10 %':>9}"
+              f"  {verdict(ok_cpu)}")
         passed = sum((ok_frame, ok_ratio, ok_cpu))
         print(f"{passed}/3 targets met; benchmark took {time.perf_counter() - started:.0f} s")
         return 0

@@ -83,7 +83,8 @@ def main() -> None:
     root = paths.data_dir(args.data_dir)
     asyncio.run(bootstrap(root, list(MODELS), None, None, None))
     engine = create_vision_engine(
-        None, root / "vision", config_dir=root / "ultralytics", predict_imgsz=args.imgsz
+        None, paths.vision_dir(root), config_dir=paths.ultralytics_dir(root),
+        predict_imgsz=args.imgsz,
     )
     frames = [(p.name, s.x) for p, s in zip(engine.files, engine.samples(), strict=True)]
     frames = frames[: args.frames] if args.frames else frames

@@ -1,4 +1,4 @@
-"""The engine protocol: what the MAPE loop and the runtime may ask of a managed system.
+"""The engine base class: what the MAPE loop and the runtime may ask of a managed system.
 
 An *engine* is a managed ML system (regression forecaster, object detector, a user's plug-in).
 It exposes a stream of samples, a set of models, and a way to load, run and train them. Nothing
@@ -7,23 +7,38 @@ here imports an ML framework: concrete engines import theirs lazily, inside the 
 The split that must hold (DESIGN.md §3):
 
 - ``Engine.samples()``: the stream, one :class:`Sample` per step;
-- ``Engine.load(model, version_dir)``: a :class:`LoadedModel` whose ``predict(x)`` is the hot path;
+- ``Engine.load(model, version, version_dir)``: a :class:`LoadedModel` whose ``predict(x)`` is
+  the hot path;
 - ``Engine.quality(predictions, truths)``: R² for regression, mean confidence for vision;
 - ``Engine.trainer()``: a picklable function run in a worker *process* to train a model version;
-- ``Engine.summarise(values)``: the training-data summary stored with each version (for reuse).
+- ``Engine.summarise(data)``: the training-data summary stored with each version (for reuse).
+
+:class:`Engine` says which parts are required and gives defaults for the optional ones and the
+capability flags, so the runtime asks every engine the same way (never ``getattr``).
+
+>>> class Constant(Engine):
+...     name, quality_metric = "constant", "r2"
+>>> Constant()
+Traceback (most recent call last):
+TypeError: Can't instantiate abstract class Constant ...
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
+from harmone_common.errors import HarmoneError
 
-class EngineError(Exception):
+
+class EngineError(HarmoneError):
     """A problem with the engine's input (data, weights, plug-in) that the user must fix.
 
     The message names the file and what is wrong; front ends print it without a traceback.
@@ -146,62 +161,93 @@ class LoadedModel(Protocol):
         ...
 
 
-class Engine(Protocol):
-    """A managed system. Front ends and the MAPE loop talk to engines only through this.
+class Engine(ABC):
+    """A managed system: the base class every engine subclasses. Front ends and the MAPE loop
+    talk to engines only through it.
 
-    An engine may also have ``skipped: list[tuple[str, str]]``: stream items it could not use
-    (name, reason), which the runtime records as ``error`` events while the run goes on.
+    **Required** (abstract: a subclass that lacks one cannot be instantiated): the class
+    attributes ``name`` (the ``engine`` a policy names) and ``quality_metric`` (``"r2"``,
+    ``"confidence"``: shown with every quality figure), and the methods :meth:`models`,
+    :meth:`samples`, :meth:`stream_length`, :meth:`load`, :meth:`quality`,
+    :meth:`initial_training_data`, :meth:`trainer` and :meth:`summarise`.
 
-    CPU time per inference (and so estimated energy) is read from the calling thread's clock, so
-    work of other threads in the process (the UI, the store writer) is not charged to the model.
-    The bundled engines compute on the calling thread (TensorFlow's XLA call and torch's CPU
-    inference here: thread and process clocks agree). An engine whose ``predict`` hands work to
-    other threads must set ``cpu_clock = "process"``.
+    **Optional**, with defaults here, so an engine implements only what it needs:
+
+    - :meth:`unavailable` (default: every model can run): why a model cannot run on this
+      install, checked before a run starts;
+    - :meth:`retraining_data` (default: the recent true values as a float array);
+    - ``skipped`` (default: none): stream items that could not be used, as ``(name, reason)``;
+      an engine appends to its own list while ``samples()`` runs, and the runtime records each
+      new entry as an ``error`` event while the run goes on;
+    - ``cpu_clock`` (capability, default ``"thread"``): the clock CPU time per inference (and
+      so estimated energy) is read from. The calling thread's clock leaves the work of other
+      threads (the UI, the store writer) out; the bundled engines compute on the calling thread
+      (TensorFlow's XLA call and torch's CPU inference here: thread and process clocks agree).
+      An engine whose ``predict`` hands work to other threads sets ``"process"``;
+    - ``data_notes`` and ``data_read`` (default: nothing to say): what reading the input did,
+      in words (shown as progress) and as figures (stored in the run summary);
+    - ``serving_paths`` (capability, default ``("framework",)``) and ``serving``: how loaded
+      versions are called. An engine with a cheaper path that gives the framework's answer
+      lists ``"fast"`` too; the runtime then sets ``serving`` to the policy's ``serving`` key
+      before loading, and the summary reports it.
     """
 
-    name: str
-    quality_metric: str
+    name: ClassVar[str]
+    quality_metric: ClassVar[str]
+    cpu_clock: ClassVar[Literal["thread", "process"]] = "thread"
+    skipped: Sequence[tuple[str, str]] = ()
+    data_notes: Sequence[str] = ()
+    data_read: Mapping[str, Any] = MappingProxyType({})
+    serving_paths: ClassVar[tuple[str, ...]] = ("framework",)
+    serving: str = "framework"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A concrete engine without ``name`` or ``quality_metric`` fails at class definition,
+        not at the first run."""
+        super().__init_subclass__(**kwargs)
+        if not inspect.isabstract(cls):
+            missing = [a for a in ("name", "quality_metric") if not hasattr(cls, a)]
+            if missing:
+                raise TypeError(f"engine {cls.__name__} must set {' and '.join(missing)}")
+
+    @abstractmethod
     def models(self) -> list[ModelSpec]:
         """The models this engine can run."""
-        ...
 
+    @abstractmethod
     def samples(self) -> Iterator[Sample]:
         """The stream, in order, one sample per step."""
-        ...
+
+    @abstractmethod
+    def stream_length(self) -> int:
+        """How many steps the stream has (an upper bound when items may be skipped)."""
+
+    @abstractmethod
+    def load(self, model: str, version: int, version_dir: Path) -> LoadedModel:
+        """Load a stored model version from its directory; EngineError naming the file when it
+        is missing, damaged or foreign."""
+
+    @abstractmethod
+    def quality(self, predictions: Sequence[float], truths: Sequence[float | None]) -> float:
+        """Quality of a window of predictions (R² or mean confidence)."""
+
+    @abstractmethod
+    def initial_training_data(self, model: str) -> Any:
+        """The data a model's version 1 is trained on when none is stored."""
+
+    @abstractmethod
+    def trainer(self) -> Callable[[TrainRequest], TrainResult]:
+        """A module-level (picklable) function that trains in a worker process."""
+
+    @abstractmethod
+    def summarise(self, data: Any) -> DataSummary:
+        """The summary of training data stored with each version (reuse compares them), over
+        the engine's fixed histogram edges."""
 
     def unavailable(self, model: str) -> str | None:
         """Why ``model`` cannot run on this install (e.g. a missing extra), or None."""
-        ...
-
-    def stream_length(self) -> int:
-        """How many steps the stream has."""
-        ...
-
-    def load(self, model: str, version: int, version_dir: Path) -> LoadedModel:
-        """Load a stored model version from its directory."""
-        ...
-
-    def quality(self, predictions: Sequence[float], truths: Sequence[float | None]) -> float:
-        """Quality of a window of predictions (R² or mean confidence)."""
-        ...
-
-    def initial_training_data(self, model: str) -> Any:
-        """The data a model's version 1 is trained on when none is stored."""
-        ...
+        return None
 
     def retraining_data(self, recent_truths: Sequence[float]) -> Any:
         """The data a retrain on drift uses, built from the most recent true values."""
-        ...
-
-    def trainer(self) -> Callable[[TrainRequest], TrainResult]:
-        """A module-level (picklable) function that trains in a worker process."""
-        ...
-
-    def summarise(self, data: Any) -> DataSummary:
-        """Summary of training data over the engine's fixed histogram edges."""
-        ...
-
-    def histogram_edges(self) -> tuple[float, ...]:
-        """The fixed edges used by ``summarise`` and by drift/reuse comparisons."""
-        ...
+        return np.asarray(recent_truths, dtype=float)

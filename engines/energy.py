@@ -7,8 +7,11 @@ Two backends (DESIGN.md §6), chosen by :func:`create_meter`:
   pyRAPL reads exactly these files, so trying it first would add an import and nothing else;
   the direct read is the only RAPL path. Counters wrap around and may glitch, so deltas are
   accumulated and every implausible step is dropped rather than reported.
-- ``estimated``: process CPU time times an active-power coefficient (J per CPU-second). It is
-  the fallback on VMs and containers, where powercap is absent or root-only.
+- ``estimated``: CPU time times an active-power coefficient (J per CPU-second). It is the
+  fallback on VMs and containers, where powercap is absent or root-only. ``read()`` counts the
+  whole process; the runtime's hot path instead charges each predict the *calling thread's* CPU
+  time times the same coefficient (``engines.base.Engine.cpu_clock``), so the UI's and the store
+  writer's threads are not charged to the model.
 
 ``read()`` sits on the hot path around every model call, so the estimated backend costs one
 ``time.process_time_ns()`` and a multiply. Idle power is measured once (RAPL only) and exposed as
@@ -28,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from harmone_common.errors import HarmoneError
+
 __all__ = [
     "DEFAULT_J_PER_CPU_S", "ENV_COEFFICIENT", "EnergyError", "EnergyMeter", "EstimatedMeter",
     "RaplMeter", "carbon_g", "cpu_family_coefficient", "create_meter", "describe_backend",
@@ -41,7 +46,7 @@ DEFAULT_J_PER_CPU_S = 2.76  # unknown CPU: a deliberately conservative active-po
 _PACKAGE_DIR = re.compile(r"intel-rapl:\d+")
 
 
-class EnergyError(Exception):
+class EnergyError(HarmoneError):
     """A backend cannot be used; the message says why (shown by ``harmone doctor``)."""
 
 

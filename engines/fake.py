@@ -1,6 +1,6 @@
 """A fake managed system: seeded, instant and deterministic, for UI tests, snapshots and demos.
 
-It follows the engine protocol of :mod:`engines.base` exactly, so the runtime, the MAPE loop and
+It subclasses the engine base of :mod:`engines.base`, so the runtime, the MAPE loop and
 the front ends cannot tell it from a real engine, but it imports no ML framework and every figure
 it produces depends only on the seed and the call order. The stream is a daily-looking sine with
 noise and an induced level shift at 60% of its length (a drift to react to); its three models
@@ -22,7 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from engines.base import DataSummary, EngineError, ModelSpec, Sample, TrainRequest, TrainResult
+from engines.base import (
+    DataSummary,
+    Engine,
+    EngineError,
+    ModelSpec,
+    Sample,
+    TrainRequest,
+    TrainResult,
+)
 from engines.metrics import window_r2
 
 WINDOW = 5
@@ -83,7 +91,7 @@ def train_fake(request: TrainRequest) -> TrainResult:
     return TrainResult(request.model, meta, cpu_s=round(len(values) * 1e-5, 4))
 
 
-class FakeEngine:
+class FakeEngine(Engine):
     """The fake engine; see the module docstring."""
 
     name = "fake"
@@ -133,17 +141,11 @@ class FakeEngine:
     def initial_training_data(self, model: str) -> np.ndarray:
         return synthetic_stream(600, self.seed + 1)[:400]
 
-    def retraining_data(self, recent_truths: Sequence[float]) -> np.ndarray:
-        return np.asarray(recent_truths, dtype=float)
-
     def trainer(self) -> Callable[[TrainRequest], TrainResult]:
         return train_fake
 
     def summarise(self, data: Any) -> DataSummary:
         return DataSummary.of(np.asarray(data, dtype=float), EDGES)
-
-    def histogram_edges(self) -> tuple[float, ...]:
-        return EDGES
 
 
 def create_fake_engine(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 from engines.base import Engine, EngineError
 
 ENGINES = ("regression", "vision", "fake")
@@ -15,14 +16,16 @@ def create_engine(
     column: str = "flow",
     train: Path | None = None,
     train_column: str = "flow",
-    data_dir: Path | None = None,
+    work_dir: Path | None = None,
+    config_dir: Path | None = None,
     gaps: str = "hold",
 ) -> Engine:
     """Build an engine over ``data`` (None: the bundled sample stream of that engine).
 
     ``gaps`` is the regression engine's policy for empty cells (hold, skip, refuse).
-    ``data_dir`` is the harmone data directory: engines keep their working files under it
-    (the vision engine its generated dataset, extracted zips and Ultralytics' config).
+    ``work_dir`` and ``config_dir`` are given by the caller (``harmone_tui.paths``: engines never
+    build a location of their own): the vision engine keeps its generated dataset and extracted
+    zips in ``work_dir`` and Ultralytics' config in ``config_dir``; it needs both.
     """
     if name == "regression":
         from engines.regression.factory import create_regression_engine
@@ -35,11 +38,9 @@ def create_engine(
             raise EngineError(
                 f"the vision engine needs the [vision] extra (torch, ultralytics): {exc}"
             ) from None
-        if data_dir is None:
-            return create_vision_engine(data)
-        return create_vision_engine(
-            data, data_dir / "vision", config_dir=data_dir / "ultralytics"
-        )
+        if work_dir is None or config_dir is None:
+            raise ValueError("the vision engine needs a work_dir and a config_dir")
+        return create_vision_engine(data, work_dir, config_dir=config_dir)
     if name == "fake":  # deterministic and instant: UI tests, snapshots, demos
         from engines.fake import create_fake_engine
 

@@ -19,7 +19,8 @@ from typing import Any
 GLOBAL_VALUE_OPTIONS = ("--data-dir",)
 HELP_OPTIONS = ("-h", "--help", "--version")
 DATA_DIR_HELP = (
-    "knowledge store, model versions, user policies and exports"
+    "knowledge store, model versions, user policies, exports, logs, and (unless"
+    " $HARMONE_CONFIG_DIR is set) config and caches: a run writes nothing outside it"
     " (default: $HARMONE_DATA_DIR, else the platform's user data dir)"
 )
 
@@ -27,7 +28,10 @@ DATA_DIR_HELP = (
 def add_global_options(parser: argparse.ArgumentParser, top: bool) -> None:
     """The options every command accepts; only the top parser gives them a default."""
     parser.add_argument(
-        "--data-dir", type=Path, metavar="DIR", default=None if top else argparse.SUPPRESS,
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        default=None if top else argparse.SUPPRESS,
         help=DATA_DIR_HELP,
     )
 
@@ -38,6 +42,7 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, top: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(*args, **kwargs)
+        self._top = top
         add_global_options(self, top)
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
@@ -47,6 +52,17 @@ class Parser(argparse.ArgumentParser):
         if args and set(args) <= set(GLOBAL_VALUE_OPTIONS) and args[0] in known:
             return known[args[0]]
         return super().add_argument(*args, **kwargs)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """A command or sub-action (a parser without sub-commands below it) refuses what it does
+        not know itself, so the usage shown is its own (``usage: harmone models remove ...``),
+        not the top parser's, which lists none of its options."""
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras and not self._top and self._subparsers is None:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         """Unknown commands, sub-actions and choices get the closest name (difflib)."""

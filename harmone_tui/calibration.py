@@ -24,7 +24,7 @@ def first_items(engine: Engine, label: str, count: int = CALIBRATION_CALLS) -> l
     """
     xs = [sample.x for sample in islice(engine.samples(), count)]
     if not xs:
-        skipped = getattr(engine, "skipped", ())
+        skipped = engine.skipped
         why = f" ({len(skipped)} skipped, e.g. {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise EngineError(f"{label}: no usable item in the stream{why}")
     return xs

@@ -14,7 +14,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from harmone_tui import __version__
+from harmone_common.errors import HarmoneError
+from harmone_tui import __version__, paths
 from harmone_tui.argparsing import HELP_OPTIONS, Parser, scan, value_options_of
 from harmone_tui.commands import COMMANDS
 
@@ -35,7 +36,10 @@ def build_parser(command: str | None = None) -> Parser:
     """The parser tree. Only ``command``'s options are added (every command's when None), so a
     command line imports just the module it runs."""
     top = Parser(
-        prog="harmone", top=True, description=DESCRIPTION, epilog=EPILOG,
+        prog="harmone",
+        top=True,
+        description=DESCRIPTION,
+        epilog=EPILOG,
         usage="%(prog)s [-h] [--version] [--data-dir DIR] [COMMAND] [options ...]",
     )
     top.add_argument("--version", action="version", version=f"harmone {__version__}")
@@ -77,28 +81,22 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def user_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions whose message is for the user: printed plainly, never as a traceback."""
-    from engines.base import EngineError
-    from engines.energy import EnergyError
-    from harmone_tui.outputs import OutputError
-    from mape.knowledge import KnowledgeError
-    from mape.policy import PolicyError
-
-    return (EngineError, EnergyError, KnowledgeError, PolicyError, OutputError)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, run the command with its ``--data-dir`` applied to every location
+    (:func:`paths.using`); a :class:`HarmoneError` is the user's to fix: its line (and hint) on
+    stderr, exit 2. Anything else is a bug and keeps its traceback."""
     try:
         args = parse(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:  # --help, --version (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     module = importlib.import_module(COMMANDS[args.command][0])
-    errors = user_errors()
     try:
-        return int(module.run(args) or 0)
-    except errors as exc:
+        with paths.using(args.data_dir):
+            return int(module.run(args) or 0)
+    except HarmoneError as exc:
         print(f"harmone: error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

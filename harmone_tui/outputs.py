@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from harmone_common.errors import HarmoneError
+
 STDOUT = "-"
 
 
-class OutputError(Exception):
+class OutputError(HarmoneError):
     """An output file cannot be written; the message names it and says why."""
 
 

@@ -19,10 +19,6 @@ ALL = "all"
 SECTION, KEY = "store", "keep_steps_runs"
 
 
-def settings_file() -> Path:
-    return paths.config_dir() / "settings.toml"
-
-
 def parse_keep(text: str) -> int | None:
     """``--keep-steps-runs``: a count of runs (at least 1) or `all` (None: never prune)."""
     if text == ALL:
@@ -40,7 +36,7 @@ def configured_keep() -> int | None:
     """The setting (default 20 runs); None when it is "all"."""
     from mape.knowledge import KnowledgeError
 
-    path = settings_file()
+    path = paths.settings_file()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -72,7 +68,7 @@ def after_run(root: Path, keep: int | None, say: Callable[[str], None]) -> None:
             f"kept the step rows of the last {keep} run{'s' if keep > 1 else ''}: removed"
             f" {result.rows:,} rows of {len(result.runs)} older run(s); their summaries and"
             " events stay"
-            f" ([{SECTION}] {KEY} in {settings_file()} sets how many)"
+            f" ([{SECTION}] {KEY} in {paths.settings_file()} sets how many)"
         )
     if result.note:
         say(result.note)

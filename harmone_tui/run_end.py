@@ -11,21 +11,18 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from engines.base import EngineError
+from harmone_common.errors import HarmoneError
 from harmone_tui.json_safe import finite
-from mape.knowledge import KnowledgeError
 
 if TYPE_CHECKING:
     from harmone_tui.runtime import Runtime
-
-USER_ERRORS = (EngineError, KnowledgeError)  # their message is for the user as it stands
 
 
 def ending(exc: BaseException, stop_asked: bool) -> tuple[str, str | None]:
     """(status, error text) of a run that ``exc`` ended."""
     if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt) or stop_asked:
         return "stopped", None
-    return "failed", str(exc) if isinstance(exc, USER_ERRORS) else f"{type(exc).__name__}: {exc}"
+    return "failed", str(exc) if isinstance(exc, HarmoneError) else f"{type(exc).__name__}: {exc}"
 
 
 def close(runtime: Runtime) -> dict[str, Any]:
@@ -93,8 +90,8 @@ def summary(runtime: Runtime) -> dict[str, Any]:
         wall_s=round(rt.wall_s, 3),
         data=str(rt.settings.data or "bundled sample"),
         data_dir=str(rt.settings.data_dir),
-        serving=rt.policy.serving if engine is None else getattr(engine, "serving", "framework"),
+        serving=rt.policy.serving if engine is None else engine.serving,
     )
-    if getattr(engine, "data_read", None):
+    if engine is not None and engine.data_read:
         out["data_read"] = engine.data_read
     return finite(out)

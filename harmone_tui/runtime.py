@@ -107,11 +107,11 @@ class Runtime:
         self.progress("reading data")
         self.engine = await in_thread(
             create_engine, s.engine, data=s.data, column=s.column, train=s.train,
-            train_column=s.train_column, data_dir=s.data_dir, gaps=s.gaps,
+            train_column=s.train_column, gaps=s.gaps, **paths.engine_dirs(root),
         )
-        for note in getattr(self.engine, "data_notes", ()):
+        for note in self.engine.data_notes:
             self.progress(note)
-        if hasattr(self.engine, "serving"):  # fast or framework path: engines/regression/serving.py
+        if self.policy.serving in self.engine.serving_paths:  # e.g. engines/regression/serving.py
             self.engine.serving = self.policy.serving
         if self.policy.engine != self.engine.name:
             raise EngineError(
@@ -122,9 +122,8 @@ class Runtime:
             self.policy, [m.name for m in self.engine.models()], self.policy_source,
             key_locator(self.policy_text),
         )
-        unavailable = getattr(self.engine, "unavailable", lambda model: None)
         for model in self.policy.models:
-            problem = unavailable(model)
+            problem = self.engine.unavailable(model)
             if problem:
                 raise EngineError(f"{self.policy_source}: {problem}")
         xs = await in_thread(first_items, self.engine, str(s.data or "the bundled sample"))
@@ -164,7 +163,7 @@ class Runtime:
 
     def _cpu_clock(self) -> Callable[[], int]:
         """The clock whose CPU time is charged to inference (see ``engines.base.Engine``)."""
-        process_wide = getattr(self.engine, "cpu_clock", "thread") == "process"
+        process_wide = self.engine.cpu_clock == "process"
         return time.process_time_ns if process_wide else time.thread_time_ns
 
     def _read_energy(self) -> Callable[[], float]:
@@ -276,7 +275,7 @@ class Runtime:
     def _report_skipped(self) -> None:
         """Stream items the engine could not use (e.g. a file that is not an image): one
         ``error`` event each, and the run goes on."""
-        skipped = getattr(self.engine, "skipped", ())
+        skipped = self.engine.skipped
         for name, reason in skipped[self._skipped_reported:]:
             self.event("error", {"action": "skipped", "file": name, "error": reason})
         self._skipped_reported = len(skipped)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.base import Engine, EngineError, LoadedModel
+from harmone_tui import paths
 from harmone_tui.threads import in_thread
 from harmone_tui.trainer_pool import TrainerPool, train_first_version
 from mape.model_repo import ModelRepository, StoredVersion
@@ -86,7 +87,7 @@ def engine_problem(engine: str, model: str, directory: Path, root: Path) -> str 
         elif engine == "vision":
             from engines.vision.safe_load import check_version
 
-            check_version(directory, root / "ultralytics")
+            check_version(directory, paths.ultralytics_dir(root))
     except EngineError as exc:
         return str(exc)
     return None

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engines.base import Engine, TrainRequest
+from harmone_tui import paths
 from mape.model_repo import ModelRepository, StoredVersion
 from mape.train_lock import TrainingLock
 
@@ -50,7 +51,7 @@ class TrainerPool:
         self.repo = repo
         self._joules = joules_for_cpu_seconds
         self._executor: ProcessPoolExecutor | None = None
-        self.log_path = repo.root / "logs" / "trainer.log"
+        self.log_path = paths.trainer_log(repo.root)
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -222,7 +223,7 @@ def base_version(repo: ModelRepository, engine: str, model: str) -> StoredVersio
 async def with_ticker(
     work: Awaitable[T], label: str, on_progress: Callable[[str], None], every_s: float = 5.0
 ) -> T:
-    """Await ``work``, reporting the elapsed time every ``every_s`` seconds so it never looks hung."""
+    """Await ``work``, reporting the elapsed time every ``every_s`` seconds: it never looks hung."""
     task = asyncio.ensure_future(work)
     started = time.monotonic()
     try:

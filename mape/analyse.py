@@ -1,4 +1,4 @@
-"""Analyse: is a switch needed (score below the minimum, energy budget spent), and has the data drifted?
+"""Analyse: is a switch needed (score below the minimum, energy budget spent), has the data drifted?
 
 Energy budget (HarmonE's "energy debt", expressed as a credit so one number configures it): the
 credit starts at ``energy_budget`` and each switch cycle adds ``energy_budget - E_norm`` of the

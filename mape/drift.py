@@ -99,7 +99,7 @@ def kl_per_window_edges(current: Sequence[float] | np.ndarray, previous: Sequenc
 
 
 def kl_to_summary(values: Sequence[float] | np.ndarray, edges: Sequence[float], hist: Sequence[float]) -> float:
-    """KL(values || stored histogram), binning ``values`` over the stored edges (end bins catch the rest).
+    """KL(values || stored histogram), ``values`` binned over the stored edges (end bins: the rest).
 
     This is how reuse compares recent data with a version's training data without reloading it.
 

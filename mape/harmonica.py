@@ -3,7 +3,8 @@
 Harmonica described a policy as a boundary on one quality attribute plus tactics::
 
     {"policy_id": "reg_harmone_score", "quality_attribute": "score",
-     "adaptation_boundary": {"type": "STATIC_THRESHOLD", "condition": "LESS_THAN", "threshold": 0.78},
+     "adaptation_boundary": {"type": "STATIC_THRESHOLD", "condition": "LESS_THAN",
+                             "threshold": 0.78},
      "tactics": [{"tactic_id": "execute_mape_plan", ...}],
      "secondary_boundaries": [{"quality_attribute": "kl_div", "condition": "GREATER_THAN",
                                "threshold": 0.1, "tactic_id": "handle_data_drift"}]}
@@ -140,7 +141,8 @@ def _secondary(boundaries: Any, source: str, out: Imported) -> None:
         tactic = b.get("tactic_id")
         if tactic not in DRIFT_TACTICS:
             raise PolicyError(
-                f"{where}.tactic_id: unknown drift tactic {tactic!r} (known: {', '.join(DRIFT_TACTICS)})"
+                f"{where}.tactic_id: unknown drift tactic {tactic!r}"
+                f" (known: {', '.join(DRIFT_TACTICS)})"
             )
         out.changes.update({
             "drift.enabled": True, "drift.detector": "kl", "drift.threshold": threshold,

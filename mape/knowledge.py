@@ -1,9 +1,11 @@
 """The knowledge store: one SQLite file (WAL) holding runs, steps, events and model versions.
 
-Only the event-loop thread writes, so there are no locks beyond SQLite's own. Steps arrive in
-batches (``add_steps``); a crash loses at most the batch in memory and never corrupts the file,
-because every batch is one transaction and the journal is WAL. Writes go through
-:mod:`mape.store_write` (a busy store is retried; a failed write is a one-line KnowledgeError).
+This connection is the event-loop thread's: runs, events, policies and model versions. During a
+run, step rows are written by :mod:`mape.step_writer`, on a thread and connection of its own, in
+batches (``add_steps`` here is for tools and tests); WAL mode lets both write, each batch is one
+transaction, so a crash loses at most the batches not yet committed and never corrupts the file.
+Writes go through :mod:`mape.store_write` (a busy store is retried; a failed write is a one-line
+KnowledgeError).
 
 A run ends ``finished``, ``stopped`` or ``failed``; a run whose process is gone (its pid is not
 alive, or was reused by a process started at another time) is shown and stored as

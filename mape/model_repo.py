@@ -24,6 +24,7 @@ from typing import Any
 from mape import model_files, owner
 from mape.knowledge import KnowledgeError, KnowledgeStore, VersionRow
 
+MODELS_DIR = "models"  # rows name versions relative to the data dir, under this directory
 STAGING_PREFIX = ".staging-"
 _STAGING_OWNER = re.compile(r"^\.staging-(\d+-\d+)-")
 _VERSION_DIR = re.compile(r"^v(\d+)$")
@@ -60,7 +61,7 @@ class ModelRepository:
 
     def __init__(self, root: Path, store: KnowledgeStore) -> None:
         self.root = root
-        self.models_root = root / "models"
+        self.models_root = root / MODELS_DIR
         self.store = store
         self.refused: dict[tuple[str, str, int], str] = {}
 

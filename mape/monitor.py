@@ -1,6 +1,6 @@
 """Monitor: the quality window of the active model, the score S, and the EMA of S per model.
 
-S = beta * quality + (1 - beta) * (1 - E_norm), with E_norm = clamp((E - floor) / (ceiling - floor)).
+S = beta * quality + (1 - beta) * (1 - E_norm), E_norm = clamp((E - floor) / (ceiling - floor)).
 
 Two choices made here, and why:
 
@@ -126,7 +126,7 @@ class QualityWindow:
 
 
 class ScoreBook:
-    """The EMA of S per model; only the active model's EMA moves (the others keep their last value)."""
+    """The EMA of S per model; only the active model's EMA moves (the others keep their last)."""
 
     def __init__(self, models: Sequence[str], initial: Mapping[str, float], default: float) -> None:
         self.ema: dict[str, float] = {m: float(initial.get(m, default)) for m in models}

@@ -68,7 +68,8 @@ def plan_switch(
     >>> ema = {"linear": 0.9, "lstm": 0.7}
     >>> plan_switch("lstm", ["linear", "lstm"], ema, need, random.Random(1), 0.0).model
     'linear'
-    >>> plan_switch("lstm", ["linear", "lstm"], ema, need, random.Random(1), 0.0, dwell_left=5).action
+    >>> rng = random.Random(1)
+    >>> plan_switch("lstm", ["linear", "lstm"], ema, need, rng, 0.0, dwell_left=5).action
     'hold'
     """
     if need.cause is None:

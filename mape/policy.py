@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from harmone_common.errors import HarmoneError
 from mape import checks as C
 from mape.names import name_problem
 from mape.river_params import param_problems
@@ -23,7 +24,7 @@ DRIFT_INPUTS = ("truth", "error")
 SERVING = ("fast", "framework")  # how models are called: see Policy.serving
 
 
-class PolicyError(Exception):
+class PolicyError(HarmoneError):
     """A policy that cannot be used; the message names file, line and key (of each problem)."""
 
 

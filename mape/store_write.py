@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from harmone_common.errors import HarmoneError
+
 T = TypeVar("T")
 
 ATTEMPT_TIMEOUT_MS = 250  # SQLite's own busy wait per attempt (PRAGMA busy_timeout)
@@ -25,7 +27,7 @@ MAX_PAUSE_S = 1.0
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
-class KnowledgeError(Exception):
+class KnowledgeError(HarmoneError):
     """The store cannot be opened or written; the message says what to do."""
 
 

@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import tempfile
+from itertools import pairwise
 import zlib
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def segments(regime: np.ndarray) -> list[dict[str, Any]]:
     change = np.flatnonzero(regime[1:] != regime[:-1]) + 1
     edges = [0, *change.tolist(), len(regime)]
     return [
-        {"regime": str(regime[lo]), "start": lo, "end": hi} for lo, hi in zip(edges, edges[1:])
+        {"regime": str(regime[lo]), "start": lo, "end": hi} for lo, hi in pairwise(edges)
     ]
 
 

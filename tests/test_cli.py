@@ -184,6 +184,73 @@ def test_every_bad_argument_is_one_error_line_and_exit_2(
     assert "Traceback" not in captured.err
 
 
+@pytest.mark.parametrize("leaf", LEAVES)
+def test_an_unknown_option_shows_the_usage_of_its_own_command(
+    leaf: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`harmone models remove --bogus` used to print the top-level usage ("usage: harmone [-h]
+    ..."), which lists no option of `models remove`."""
+    assert call([*leaf.split(), "--bogus"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0].startswith(f"usage: harmone {leaf} "), lines[0]
+    assert lines[-1].startswith(f"harmone {leaf}: error: "), lines[-1]
+
+
+# Command lines that parse, but name a file, policy, run or version that is not there or cannot
+# be used: the command itself refuses them ({tmp} is a fresh directory). Run options are
+# followed by --steps 5, so a line that wrongly got through would end quickly.
+BAD_INPUTS = [
+    ["policy", "show", "nosuch"],
+    ["policy", "check", "{tmp}/missing.toml"],
+    ["policy", "new", "../up", "--from", "harmone"],
+    ["policy", "new", "mine", "--from", "nosuch"],
+    ["runs", "show", "999"],
+    ["models", "remove", "regression", "linear", "9"],
+    ["models", "remove", "regression", "linear"],
+    ["models", "import", "yolo_n", "{tmp}/missing.pt"],
+    ["--no-ui", "--policy", "nosuch", "--steps", "5"],
+    ["--no-ui", "--data", "{tmp}/missing.csv", "--steps", "5"],
+    ["--no-ui", "--data", "{tmp}", "--steps", "5"],
+    ["--no-ui", "--train", "{tmp}/missing.csv", "--steps", "5"],
+    ["--no-ui", "--engine", "regression", "--policy", "vision-switch", "--steps", "5"],
+    ["compare", "--policies", "nosuch", "--steps", "5"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_INPUTS, ids=lambda argv: " ".join(argv))
+def test_every_bad_input_is_one_error_line_and_exit_2(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CONTRIBUTING's promise: one line naming what is wrong (and at most one hint line under
+    it), exit 2, no traceback. Progress lines before it are allowed (`harmone: reading data`)."""
+    from mape.knowledge import KnowledgeStore
+
+    KnowledgeStore.open(tmp_path / "data" / "knowledge.sqlite3").close()  # an empty store
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    assert call(["--data-dir", str(tmp_path / "data"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    errors = [i for i, line in enumerate(lines) if line.startswith("harmone: error: ")]
+    assert len(errors) == 1, lines
+    after = lines[errors[0] + 1:]
+    assert after == [] or (len(after) == 1 and after[0].startswith("  hint: ")), lines
+    assert not any(": error: " in line for line in lines[: errors[0]]), lines
+
+
+def test_a_hint_is_printed_under_the_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mape.knowledge import KnowledgeStore
+
+    KnowledgeStore.open(tmp_path / "knowledge.sqlite3").close()
+    assert call(["--data-dir", str(tmp_path), "models", "remove", "regression", "linear", "9"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"harmone: error: no version regression linear v9 in {tmp_path}",
+        "  hint: `harmone models list` shows the stored versions",
+    ]
+
+
 def test_tui_without_a_terminal_refuses_in_one_line(tmp_path: Path) -> None:
     """`harmone </dev/null >out` (cron, a pipe): one line suggesting --no-ui, exit 2, no escapes."""
     env = subprocess_env(HARMONE_DATA_DIR=str(tmp_path / "data"))

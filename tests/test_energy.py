@@ -6,6 +6,7 @@ import doctest
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -194,7 +195,7 @@ def test_read_is_monotonic(tree) -> None:
             if meter.source == "rapl":
                 set_uj(p0, 1_000_000 + (k * 7919 % 13) * 1_000)  # goes up and down
             values.append(meter.read())
-        assert all(b >= a for a, b in zip(values, values[1:]))
+        assert all(b >= a for a, b in pairwise(values))
 
 
 def test_coefficient_precedence(monkeypatch: pytest.MonkeyPatch) -> None:

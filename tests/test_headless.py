@@ -180,7 +180,10 @@ def _wait_for_steps(db: Path, at_least: int, proc: subprocess.Popen[str], limit_
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         try:
             with sqlite3.connect(db) as conn:
-                row = conn.execute("SELECT COUNT(*) FROM steps s JOIN runs r USING (run_id) WHERE r.status='running'").fetchone()
+                row = conn.execute(
+                    "SELECT COUNT(*) FROM steps s JOIN runs r USING (run_id)"
+                    " WHERE r.status='running'"
+                ).fetchone()
             if row[0] >= at_least:
                 return
         except sqlite3.OperationalError:
@@ -238,7 +241,8 @@ def test_help_and_version_do_not_load_heavy_frameworks() -> None:
         "sys.argv = ['harmone', '--help']\n"
         "try:\n    runpy.run_module('harmone_tui', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
-        "heavy = [m for m in ('textual', 'tensorflow', 'torch', 'ultralytics', 'sklearn', 'pandas') if m in sys.modules]\n"
+        "heavy = [m for m in ('textual', 'tensorflow', 'torch', 'ultralytics', 'sklearn', 'pandas')"
+        " if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     done = subprocess.run([__import__("sys").executable, "-c", probe], capture_output=True, text=True, env=subprocess_env())

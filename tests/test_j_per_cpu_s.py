@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from engines.energy import EnergyError, EstimatedMeter, resolve_coefficient
-from harmone_tui.cli import main, user_errors
+from harmone_common.errors import HarmoneError
+from harmone_tui.cli import main
 
 
 @pytest.mark.parametrize("command", [[], ["compare"]], ids=["run", "compare"])
@@ -36,5 +37,5 @@ def test_an_infinite_environment_coefficient_is_ignored(monkeypatch: pytest.Monk
     assert value == 2.76 and "HARMONE_J_PER_CPU_S='inf' ignored" in family
 
 
-def test_energy_errors_are_printed_as_user_errors() -> None:
-    assert EnergyError in user_errors()
+def test_energy_errors_are_user_errors() -> None:
+    assert issubclass(EnergyError, HarmoneError)

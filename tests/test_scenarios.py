@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,7 @@ def test_each_file_is_a_stream_the_engine_reads_with_the_manifests_segments(name
     assert hashlib.sha256(path.read_bytes()).hexdigest() == item["sha256"]
     spans = [(s["start"], s["end"]) for s in item["segments"]]
     assert spans[0][0] == 0 and spans[-1][1] == len(data)
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    assert all(a[1] == b[0] for a, b in pairwise(spans))
     expected = np.concatenate([[s["regime"]] * (s["end"] - s["start"]) for s in item["segments"]])
     assert (data["regime"].to_numpy() == expected).all()
     clean = data["regime"] == "clean"

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from engines.base import DataSummary, EngineError, ModelSpec, Sample, TrainRequest, TrainResult
+from engines.base import (
+    DataSummary, Engine, EngineError, ModelSpec, Sample, TrainRequest, TrainResult,
+)
 from engines.metrics import window_r2
 from engines.regression.safe_pickle import RefusedPickle, load_estimator
 from engines.regression.serving import LastValue, affine_model
@@ -119,7 +121,7 @@ def check_files(model: str, version_dir: Path) -> None:
             raise EngineError(f"{path}: damaged Keras archive ({broken or 'no config.json'})")
 
 
-class RegressionEngine:
+class RegressionEngine(Engine):
     """Forecasts the next value of ``stream`` from the previous five; models train on ``train``.
 
     ``serving`` is how loaded versions are called (the policy's ``serving`` key): ``"fast"``,
@@ -129,6 +131,7 @@ class RegressionEngine:
 
     name = "regression"
     quality_metric = "r2"
+    serving_paths = ("fast", "framework")
 
     def __init__(self, stream: np.ndarray, train: np.ndarray, source: str = "") -> None:
         if len(stream) <= WINDOW:
@@ -205,14 +208,8 @@ class RegressionEngine:
     def initial_training_data(self, model: str) -> np.ndarray:
         return self.train
 
-    def retraining_data(self, recent_truths: Sequence[float]) -> np.ndarray:
-        return np.asarray(recent_truths, dtype=float)
-
     def trainer(self) -> Callable[[TrainRequest], TrainResult]:
         return train_model
 
     def summarise(self, data: Any) -> DataSummary:
         return DataSummary.of(np.asarray(data, dtype=float), self._edges)
-
-    def histogram_edges(self) -> tuple[float, ...]:
-        return self._edges

@@ -28,10 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from engines.base import DataSummary, EngineError, ModelSpec, Sample, TrainRequest, TrainResult
+from engines.base import (
+    DataSummary, Engine, EngineError, ModelSpec, Sample, TrainRequest, TrainResult,
+)
 from engines.vision import images, synthetic
 from engines.vision.limits import MAX_FRAME_SIDE, StreamLimits
-from engines.vision.offline import data_root, import_yolo
+from engines.vision.offline import import_yolo
 from engines.vision.onnx_serving import OnnxYolo, load_onnx_yolo, onnx_missing
 from engines.vision.safe_load import first_line, load_yolo
 from engines.vision.training import train_yolo
@@ -74,7 +76,7 @@ class YoloModel:
 
 
 @dataclass
-class VisionEngine:
+class VisionEngine(Engine):
     """Detects vehicles in ``files`` (name order) with YOLO n/s/m; trains in ``work_dir``."""
 
     files: list[Path]
@@ -90,6 +92,7 @@ class VisionEngine:
 
     name = "vision"
     quality_metric = "confidence"
+    serving_paths = ("fast", "framework")
 
     def models(self) -> list[ModelSpec]:
         return list(MODELS)
@@ -167,9 +170,6 @@ class VisionEngine:
         """Luminance histogram of the training images of the dataset at ``data``."""
         return _summary(str(Path(data).resolve()))
 
-    def histogram_edges(self) -> tuple[float, ...]:
-        return LUMINANCE_EDGES
-
 
 @functools.lru_cache(maxsize=8)
 def _summary(data_yaml: str) -> DataSummary:
@@ -185,9 +185,9 @@ def bundled_stream() -> Path:
 
 def create_vision_engine(
     data: Path | None,
-    work_dir: Path | None = None,
+    work_dir: Path,
     *,
-    config_dir: Path | None = None,
+    config_dir: Path,
     train_images: int = synthetic.DEFAULT_COUNT,
     epochs: int | None = None,
     train_imgsz: int | None = None,
@@ -195,12 +195,13 @@ def create_vision_engine(
 ) -> VisionEngine:
     """Build the engine over a folder or zip of frames (None: the bundled sample stream).
 
-    ``work_dir`` (default ``<data dir>/vision``) holds the generated dataset and extracted zips;
-    ``config_dir`` (default ``<data dir>/ultralytics``) is Ultralytics' config directory.
+    ``work_dir`` holds the generated dataset and extracted zips; ``config_dir`` is Ultralytics'
+    config directory (the app passes ``<data dir>/vision`` and ``<data dir>/ultralytics``:
+    ``harmone_tui.paths``).
     ``epochs`` and ``train_imgsz`` override the per-size training defaults. The stream's limits
     come from the environment (``engines.vision.limits``).
     """
-    work = Path(work_dir) if work_dir is not None else data_root() / "vision"
+    work = Path(work_dir)
     source = Path(data) if data is not None else bundled_stream()
     limits = StreamLimits.from_env()
     files = images.resolve_stream(source, work / "extracted", limits)
@@ -208,7 +209,7 @@ def create_vision_engine(
     return VisionEngine(
         files=files,
         work_dir=work,
-        config_dir=Path(config_dir) if config_dir is not None else data_root() / "ultralytics",
+        config_dir=Path(config_dir),
         source=str(source),
         predict_imgsz=predict_imgsz,
         dataset=synthetic.DatasetSpec(count=train_images),

@@ -43,24 +43,6 @@ _INTEGRATIONS_OFF = {
 }
 
 
-def data_root() -> Path:
-    """The harmone data directory, by the same rules as ``harmone_tui.paths.data_dir``.
-
-    Computed here because engines never import ``harmone_tui``.
-    """
-    env = os.environ.get("HARMONE_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_path
-
-    return user_data_path("harmone", appauthor=False)
-
-
-def default_config_dir() -> Path:
-    """``<harmone data dir>/ultralytics``."""
-    return data_root() / "ultralytics"
-
-
 def _place_fonts(ultralytics_dir: Path) -> None:
     """Copy matplotlib's DejaVuSans under the names Ultralytics' ``check_font`` looks for."""
     import matplotlib
@@ -75,13 +57,13 @@ def _place_fonts(ultralytics_dir: Path) -> None:
             tmp.replace(target)
 
 
-def prepare_environment(config_dir: Path | None = None) -> Path:
+def prepare_environment(config_dir: Path) -> Path:
     """Set the environment Ultralytics reads at import; return its config directory.
 
     Must run before ``ultralytics`` is first imported in this process (its settings and config
     directory are fixed at import). Safe to call again.
     """
-    root = (config_dir or default_config_dir()).resolve()
+    root = Path(config_dir).resolve()
     if "ultralytics" not in sys.modules:
         os.environ["YOLO_CONFIG_DIR"] = str(root)
     os.environ["YOLO_OFFLINE"] = "1"
@@ -92,7 +74,7 @@ def prepare_environment(config_dir: Path | None = None) -> Path:
     return root
 
 
-def import_yolo(config_dir: Path | None = None) -> Any:
+def import_yolo(config_dir: Path) -> Any:
     """The ``ultralytics.YOLO`` class, imported offline (torch first, before any TensorFlow)."""
     root = prepare_environment(config_dir)
     try:

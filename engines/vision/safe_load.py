@@ -56,7 +56,7 @@ def load_yolo(yolo_class: Any, path: Path, shown: Path | None = None) -> Any:
     return yolo_class(str(path), task="detect")
 
 
-def check_version(version_dir: Path, config_dir: Path | None = None) -> None:
+def check_version(version_dir: Path, config_dir: Path) -> None:
     """``harmone models check`` for a vision version: its weights load with the restricted
     loader (EngineError naming the file otherwise)."""
     from engines.vision.offline import import_yolo

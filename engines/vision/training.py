@@ -92,8 +92,9 @@ def train_yolo(request: TrainRequest, defaults: dict[str, Any] | None = None) ->
         raise ValueError(f"{data_yaml}: training dataset not found")
     from engines.vision.offline import import_yolo
 
-    config_dir = params.get("config_dir")
-    YOLO = import_yolo(Path(config_dir) if config_dir else None)
+    if not params.get("config_dir"):
+        raise ValueError("train_yolo needs config_dir (Ultralytics' config directory)")
+    YOLO = import_yolo(Path(params["config_dir"]))
     import torch
 
     torch.set_num_threads(TORCH_THREADS)

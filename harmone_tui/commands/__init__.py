@@ -1,8 +1,11 @@
-"""Sub-commands of `harmone`. Each module has `add_arguments(parser)` and `run(args) -> exit code`.
+"""Sub-commands of `harmone`. Each module named in :data:`COMMANDS` has `add_arguments(parser)`
+and `run(args) -> exit code`; other modules here are their helpers (``models_check`` adds the
+``check`` and ``remove`` actions of ``models``).
 
 Modules are imported only when the command line names them, so `harmone --help` stays fast.
-The global options (``--data-dir``) are added to every parser by the CLI: a module never
-declares them (see ``harmone_tui.argparsing``).
+The global options (``--data-dir``) are added to every parser by the CLI (see
+``harmone_tui.argparsing``); a module need not declare them. ``run`` raises a
+``HarmoneError`` for anything the user must fix: the CLI prints it in one line, exit 2.
 """
 
 from __future__ import annotations

@@ -153,7 +153,7 @@ async def _bootstrap(
 
     engine = await asyncio.to_thread(
         create_engine, settings.engine, data=settings.data, column=settings.column,
-        train=settings.train, train_column=settings.train_column, data_dir=base,
+        train=settings.train, train_column=settings.train_column, **paths.engine_dirs(base),
     )
     names = [m.name for m in engine.models()]
     models: list[str] = []

@@ -1,4 +1,4 @@
-"""`harmone locate [data|config|themes|models|exports|policies]`: print where things live."""
+"""`harmone locate [WHAT]`: print where things live (the rules are in :mod:`harmone_tui.paths`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from pathlib import Path
 
 from harmone_tui import paths
 
-WHAT = ("data", "config", "themes", "models", "exports", "policies", "sample-data")
+WHAT = (
+    "data",
+    "config",
+    "cache",
+    "logs",
+    "themes",
+    "models",
+    "exports",
+    "policies",
+    "sample-data",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,10 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def locations(data_dir: Path | None) -> dict[str, str]:
-    root = paths.data_dir(data_dir)
+    where = paths.resolve(data_dir) if data_dir is not None else paths.current()
+    root = where.data
     return {
         "data": str(root),
-        "config": str(paths.config_dir()),
+        "config": str(where.config),
+        "cache": str(where.cache),
+        "logs": str(paths.logs_dir(root)),
         "themes": str(paths.themes()),
         "models": str(paths.models_dir(root)),
         "exports": str(paths.exports_dir(root)),

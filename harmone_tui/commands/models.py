@@ -211,7 +211,7 @@ def import_checkpoint(root: Path, model: str, path: Path) -> Any:
         staging = repo.staging_dir("vision", model)
         try:
             shutil.copyfile(source, staging / WEIGHTS)
-            found = _check_checkpoint(staging / WEIGHTS, root / "ultralytics", path)
+            found = _check_checkpoint(staging / WEIGHTS, paths.ultralytics_dir(root), path)
             meta = {**found, "imported_from": str(source), "sha256": digest}
             stored = repo.commit("vision", model, staging, meta, f"imported from {path}", None)
             return Imported(stored, already=False)
@@ -238,7 +238,7 @@ async def bootstrap(
         print(f"[{time.monotonic() - started:6.1f}s] {text}", file=sys.stderr, flush=True)
 
     engine = create_vision_engine(
-        None, root / "vision", config_dir=root / "ultralytics",
+        None, paths.vision_dir(root), config_dir=paths.ultralytics_dir(root),
         train_images=images or synthetic.DEFAULT_COUNT, epochs=epochs, train_imgsz=imgsz,
     )
     store = KnowledgeStore.open(paths.knowledge_file(root))

@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harmone_common.errors import HarmoneError
 from harmone_tui import paths
 
 EXIT_DAMAGED = 1
@@ -44,18 +45,17 @@ def add_arguments(actions: Any) -> None:
 
 
 def run(root: Path, args: argparse.Namespace) -> int:
-    from engines.base import EngineError
-
     if not paths.knowledge_file(root).exists():
         print(f"no model versions in {root}")
         return 0
     if args.action == "check":
         return check(root, args.engine, args.json, args.fix)
     if args.damaged == any(v is not None for v in (args.engine, args.model, args.version)):
-        raise EngineError("harmone models remove: give ENGINE MODEL VERSION, or --damaged")
+        raise HarmoneError("models remove: give ENGINE MODEL VERSION, or --damaged")
     if not args.damaged and None in (args.engine, args.model, args.version):
-        raise EngineError(
-            "harmone models remove: give ENGINE MODEL VERSION (e.g. regression linear 3)"
+        raise HarmoneError(
+            "models remove: give ENGINE MODEL VERSION",
+            hint="e.g. harmone models remove regression linear 3",
         )
     return remove(root, args)
 
@@ -120,17 +120,13 @@ def check(root: Path, engine: str | None, as_json: bool, fix: bool) -> int:
 
 
 def remove(root: Path, args: argparse.Namespace) -> int:
-    from engines.base import EngineError
-
     if args.damaged:
         report, _, repo = inspect(root, None)
         targets = [r["state"] for r in report if r["status"] == "damaged"]
     else:
         text = str(args.version).removeprefix("v")
         if not text.isdigit():
-            raise EngineError(
-                f"harmone models remove: VERSION must be a number, not {args.version!r}"
-            )
+            raise HarmoneError(f"models remove: VERSION must be a number, not {args.version!r}")
         repo = _open(root)
         targets = [
             s for s in repo.states(args.engine, args.model)
@@ -138,9 +134,9 @@ def remove(root: Path, args: argparse.Namespace) -> int:
         ]
         if not targets:
             repo.store.close()
-            raise EngineError(
-                f"harmone models remove: no version {args.engine} {args.model} v{text} in {root}"
-                " (`harmone models list` shows them)"
+            raise HarmoneError(
+                f"no version {args.engine} {args.model} v{text} in {root}",
+                hint="`harmone models list` shows the stored versions",
             )
     try:
         for state in targets:

@@ -7,6 +7,7 @@ import math
 import sys
 from pathlib import Path
 
+from harmone_common.errors import HarmoneError
 from harmone_tui import paths
 from harmone_tui.retention import DEFAULT_KEEP, after_run, configured_keep, parse_keep
 from harmone_tui.settings import RunSettings
@@ -102,8 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
         problem = terminal_problem()
         if problem:
-            print(f"harmone: error: {problem}", file=sys.stderr)
-            return 2
+            raise HarmoneError(problem)
     root = paths.data_dir(args.data_dir)
     policy_name = args.policy or DEFAULT_POLICY[args.engine or "regression"]
     policy, source, text = resolve_policy(policy_name, paths.policies_dir(root))

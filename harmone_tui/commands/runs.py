@@ -21,7 +21,7 @@ from typing import Any
 
 from harmone_tui import paths
 from harmone_tui.commands.run import positive_int
-from harmone_tui.retention import configured_keep, settings_file
+from harmone_tui.retention import configured_keep
 
 COUNTERS = ("switches", "retrains", "reuses", "drifts", "errors")
 DEFAULT_LIMIT = 20
@@ -225,7 +225,7 @@ def prune(root: Path, keep: int | None, older_than: float | None, dry_run: bool)
     if keep is None and older_than is None:
         keep = configured_keep()
         if keep is None:
-            print(f"retention is off ([store] keep_steps_runs = \"all\" in {settings_file()});"
+            print(f"retention is off ([store] keep_steps_runs = \"all\" in {paths.settings_file()});"
                   " pass --keep N or --older-than DAYS")
             return 0
     result = prune_steps(knowledge, keep=keep, older_than_days=older_than, dry_run=dry_run)

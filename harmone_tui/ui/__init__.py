@@ -1,1 +1,1 @@
-"""The Textual front end (the only package that imports Textual); start it with ``launch.launch``."""
+"""The Textual front end (the only package importing Textual); start it with ``launch.launch``."""

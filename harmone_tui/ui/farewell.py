@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harmone_tui import paths
-from harmone_tui.commands import COMMANDS
 
 if TYPE_CHECKING:
     from harmone_tui.ui.session import RunSession
@@ -32,6 +31,4 @@ def exit_line(session: RunSession) -> str:
     if session.state == "failed" and session.error:
         line += f" ({session.error.splitlines()[0]})"
     line += f"; summary stored in {store}" if session.summary else f"; recorded in {store}"
-    if "runs" in COMMANDS:
-        line += f" (harmone runs show {run_id})"
-    return line
+    return line + f" (harmone runs show {run_id})"

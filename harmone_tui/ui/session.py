@@ -18,13 +18,13 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from harmone_common.errors import HarmoneError
+
 if TYPE_CHECKING:
     from harmone_tui.runtime import Runtime
     from harmone_tui.settings import RunSettings
     from mape.knowledge import EventRow
     from mape.policy import Policy
-
-USER_ERRORS = ("EngineError", "PolicyError", "KnowledgeError", "EnergyError")
 
 
 def start_process_helpers() -> None:
@@ -97,14 +97,17 @@ class RunSession:
         except asyncio.CancelledError:
             self.state = "stopped"
             raise
-        except Exception as exc:  # shown in the UI; the app must not crash
-            self.state = "failed"
-            user = type(exc).__name__ in USER_ERRORS
-            self.error = str(exc) if user else f"{type(exc).__name__}: {exc}"
-            self.details = "" if user else traceback.format_exc()
-            self._close_pool()
-            if self.on_failed:
-                self.on_failed(self.error)
+        except HarmoneError as exc:  # the user's to fix: its line (and hint), no traceback
+            self._failed(str(exc) if exc.hint is None else f"{exc} (hint: {exc.hint})", "")
+        except Exception as exc:  # a bug: shown with its traceback; the app must not crash
+            self._failed(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+    def _failed(self, error: str, details: str) -> None:
+        self.state = "failed"
+        self.error, self.details = error, details
+        self._close_pool()
+        if self.on_failed:
+            self.on_failed(error)
 
     def stop(self, reason: str | None = None) -> None:
         """Ask the run to end (``reason``, e.g. a signal's name, goes in its summary); the

@@ -14,13 +14,14 @@ from typing import Any
 
 from textual.theme import Theme
 
+from harmone_common.errors import HarmoneError
 from harmone_tui import paths
 
 DEFAULT_THEME = "harmone-dark"
 _FIELDS = {f.name for f in fields(Theme)}
 
 
-class ThemeFileError(Exception):
+class ThemeFileError(HarmoneError):
     """A theme file that cannot be used; the message names the file."""
 
 
@@ -42,7 +43,7 @@ def theme_from_toml(text: str, source: str) -> Theme:
 
 
 def user_themes_dir() -> Path:
-    return paths.config_dir() / "themes"
+    return paths.user_themes_dir()
 
 
 def load_themes() -> tuple[list[Theme], list[str]]:

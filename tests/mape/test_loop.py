@@ -1,6 +1,8 @@
-"""The loop against an in-memory runtime: windows, scores, guards, drift actions, periodic retrain."""
+"""The loop against an in-memory runtime: windows, scores, guards, drift actions, retraining."""
 
 from __future__ import annotations
+
+from itertools import pairwise
 
 import numpy as np
 
@@ -72,7 +74,7 @@ def test_dwell_bounds_switching_even_when_every_cycle_wants_to_switch() -> None:
     assert free.kinds().count("switch") >= 40
     switch_steps = [i for i in range(1, 5000) if dwell.model_at[i] != dwell.model_at[i - 1]]
     assert 3 <= len(switch_steps) <= 5
-    assert all(b - a >= 1000 for a, b in zip(switch_steps, switch_steps[1:]))
+    assert all(b - a >= 1000 for a, b in pairwise(switch_steps))
 
 
 def test_energy_violation_leaves_the_costly_model_then_recovers() -> None:

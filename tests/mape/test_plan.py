@@ -1,4 +1,4 @@
-"""Plan: HarmonE's switching rule with dwell and recovery guards, and the drift tactic (reuse/retrain)."""
+"""Plan: the switching rule, its dwell and recovery guards, the drift tactic (reuse, retrain)."""
 
 from __future__ import annotations
 

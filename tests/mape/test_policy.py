@@ -1,4 +1,4 @@
-"""Policies: presets, strict validation (file, line, key), `harmone policy ...` and Harmonica import."""
+"""Policies: presets, strict validation (file, line, key), `harmone policy`, Harmonica import."""
 
 from __future__ import annotations
 

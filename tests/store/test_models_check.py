@@ -87,5 +87,6 @@ def test_remove_refuses_bad_arguments_with_one_line(
     root = str(damaged_dir["root"])
     assert main(["models", "remove", *argv, "--data-dir", root]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err
+    lines = [line for line in err.splitlines() if not line.startswith("  hint: ")]
+    assert len(lines) == 1 and lines[0].startswith("harmone: error: ") and "Traceback" not in err
     assert damaged_dir["v2"].exists()

@@ -1,4 +1,4 @@
-"""Fixtures for UI tests: isolated config/data dirs, a template data dir with fake model versions."""
+"""Fixtures for UI tests: isolated config and data dirs, a data dir template with fake versions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.ui.harness import copy_template, seed_fake_models
 
 @pytest.fixture(autouse=True)
 def colour_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Snapshots are taken in colour whatever the CI terminal says (tests/conftest.py isolates dirs)."""
+    """Snapshots are in colour whatever CI's terminal says (tests/conftest.py isolates the dirs)."""
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 

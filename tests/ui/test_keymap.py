@@ -27,10 +27,12 @@ def test_keymap_entries_are_checked_one_line_each() -> None:
     )
     assert keymap == {"harmone.pause": "z", "harmone.help": "f2,h"}
     assert problems == [
-        "settings.toml: [keymap] harmone.paus: no binding has this id (did you mean harmone.pause?)",
+        "settings.toml: [keymap] harmone.paus: no binding has this id"
+        " (did you mean harmone.pause?)",
         "settings.toml: [keymap] harmone.export: 'nope' is not a key name"
         " (e.g. z, f5, ctrl+x, question_mark, space)",
-        "settings.toml: [keymap] harmone.theme: give a key as a string, or several as a list of strings",
+        "settings.toml: [keymap] harmone.theme: give a key as a string,"
+        " or several as a list of strings",
     ]
     assert key_problem("hyperx+a") is not None and key_problem("ctrl+left_square_bracket") is None
 

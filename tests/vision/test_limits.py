@@ -17,10 +17,9 @@ from PIL import Image
 
 from engines.base import EngineError
 from engines.vision import limits
-from engines.vision.engine import create_vision_engine
 from harmone_tui.cli import main
 from mape.knowledge import KnowledgeStore
-from tests.vision.conftest import SAMPLE_STREAM
+from tests.vision.conftest import SAMPLE_STREAM, vision_engine
 
 FRAMES = sorted(p.name for p in SAMPLE_STREAM.glob("*.jpg"))
 
@@ -46,7 +45,7 @@ def test_an_image_above_the_pixel_limit_is_skipped_unread(tmp_path: Path) -> Non
     folder = tmp_path / "frames"
     _frames(folder, 2)
     _huge_png(folder / "001_zz_huge.png")
-    engine = create_vision_engine(folder, tmp_path / "work")
+    engine = vision_engine(folder, tmp_path / "work")
     samples = list(engine.samples())
     assert [s.index for s in samples] == [0, 1]
     assert [name for name, _ in engine.skipped] == ["001_zz_huge.png"]
@@ -60,12 +59,12 @@ def test_the_pixel_limit_is_set_by_an_environment_variable(
     folder = tmp_path / "frames"
     _frames(folder, 2)  # 640 x 360 = 230,400 pixels each
     monkeypatch.setenv("HARMONE_MAX_IMAGE_PIXELS", "200000")
-    engine = create_vision_engine(folder, tmp_path / "work")
+    engine = vision_engine(folder, tmp_path / "work")
     assert list(engine.samples()) == []
     assert len(engine.skipped) == 2 and "200,000" in engine.skipped[0][1]
     monkeypatch.setenv("HARMONE_MAX_IMAGE_PIXELS", "lots")
     with pytest.raises(EngineError, match="HARMONE_MAX_IMAGE_PIXELS='lots': must be a whole"):
-        create_vision_engine(folder, tmp_path / "work")
+        vision_engine(folder, tmp_path / "work")
 
 
 def test_large_frames_are_decoded_reduced_to_what_the_detector_can_use(tmp_path: Path) -> None:
@@ -73,7 +72,7 @@ def test_large_frames_are_decoded_reduced_to_what_the_detector_can_use(tmp_path:
     folder.mkdir()
     for i, shade in enumerate((40, 200)):
         Image.new("RGB", (4000, 3000), (shade, shade, shade)).save(folder / f"{i}.jpg")
-    engine = create_vision_engine(folder, tmp_path / "work")
+    engine = vision_engine(folder, tmp_path / "work")
     samples = list(engine.samples())
     assert [s.x.shape for s in samples] == [(960, 1280, 3)] * 2
     assert [round(s.drift_value) for s in samples] == [40, 200]  # luminance kept
@@ -97,7 +96,7 @@ def test_a_zip_bomb_is_refused_before_anything_is_written(tmp_path: Path) -> Non
     assert archive.stat().st_size < 1 << 20
     before = _tree(tmp_path)
     with pytest.raises(EngineError) as caught:
-        create_vision_engine(archive, tmp_path / "work")
+        vision_engine(archive, tmp_path / "work")
     message = str(caught.value)
     assert str(archive) in message and "compression ratio" in message and "zip bomb" in message
     assert _tree(tmp_path) == before
@@ -111,14 +110,14 @@ def test_a_zip_past_the_size_or_member_limit_is_refused_naming_the_setting(
     total = sum(len(b) for b in members.values())
     monkeypatch.setenv("HARMONE_MAX_ZIP_BYTES", str(total - 1))
     with pytest.raises(EngineError, match=r"clip\.zip: .*HARMONE_MAX_ZIP_BYTES"):
-        create_vision_engine(archive, tmp_path / "work")
+        vision_engine(archive, tmp_path / "work")
     monkeypatch.setenv("HARMONE_MAX_ZIP_BYTES", str(total))
     monkeypatch.setenv("HARMONE_MAX_ZIP_MEMBERS", "2")
     with pytest.raises(EngineError, match=r"clip\.zip: 3 members, .*HARMONE_MAX_ZIP_MEMBERS"):
-        create_vision_engine(archive, tmp_path / "work")
+        vision_engine(archive, tmp_path / "work")
     assert not (tmp_path / "work").exists()
     monkeypatch.setenv("HARMONE_MAX_ZIP_MEMBERS", "3")
-    assert len(create_vision_engine(archive, tmp_path / "work").files) == 3
+    assert len(vision_engine(archive, tmp_path / "work").files) == 3
 
 
 def test_a_symlink_member_is_refused(tmp_path: Path) -> None:
@@ -130,7 +129,7 @@ def test_a_symlink_member_is_refused(tmp_path: Path) -> None:
         zf.writestr(link, "/etc/passwd")
     before = _tree(tmp_path)
     with pytest.raises(EngineError) as caught:
-        create_vision_engine(archive, tmp_path / "work")
+        vision_engine(archive, tmp_path / "work")
     assert "'frames/b.jpg'" in str(caught.value) and "symbolic link" in str(caught.value)
     assert _tree(tmp_path) == before
 
@@ -142,7 +141,7 @@ def test_a_zip_is_extracted_member_by_member_never_whole_in_memory(tmp_path: Pat
     archive = _zip(tmp_path / "big.zip", members, zipfile.ZIP_STORED)
     tracemalloc.start()
     try:
-        engine = create_vision_engine(archive, tmp_path / "work")
+        engine = vision_engine(archive, tmp_path / "work")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engines.vision.engine import MODELS, create_vision_engine
+from engines.vision.engine import MODELS
 from mape.drift import KLDetector
 from mape.policy import check_models
 from mape.policy_file import parse_policy, preset_names, preset_text
+from tests.vision.conftest import vision_engine
 
 VISION_PRESETS = (
     "vision-harmone", "vision-switch", "vision-single-yolo_n", "vision-single-yolo_s",
@@ -33,7 +34,7 @@ def test_harmone_drift_settings_fire_once_after_the_induced_drift(tmp_path: Path
     """The KL settings of vision-harmone, run over the sample's luminance: no alarm in the day
     part, one alarm within 15 steps of the change to night (step 40)."""
     drift = parse_policy(preset_text("vision-harmone"), "vision-harmone").drift
-    engine = create_vision_engine(None, tmp_path)
+    engine = vision_engine(None, tmp_path)
     values = np.array([s.drift_value for s in engine.samples()])
     detector = KLDetector(drift.window, drift.bins, drift.threshold, drift.every_steps)
     fired = [i for i, v in enumerate(values) if detector.update(float(v)).drift_detected]

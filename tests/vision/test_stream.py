@@ -13,9 +13,9 @@ import pytest
 
 from engines.base import EngineError
 from engines.vision import images
-from engines.vision.engine import LUMINANCE_EDGES, create_vision_engine
+from engines.vision.engine import LUMINANCE_EDGES
 from tests.conftest import REPO, subprocess_env
-from tests.vision.conftest import SAMPLE_STREAM
+from tests.vision.conftest import SAMPLE_STREAM, vision_engine
 
 
 def _copy_frames(dst: Path, count: int) -> list[str]:
@@ -27,7 +27,7 @@ def _copy_frames(dst: Path, count: int) -> list[str]:
 
 
 def test_bundled_stream_in_name_order_with_day_to_night_drift(tmp_path: Path) -> None:
-    engine = create_vision_engine(None, tmp_path / "work")
+    engine = vision_engine(None, tmp_path / "work")
     names = [p.name for p in engine.files]
     assert len(names) == 80 == engine.stream_length()
     assert names == sorted(names)
@@ -45,7 +45,7 @@ def test_undecodable_file_is_skipped_and_reported(tmp_path: Path) -> None:
     folder = tmp_path / "frames"
     good = _copy_frames(folder, 4)
     (folder / "001_zz_broken.jpg").write_bytes(b"\xff\xd8 this is not really a jpeg " * 10)
-    engine = create_vision_engine(folder, tmp_path / "work")
+    engine = vision_engine(folder, tmp_path / "work")
     assert engine.stream_length() == 5  # files, an upper bound until the stream is read
     for _ in range(2):  # reading the stream twice reports the file once
         samples = list(engine.samples())
@@ -71,7 +71,7 @@ def test_zip_slip_is_refused_before_anything_is_written(tmp_path: Path, evil: st
     work = tmp_path / "deep" / "work"
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     with pytest.raises(EngineError) as caught:
-        create_vision_engine(archive, work)
+        vision_engine(archive, work)
     message = str(caught.value)
     assert str(archive) in message and repr(evil) in message
     after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
@@ -84,10 +84,10 @@ def test_zip_stream_is_extracted_in_name_order_and_reused(tmp_path: Path) -> Non
     members = {f"clip/{n}": (tmp_path / "src" / n).read_bytes() for n in reversed(names)}
     members["clip/readme.txt"] = b"not an image"
     archive = _zip(tmp_path / "clip.zip", members)
-    engine = create_vision_engine(archive, tmp_path / "work")
+    engine = vision_engine(archive, tmp_path / "work")
     assert [p.name for p in engine.files] == [f"clip__{n}" for n in names]
     assert all(p.is_relative_to(tmp_path / "work") for p in engine.files)
-    again = create_vision_engine(archive, tmp_path / "work")
+    again = vision_engine(archive, tmp_path / "work")
     assert again.files == engine.files
     assert len(list((tmp_path / "work" / "extracted").iterdir())) == 1
 
@@ -97,25 +97,25 @@ def test_empty_inputs_are_refused(tmp_path: Path) -> None:
     empty.mkdir()
     (empty / "notes.txt").write_text("no images here")
     with pytest.raises(EngineError, match="no JPEG/PNG images"):
-        create_vision_engine(empty, tmp_path / "work")
+        vision_engine(empty, tmp_path / "work")
     archive = _zip(tmp_path / "nothing.zip", {"notes.txt": b"x"})
     with pytest.raises(EngineError, match="nothing.zip: no JPEG/PNG images"):
-        create_vision_engine(archive, tmp_path / "work")
+        vision_engine(archive, tmp_path / "work")
     with pytest.raises(EngineError, match="no such file or folder"):
-        create_vision_engine(tmp_path / "missing", tmp_path / "work")
+        vision_engine(tmp_path / "missing", tmp_path / "work")
     (tmp_path / "frames.csv").write_text("a,b\n")
     with pytest.raises(EngineError, match="not a folder or a .zip"):
-        create_vision_engine(tmp_path / "frames.csv", tmp_path / "work")
+        vision_engine(tmp_path / "frames.csv", tmp_path / "work")
 
 
 def test_quality_is_mean_confidence_ignoring_nan(tmp_path: Path) -> None:
-    engine = create_vision_engine(None, tmp_path / "work")
+    engine = vision_engine(None, tmp_path / "work")
     assert engine.quality([0.2, 0.4, float("nan")], [None, None, None]) == pytest.approx(0.3)
     assert engine.quality([], []) == 0.0
 
 
 def test_training_set_is_generated_once_and_summarised_by_luminance(tmp_path: Path) -> None:
-    engine = create_vision_engine(None, tmp_path / "work", train_images=10)
+    engine = vision_engine(None, tmp_path / "work", train_images=10)
     data_yaml = engine.initial_training_data("yolo_n")
     written = data_yaml.stat().st_mtime_ns
     assert engine.retraining_data([]) == data_yaml and data_yaml.stat().st_mtime_ns == written

@@ -24,15 +24,11 @@ def run(args: argparse.Namespace) -> int:
         print("harmone: error: `harmone attach` needs the 'serve' extra (httpx is missing):"
               " pip install 'harmone-tui[serve]'", file=sys.stderr)
         return 2
-    from harmone_tui.serve.config import ServeError, read_token
+    from harmone_tui.serve.config import read_token
     from harmone_tui.ui.attach.app import AttachApp
 
     if not args.url.startswith(("http://", "https://")):
         print(f"harmone: error: url: expected http://HOST:PORT, got {args.url!r}", file=sys.stderr)
         return 2
-    try:
-        token = read_token(args.token_file)
-    except ServeError as exc:
-        print(f"harmone: error: {exc}", file=sys.stderr)
-        return 2
+    token = read_token(args.token_file)
     return AttachApp(args.url, token).run() or 0

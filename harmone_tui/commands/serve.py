@@ -79,27 +79,22 @@ def run(args: argparse.Namespace) -> int:
     from harmone_tui.serve.config import (
         DeliverySettings,
         ServeConfig,
-        ServeError,
         check_bind,
         configured_keep_records,
         read_token,
     )
     from harmone_tui.serve.server import serve
 
-    try:
-        token = read_token(args.token_file)
-        check_bind(args.host, token)
-        config = ServeConfig(
-            data_dir=paths.data_dir(args.data_dir), host=args.host, port=args.port, token=token,
-            max_body_bytes=args.max_body,
-            keep_records=args.keep_records or configured_keep_records(),
-            cors_origins=tuple(args.cors_origin),
-            delivery=DeliverySettings(timeout_s=args.delivery_timeout,
-                                      attempts=args.delivery_attempts),
-            quiet=args.quiet,
-        )
-        asyncio.run(serve(config, _log))
-    except ServeError as exc:
-        print(f"harmone: error: {exc}", file=sys.stderr)
-        return 2
+    token = read_token(args.token_file)
+    check_bind(args.host, token)
+    config = ServeConfig(
+        data_dir=paths.data_dir(args.data_dir), host=args.host, port=args.port, token=token,
+        max_body_bytes=args.max_body,
+        keep_records=args.keep_records or configured_keep_records(),
+        cors_origins=tuple(args.cors_origin),
+        delivery=DeliverySettings(timeout_s=args.delivery_timeout,
+                                  attempts=args.delivery_attempts),
+        quiet=args.quiet,
+    )
+    asyncio.run(serve(config, _log))
     return 0

@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harmone_common.errors import HarmoneError
 from harmone_tui import paths
 
 TOKEN_ENV = "HARMONE_SERVE_TOKEN"
@@ -22,7 +23,7 @@ DEFAULT_MAX_BODY = 1_048_576
 MIN_TOKEN_CHARS = 16
 
 
-class ServeError(Exception):
+class ServeError(HarmoneError):
     """The server cannot start as asked; the message names the flag, file or setting."""
 
 

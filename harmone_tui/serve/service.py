@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harmone_common.errors import HarmoneError
 from harmone_tui import paths
 from harmone_tui.serve import snapshot
 from harmone_tui.serve.config import ServeConfig, ServeError
@@ -42,7 +43,7 @@ REPLAY_CHUNK = 10_000
 TACTIC_EVENT = "info"  # a Harmonica tactic decision; the event kinds are the knowledge store's
 
 
-class RequestProblem(Exception):
+class RequestProblem(HarmoneError):
     """A request that cannot be served: HTTP status, and one line naming the field."""
 
     def __init__(self, status: int, message: str, field_name: str | None = None) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import tomlkit
 
+from harmone_common.files import write_text_atomic
 from harmone_tui import paths
 
 
@@ -63,8 +64,5 @@ def remember(key: str, value: Any) -> Path:
     if "ui" not in doc:
         doc["ui"] = tomlkit.table()
     doc["ui"][key] = value  # type: ignore[index]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, tomlkit.dumps(doc))
     return path

@@ -10,8 +10,7 @@ explicit, and both visible in the event log or as a file path.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual.app import ComposeResult
@@ -24,7 +23,7 @@ from harmone_tui.ui.messages import PolicyApplied, PolicyEdited, PolicySaved
 from harmone_tui.ui.screens.base import HarmoneScreen
 from harmone_tui.ui.widgets.policy_form import PolicyForm
 from mape.policy import PolicyError
-from mape.policy_file import parse_policy
+from mape.policy_doc import PolicyDocument, user_policy_path
 
 if TYPE_CHECKING:
     from harmone_tui.ui.session import RunSession
@@ -158,6 +157,8 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
         values = self.query_one(PolicyForm).values()
         try:
             policy = edit.build(values, list(rt.telemetry.models))
+            doc = PolicyDocument(rt.policy_text, rt.policy_source)
+            text = doc.edit(edit.changes(values, edit.current_values(rt.policy))).text
         except PolicyError as exc:
             self.notify(
                 f"{exc}\nmodels can only be chosen among those loaded for this run"
@@ -165,7 +166,6 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
                 severity="error", timeout=8,
             )
             return
-        text = edit.render(rt.policy_text, values, edit.current_values(rt.policy))
         rt.apply_policy(policy, text, "edited in the TUI")
         self.revert()
         self.post_message(PolicyApplied(policy))
@@ -181,23 +181,15 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
     async def _save_named(self, name: str | None) -> None:
         if not name:
             return
-        _, _, text = self.running_policy()
+        policy, source, text = self.running_policy()
         values = {**self.query_one(PolicyForm).values(), "name": name}
-        folder = paths.policies_dir(self.session.settings.data_dir)
-        path = folder / f"{name}.toml"
-        rendered = edit.render(text, values, edit.current_values(self.running_policy()[0]))
         try:
-            parse_policy(rendered, str(path))
+            path = user_policy_path(paths.policies_dir(self.session.settings.data_dir), name)
+            doc = PolicyDocument(text, source).edit(edit.changes(values, edit.current_values(policy)))
+            await asyncio.to_thread(doc.save, path, True)  # the modal showed "exists: overwrites"
         except PolicyError as exc:
             self.notify(str(exc), severity="error")
             return
-        await asyncio.to_thread(_write, path, rendered)
         self.notify(f"saved {path}\nuse it with: harmone --policy {name}", timeout=8)
         self.post_message(PolicySaved(str(path)))
 
-
-def _write(path: Path, text: str) -> Any:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

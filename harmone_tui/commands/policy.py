@@ -1,11 +1,11 @@
-"""`harmone policy list | show NAME [--explain] | check FILE | new NAME --from PRESET | import FILE.json`.
+"""`harmone policy list | show NAME [--explain] | check FILE | new NAME --from PRESET | import`.
 
-Presets ship in the package (``mape/presets``); user policies are TOML files in the data
-directory's ``policies/``, where ``new`` and ``import`` write them. Every policy a command reads is
-validated the way a run validates it, models included, and every problem of a file is reported at
-once with its file, line and key. ``show --explain`` prints each field beside its default, range
-and help, read from the policy schema (``mape.policy_schema``), as the TUI editor and
-docs/policy.md do.
+``import FILE.json`` reads a Harmonica policy. Presets ship in the package (``mape/presets``); user
+policies are TOML files in the data directory's ``policies/``, where ``new`` and ``import`` write
+them. Every policy a command reads is validated the way a run validates it, models included, and
+every problem of a file is reported at once with its file, line and key. ``show --explain``
+prints each field beside its default, range and help, read from the policy schema
+(``mape.policy_schema``), as the TUI editor and docs/policy.md do.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show = sub.add_parser("show", help="print a policy's TOML (--explain: every field explained)")
     show.add_argument("name", help="preset, user policy or TOML file")
     show.add_argument(
-        "--explain", action="store_true",
+        "--explain",
+        action="store_true",
         help="print each field with its value, default, range and help instead of the TOML",
     )
     show.add_argument("--json", action="store_true", help="with --explain: print a JSON list")
@@ -47,7 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check.add_argument("file", help="TOML file (or a policy name)")
     new = sub.add_parser("new", help="create an editable user policy from a preset")
     new.add_argument("name", help="name of the new policy (also its file name)")
-    new.add_argument("--from", dest="source", default="harmone", help="preset or policy to start from (default: harmone)")
+    new.add_argument(
+        "--from",
+        dest="source",
+        default="harmone",
+        help="preset or policy to start from (default: harmone)",
+    )
     new.add_argument("--force", action="store_true", help="replace an existing user policy")
     imp = sub.add_parser("import", help="import a Harmonica policy JSON as a user policy")
     imp.add_argument("file", type=Path, help="Harmonica policy JSON")
@@ -77,10 +83,14 @@ def validated(name_or_path: str, policies_dir: Path) -> PolicyDocument:
     problems = doc.errors
     engine = doc.written("engine", Policy().engine)
     if isinstance(engine, str) and engine not in ENGINE_MODEL_MODULES:
-        problems.append(Problem(
-            doc.source, doc.line_of("engine"), "engine",
-            f"unknown engine {engine!r} (known: {', '.join(ENGINE_MODEL_MODULES)})",
-        ))
+        problems.append(
+            Problem(
+                doc.source,
+                doc.line_of("engine"),
+                "engine",
+                f"unknown engine {engine!r} (known: {', '.join(ENGINE_MODEL_MODULES)})",
+            )
+        )
     elif isinstance(engine, str) and (known := engine_model_names(engine)):
         problems += doc.model_errors(known)
     if problems:
@@ -106,17 +116,29 @@ def _list(policies_dir: Path, as_json: bool) -> int:
         text = (policies_dir / f"{n}.toml").read_text(encoding="utf-8", errors="replace")
         rows.append(("user", n, _description(text, str(policies_dir / f"{n}.toml"))))
     if as_json:
-        print(json.dumps([
-            {"kind": kind, "name": name, "description": about,
-             "path": str(policies_dir / f"{name}.toml") if kind == "user" else None}
-            for kind, name, about in rows
-        ], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "kind": kind,
+                        "name": name,
+                        "description": about,
+                        "path": str(policies_dir / f"{name}.toml") if kind == "user" else None,
+                    }
+                    for kind, name, about in rows
+                ],
+                indent=2,
+            )
+        )
         return 0
     width = max(len(n) for _, n, _ in rows)
     for kind, name, about in rows:
         print(f"{kind:<7} {name:<{width}}  {about}")
     if not user_policy_names(policies_dir):
-        print(f"\nno user policies yet in {policies_dir}; create one with `harmone policy new NAME --from harmone`")
+        print(
+            f"\nno user policies yet in {policies_dir};"
+            " create one with `harmone policy new NAME --from harmone`"
+        )
     return 0
 
 
@@ -126,7 +148,8 @@ def _new(args: argparse.Namespace, policies_dir: Path) -> int:
     path = user_policy_path(policies_dir, args.name)
     doc = validated(args.source, policies_dir)
     header = (
-        f"{args.name}: created from {doc.source} by `harmone policy new` on {time.strftime('%Y-%m-%d')}.\n"
+        f"{args.name}: created from {doc.source} by `harmone policy new`"
+        f" on {time.strftime('%Y-%m-%d')}.\n"
         "Edit freely: `harmone policy check` validates it; `harmone --policy NAME` runs it."
     )
     doc.edit({"name": args.name}, header).save(path, replace=args.force)
@@ -151,8 +174,10 @@ def _import(args: argparse.Namespace, policies_dir: Path) -> int:
     path = user_policy_path(policies_dir, name)
     base_name = imported.base if imported.base in preset_names() else "single-lstm"
     base = PolicyDocument(preset_text(base_name), f"preset {base_name}")
-    lines = [f"{name}: imported from the Harmonica policy {args.file} on {time.strftime('%Y-%m-%d')}",
-             f"(started from preset {imported.base}; what the import did:)"]
+    lines = [
+        f"{name}: imported from the Harmonica policy {args.file} on {time.strftime('%Y-%m-%d')}",
+        f"(started from preset {imported.base}; what the import did:)",
+    ]
     lines += [f"- {note}" for note in imported.notes]
     base.edit({**imported.changes, "name": name}, "\n".join(lines)).save(path, replace=args.force)
     for note in imported.notes:
@@ -187,7 +212,8 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "check":
         doc = validated(args.file, policies_dir)
         policy = doc.policy
-        print(f"{doc.source}: ok ({policy.name}: engine {policy.engine}, models {', '.join(policy.models)})")
+        models = ", ".join(policy.models)
+        print(f"{doc.source}: ok ({policy.name}: engine {policy.engine}, models {models})")
         return 0
     if args.action == "new":
         return _new(args, policies_dir)

@@ -100,7 +100,9 @@ class Field:
             try:
                 return dict(tomllib.loads(f"v = {{{inner}}}")["v"])
             except tomllib.TOMLDecodeError:
-                raise ValueError("write model = score pairs, e.g. linear = 0.75, lstm = 0.82") from None
+                raise ValueError(
+                    "write model = score pairs, e.g. linear = 0.75, lstm = 0.82"
+                ) from None
         if kind == "bool":
             if text.lower() in ("true", "yes", "on", "1"):
                 return True
@@ -168,6 +170,7 @@ def changes(values: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
     """The edited ``values`` that differ from the ``original`` policy's: what an edit writes into
     the TOML (an untouched default stays implicit, as the user wrote the file)."""
     return {
-        path: value for path, value in values.items()
+        path: value
+        for path, value in values.items()
         if value is not None and not same_value(value, original.get(path))
     }

@@ -38,15 +38,36 @@ class PolicyScreen(HarmoneScreen):
 Every field of the running policy. Problems show under the field as you type (the same checks
 as `harmone policy check`). The screen opens with no field focused, so 1-5, q and p still act;
 **tab** moves into the fields. While a field has the focus it takes the keys you type:
-**esc** leaves it (then 1-5, q, p act again; F1 and ctrl+p work anywhere). **ctrl+g** apply to the running loop (next MAPE cycle),
-**ctrl+s** save as a new policy file, **ctrl+r** revert to the running policy.
+**esc** leaves it (then 1-5, q, p act again; F1 and ctrl+p work anywhere).
+**ctrl+g** apply to the running loop (next MAPE cycle), **ctrl+s** save as a new policy file,
+**ctrl+r** revert to the running policy.
 """
     AUTO_FOCUS = None  # a focused field would swallow the 1-5 that brought the user here
     BINDINGS = [
-        Binding("ctrl+g", "apply", "Apply", id="harmone.policy_apply", tooltip="Apply the edits to the running loop at its next cycle"),
-        Binding("ctrl+s", "save", "Save as", id="harmone.policy_save", tooltip="Save as a new policy in the user policies directory"),
-        Binding("ctrl+r", "revert", "Revert", id="harmone.policy_revert", tooltip="Discard the edits"),
-        Binding("escape", "leave_field", "Leave field", id="harmone.leave_field", tooltip="Leave the field, so keys like 1-5 and q act again"),
+        Binding(
+            "ctrl+g",
+            "apply",
+            "Apply",
+            id="harmone.policy_apply",
+            tooltip="Apply the edits to the running loop at its next cycle",
+        ),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save as",
+            id="harmone.policy_save",
+            tooltip="Save as a new policy in the user policies directory",
+        ),
+        Binding(
+            "ctrl+r", "revert", "Revert", id="harmone.policy_revert", tooltip="Discard the edits"
+        ),
+        Binding(
+            "escape",
+            "leave_field",
+            "Leave field",
+            id="harmone.leave_field",
+            tooltip="Leave the field, so keys like 1-5 and q act again",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -101,7 +122,9 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
     # validation -----------------------------------------------------------------------------
     def _known_models(self) -> list[str] | None:
         rt = self.session.runtime
-        return [m.name for m in rt.engine.models()] if rt is not None and self.session.ready else None
+        return (
+            [m.name for m in rt.engine.models()] if rt is not None and self.session.ready else None
+        )
 
     def on_policy_form_edited(self, event: PolicyForm.Edited) -> None:
         form = event.form
@@ -121,7 +144,9 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
         changed = form.changed()
         parts = [f"in force: [b]{escape(policy.name)}[/b] ({escape(source)})"]
         if changed:
-            parts.append(f"{len(changed)} edited: {', '.join(changed[:3])}{'…' if len(changed) > 3 else ''}")
+            parts.append(
+                f"{len(changed)} edited: {', '.join(changed[:3])}{'…' if len(changed) > 3 else ''}"
+            )
         if form.errors:
             path, message = next(iter(form.errors.items()))
             parts.append(f"[b]✖ {path}: {escape(message)}[/b]")
@@ -163,7 +188,8 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
             self.notify(
                 f"{exc}\nmodels can only be chosen among those loaded for this run"
                 f" ({', '.join(rt.telemetry.models)}); save it to use it in a new run",
-                severity="error", timeout=8,
+                severity="error",
+                timeout=8,
             )
             return
         rt.apply_policy(policy, text, "edited in the TUI")
@@ -175,7 +201,11 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
 
         values = self.query_one(PolicyForm).values()
         folder = paths.policies_dir(self.session.settings.data_dir)
-        suggested = values["name"] if (folder / f"{values['name']}.toml").exists() else f"{values['name']}-edited"
+        suggested = (
+            values["name"]
+            if (folder / f"{values['name']}.toml").exists()
+            else f"{values['name']}-edited"
+        )
         self.app.push_screen(SaveAsModal(suggested, folder), self._save_named)
 
     async def _save_named(self, name: str | None) -> None:
@@ -185,11 +215,12 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
         values = {**self.query_one(PolicyForm).values(), "name": name}
         try:
             path = user_policy_path(paths.policies_dir(self.session.settings.data_dir), name)
-            doc = PolicyDocument(text, source).edit(edit.changes(values, edit.current_values(policy)))
+            doc = PolicyDocument(text, source).edit(
+                edit.changes(values, edit.current_values(policy))
+            )
             await asyncio.to_thread(doc.save, path, True)  # the modal showed "exists: overwrites"
         except PolicyError as exc:
             self.notify(str(exc), severity="error")
             return
         self.notify(f"saved {path}\nuse it with: harmone --policy {name}", timeout=8)
         self.post_message(PolicySaved(str(path)))
-

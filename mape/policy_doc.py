@@ -31,10 +31,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-import tomlkit.exceptions
-from tomlkit.items import InlineTable
-
 from harmone_common.files import write_text_atomic
 from mape.names import name_problem
 from mape.policy import (
@@ -163,6 +159,10 @@ class PolicyDocument:
         """The document with dotted keys set (``drift.params.delta``); comments, order and the
         keys not named are kept, a value equal to the one written stays as written, and
         ``header`` becomes comment lines on top."""
+        import tomlkit  # only an edit needs it: reading a policy (every run) stays stdlib
+        import tomlkit.exceptions
+        from tomlkit.items import InlineTable
+
         try:
             doc = tomlkit.parse(self.text)
         except tomlkit.exceptions.ParseError:
@@ -199,6 +199,8 @@ class PolicyDocument:
 
 def _item(value: Any, inline: bool) -> Any:
     """``value`` for tomlkit: lists for tuples, an inline table where one was written."""
+    import tomlkit
+
     if isinstance(value, tuple):
         return list(value)
     if inline and isinstance(value, Mapping):

@@ -165,8 +165,9 @@ class PolicyDocument:
 
         try:
             doc = tomlkit.parse(self.text)
-        except tomlkit.exceptions.ParseError:
-            raise error_of(self.errors, self.source) from None
+        except tomlkit.exceptions.ParseError as exc:
+            problems = self.errors or [Problem(self.source, exc.line, "", f"cannot edit ({exc})")]
+            raise error_of(problems, self.source) from None
         for path, value in changes.items():
             *sections, key = path.split(".")
             table: Any = doc

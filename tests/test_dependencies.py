@@ -10,7 +10,7 @@ import tomllib
 
 from tests.conftest import REPO
 
-APP_PACKAGES = ("harmone_tui", "engines", "mape")
+APP_PACKAGES = ("harmone_tui", "engines", "mape", "harmone_common")
 OWN = {*APP_PACKAGES, "themes", "sample_data", "tests", "benchmarks"}
 MODULE_OF = {"scikit-learn": "sklearn", "pillow": "PIL", "tensorflow-cpu": "tensorflow"}
 

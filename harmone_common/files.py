@@ -1,45 +1,50 @@
-"""The one durable way to replace a file: a crash leaves the old file or the new, never half.
+"""The one durable atomic writer for the app's text files (policies, settings).
 
-A temporary file in the same directory (so the rename stays on one file system) is written and
-fsynced, renamed over the target, and the directory is fsynced so the rename itself survives a
-power cut. The temporary name carries the pid, so two processes saving the same file never write
-into each other's temporary file.
+A policy or a settings file is written by the app while the user may be reading it, and a crash
+or a full disk must not leave it half-written. So the text goes to a temporary file in the same
+directory (a rename is atomic only within one file system), which is fsynced, renamed over the
+target, and the directory is fsynced so that the rename itself survives a power cut. Any failure
+removes the temporary file and leaves the old file as it was.
+
+>>> import tempfile
+>>> folder = Path(tempfile.mkdtemp())
+>>> write_text_atomic(folder / "sub" / "a.toml", "x = 1\\n")
+>>> (folder / "sub" / "a.toml").read_text(), [p.name for p in (folder / "sub").iterdir()]
+('x = 1\\n', ['a.toml'])
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8), durably; its directory is made if missing.
-
-    >>> import tempfile
-    >>> target = Path(tempfile.mkdtemp()) / "sub" / "settings.toml"
-    >>> write_text_atomic(target, "a = 1\\n"); write_text_atomic(target, "a = 2\\n")
-    >>> target.read_text(), sorted(p.name for p in target.parent.iterdir())
-    ('a = 2\\n', ['settings.toml'])
-    """
+    """Replace ``path`` with ``text`` (UTF-8) atomically and durably; creates missing folders."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # 0o666 less the umask, as open() would make the file (mkstemp would make it private)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            if path.exists():
+                os.chmod(out.fileno(), path.stat().st_mode & 0o7777)  # keep a replaced mode
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (a no-op where directories cannot be opened)."""
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (not possible on every platform: then skipped)."""
     try:
-        fd = os.open(directory, os.O_RDONLY)
+        fd = os.open(folder, os.O_RDONLY)
     except OSError:
         return
     try:

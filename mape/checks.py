@@ -16,12 +16,15 @@ run that never adapts or runs out of memory):
 'must be a finite number, got nan'
 >>> number(1, MAX_PERIOD, integer=True)(10**12)
 'must be <= 10000000, got 1000000000000'
+>>> number(0.0, 1.0).range, period(0).range, choice(("up", "down")).range
+('0 to 1', '0 to 10000000', 'up | down')
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 Check = Callable[[Any], str | None]
@@ -31,7 +34,33 @@ MAX_PERIOD = 10**7
 MAX_SEED = 2**32 - 1
 
 
-def number(lo: float | None = None, hi: float | None = None, integer: bool = False) -> Check:
+@dataclass(frozen=True)
+class Rule:
+    """A check and, in words, the values it accepts: the range shown beside a policy field in the
+    editor, ``harmone policy show --explain`` and docs/policy.md, so it cannot drift from the check.
+    """
+
+    test: Check
+    range: str
+    options: tuple[str, ...] = ()  # the values of a choice, offered as such by the editor
+
+    def __call__(self, value: Any) -> str | None:
+        return self.test(value)
+
+
+def _shown(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+def _span(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"{_shown(lo)} to {_shown(hi)}"
+    if lo is not None:
+        return f">= {_shown(lo)}"
+    return f"<= {_shown(hi)}" if hi is not None else "any finite number"
+
+
+def number(lo: float | None = None, hi: float | None = None, integer: bool = False) -> Rule:
     """A finite number (an integer if ``integer``) within [lo, hi]."""
 
     def check(v: Any) -> str | None:
@@ -46,31 +75,35 @@ def number(lo: float | None = None, hi: float | None = None, integer: bool = Fal
             return f"must be <= {hi}, got {v!r}"
         return None
 
-    return check
+    return Rule(check, _span(lo, hi))
 
 
-def window(lo: int) -> Check:
+def window(lo: int) -> Rule:
     """A number of steps held in memory."""
     return number(lo, MAX_WINDOW, integer=True)
 
 
-def period(lo: int) -> Check:
+def period(lo: int) -> Rule:
     """A number of steps that is only counted."""
     return number(lo, MAX_PERIOD, integer=True)
 
 
-def choice(options: tuple[str, ...]) -> Check:
+def choice(options: tuple[str, ...]) -> Rule:
     def check(v: Any) -> str | None:
         if v not in options:
             return f"must be one of {', '.join(options)}; got {v!r}"
         return None
 
-    return check
+    return Rule(check, " | ".join(options), options)
 
 
-def boolean(v: Any) -> str | None:
+def _boolean(v: Any) -> str | None:
     return None if isinstance(v, bool) else f"must be true or false, got {v!r}"
 
 
-def text(v: Any) -> str | None:
+def _text(v: Any) -> str | None:
     return None if isinstance(v, str) else f"must be a string, got {v!r}"
+
+
+boolean = Rule(_boolean, "true | false")
+text = Rule(_text, "any text")

@@ -1,64 +1,37 @@
-"""Reading policies from TOML (stdlib tomllib) and finding presets and user policies by name."""
+"""Finding policies by name (presets shipped in the package, user policies in the data dir) and
+reading them as :class:`~mape.policy_doc.PolicyDocument`."""
 
 from __future__ import annotations
 
-import re
-import tomllib
 from importlib import resources
 from pathlib import Path
 
 from mape.names import name_problem
-from mape.policy import Policy, PolicyError, policy_from_mapping
+from mape.policy import Policy, PolicyError
+from mape.policy_doc import PolicyDocument, key_locator
+
+__all__ = [
+    "PRESET_PACKAGE",
+    "key_locator",
+    "load_policy_file",
+    "parse_policy",
+    "preset_names",
+    "preset_text",
+    "resolve_document",
+    "resolve_policy",
+    "user_policy_names",
+]
 
 PRESET_PACKAGE = "mape.presets"
 
 
-def key_locator(text: str):  # type: ignore[no-untyped-def]
-    """A function (section, key) -> line number of that key in ``text``, or None."""
-    lines = text.splitlines()
-
-    def find(section: str, key: str) -> int | None:
-        current = ""
-        for number, line in enumerate(lines, start=1):
-            stripped = line.strip()
-            header = re.match(r"^\[([^\[\]]+)\]", stripped)
-            if header:
-                current = header.group(1).strip()
-                dotted = f"{section}.{key}" if section else key
-                if current == dotted:
-                    return number  # a key that is itself a table: [drift.params]
-                continue
-            if current == section and re.match(rf"^{re.escape(key)}\s*=", stripped):
-                return number
-        return None
-
-    def locate(section: str, key: str) -> int | None:
-        found = find(section, key)
-        if found is None and "." in section:  # a key of an inline table: params = { ... }
-            parent, _, child = section.rpartition(".")
-            return find(parent, child)
-        return found
-
-    return locate
-
-
 def parse_policy(text: str, source: str) -> Policy:
     """Parse and validate policy TOML text; ``source`` names it in error messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{source}: not valid TOML ({exc})") from None
-    return policy_from_mapping(data, source, key_locator(text))
+    return PolicyDocument(text, source).policy
 
 
 def load_policy_file(path: Path) -> Policy:
-    if not path.exists():
-        raise PolicyError(f"{path}: policy file not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: cannot read ({exc})") from None
-    return parse_policy(text, str(path))
+    return PolicyDocument.from_file(path).policy
 
 
 def preset_names() -> list[str]:
@@ -79,23 +52,28 @@ def user_policy_names(policies_dir: Path) -> list[str]:
     return sorted(p.stem for p in policies_dir.glob("*.toml"))
 
 
-def resolve_policy(name_or_path: str, policies_dir: Path | None = None) -> tuple[Policy, str, str]:
-    """Find a policy by file path, user policy name or preset name.
-
-    Returns the policy, where it came from, and its TOML text (kept for the knowledge store).
-    """
+def resolve_document(name_or_path: str, policies_dir: Path | None = None) -> PolicyDocument:
+    """The document of a policy given by file path, user policy name or preset name (not yet
+    validated: :attr:`PolicyDocument.errors` lists what is wrong with it)."""
     candidate = Path(name_or_path)
     if name_or_path.endswith(".toml") or candidate.exists():
-        policy = load_policy_file(candidate)
-        return policy, str(candidate), candidate.read_text(encoding="utf-8")
+        return PolicyDocument.from_file(candidate)
     if policies_dir is not None and name_problem(name_or_path) is None:  # never ../elsewhere
         user = policies_dir / f"{name_or_path}.toml"
         if user.exists():
-            return load_policy_file(user), str(user), user.read_text(encoding="utf-8")
+            return PolicyDocument.from_file(user)
     if name_or_path in preset_names():
-        text = preset_text(name_or_path)
-        return parse_policy(text, f"preset {name_or_path}"), f"preset {name_or_path}", text
+        return PolicyDocument(preset_text(name_or_path), f"preset {name_or_path}")
     known = preset_names() + user_policy_names(policies_dir) if policies_dir else preset_names()
     raise PolicyError(
         f"unknown policy {name_or_path!r}; known: {', '.join(known)} (or give a path to a .toml file)"
     )
+
+
+def resolve_policy(name_or_path: str, policies_dir: Path | None = None) -> tuple[Policy, str, str]:
+    """Find and validate a policy by file path, user policy name or preset name.
+
+    Returns the policy, where it came from, and its TOML text (kept for the knowledge store).
+    """
+    doc = resolve_document(name_or_path, policies_dir)
+    return doc.policy, doc.source, doc.text

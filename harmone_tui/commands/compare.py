@@ -99,13 +99,15 @@ def new_run_dir(parent: Path, stamp: str | None = None) -> Path:
 
 def resolve_all(names: list[str], policies_dir: Path) -> list[Entry]:
     """Every named policy, validated before anything runs; one engine for all of them."""
+    from mape.names import name_problem
     from mape.policy import PolicyError
     from mape.policy_file import resolve_policy
-    from mape.policy_write import check_name
 
     entries = [Entry(*resolve_policy(n, policies_dir)) for n in names]
     for e in entries:
-        check_name(e.policy.name)  # loading checks it too; a Policy built in code may not be
+        problem = name_problem(e.policy.name)  # loading checks it; a Policy built in code may not
+        if problem:
+            raise PolicyError(problem)
     if not entries:
         raise PolicyError("--policies: name at least one policy")
     engines = {e.policy.engine for e in entries}

@@ -1,9 +1,11 @@
-"""`harmone policy list | show NAME | check FILE | new NAME --from PRESET | import FILE.json`.
+"""`harmone policy list | show NAME [--explain] | check FILE | new NAME --from PRESET | import`.
 
-Presets ship in the package (``mape/presets``); user policies are TOML files in the data
-directory's ``policies/``, where ``new`` and ``import`` write them. Every policy a command reads is
-validated the way a run validates it, models included, so a bad key fails here first with its
-file, line and key.
+``import FILE.json`` reads a Harmonica policy. Presets ship in the package (``mape/presets``); user
+policies are TOML files in the data directory's ``policies/``, where ``new`` and ``import`` write
+them. Every policy a command reads is validated the way a run validates it, models included, and
+every problem of a file is reported at once with its file, line and key. ``show --explain``
+prints each field beside its default, range and help, read from the policy schema
+(``mape.policy_schema``), as the TUI editor and docs/policy.md do.
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harmone_tui import paths
+
+if TYPE_CHECKING:
+    from mape.policy_doc import PolicyDocument
 
 ENGINE_MODEL_MODULES = {
     "regression": "engines.regression.engine",
@@ -30,13 +36,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     listing.add_argument(
         "--json", action="store_true", help="print a JSON list: kind, name, description, path"
     )
-    show = sub.add_parser("show", help="print a policy's TOML")
+    show = sub.add_parser("show", help="print a policy's TOML (--explain: every field explained)")
     show.add_argument("name", help="preset, user policy or TOML file")
+    show.add_argument(
+        "--explain",
+        action="store_true",
+        help="print each field with its value, default, range and help instead of the TOML",
+    )
+    show.add_argument("--json", action="store_true", help="with --explain: print a JSON list")
     check = sub.add_parser("check", help="validate a policy file (exit 2 with file, line and key)")
     check.add_argument("file", help="TOML file (or a policy name)")
     new = sub.add_parser("new", help="create an editable user policy from a preset")
     new.add_argument("name", help="name of the new policy (also its file name)")
-    new.add_argument("--from", dest="source", default="harmone", help="preset or policy to start from (default: harmone)")
+    new.add_argument(
+        "--from",
+        dest="source",
+        default="harmone",
+        help="preset or policy to start from (default: harmone)",
+    )
     new.add_argument("--force", action="store_true", help="replace an existing user policy")
     imp = sub.add_parser("import", help="import a Harmonica policy JSON as a user policy")
     imp.add_argument("file", type=Path, help="Harmonica policy JSON")
@@ -56,21 +73,29 @@ def engine_model_names(engine: str) -> list[str] | None:
     return [m.name for m in getattr(module, "MODELS", ())] or None
 
 
-def validated(name_or_path: str, policies_dir: Path):  # type: ignore[no-untyped-def]
-    """Resolve and fully validate a policy (models against its engine)."""
-    from mape.policy import PolicyError, check_models
-    from mape.policy_file import key_locator, resolve_policy
+def validated(name_or_path: str, policies_dir: Path) -> PolicyDocument:
+    """Resolve and fully validate a policy, models against its engine; every problem is named in
+    one :class:`PolicyError` (schema, engine and models together)."""
+    from mape.policy import Policy, Problem, error_of
+    from mape.policy_file import resolve_document
 
-    policy, source, text = resolve_policy(name_or_path, policies_dir)
-    known = engine_model_names(policy.engine)
-    if policy.engine not in ENGINE_MODEL_MODULES:
-        raise PolicyError(
-            f"{source}:{key_locator(text)('', 'engine') or '?'}: engine: unknown engine"
-            f" {policy.engine!r} (known: {', '.join(ENGINE_MODEL_MODULES)})"
+    doc = resolve_document(name_or_path, policies_dir)
+    problems = doc.errors
+    engine = doc.written("engine", Policy().engine)
+    if isinstance(engine, str) and engine not in ENGINE_MODEL_MODULES:
+        problems.append(
+            Problem(
+                doc.source,
+                doc.line_of("engine"),
+                "engine",
+                f"unknown engine {engine!r} (known: {', '.join(ENGINE_MODEL_MODULES)})",
+            )
         )
-    if known is not None:
-        check_models(policy, known, source, key_locator(text))
-    return policy, source, text
+    elif isinstance(engine, str) and (known := engine_model_names(engine)):
+        problems += doc.model_errors(known)
+    if problems:
+        raise error_of(sorted(problems, key=lambda p: p.line or 0), doc.source)
+    return doc
 
 
 def _description(text: str, fallback: str) -> str:
@@ -91,32 +116,43 @@ def _list(policies_dir: Path, as_json: bool) -> int:
         text = (policies_dir / f"{n}.toml").read_text(encoding="utf-8", errors="replace")
         rows.append(("user", n, _description(text, str(policies_dir / f"{n}.toml"))))
     if as_json:
-        print(json.dumps([
-            {"kind": kind, "name": name, "description": about,
-             "path": str(policies_dir / f"{name}.toml") if kind == "user" else None}
-            for kind, name, about in rows
-        ], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "kind": kind,
+                        "name": name,
+                        "description": about,
+                        "path": str(policies_dir / f"{name}.toml") if kind == "user" else None,
+                    }
+                    for kind, name, about in rows
+                ],
+                indent=2,
+            )
+        )
         return 0
     width = max(len(n) for _, n, _ in rows)
     for kind, name, about in rows:
         print(f"{kind:<7} {name:<{width}}  {about}")
     if not user_policy_names(policies_dir):
-        print(f"\nno user policies yet in {policies_dir}; create one with `harmone policy new NAME --from harmone`")
+        print(
+            f"\nno user policies yet in {policies_dir};"
+            " create one with `harmone policy new NAME --from harmone`"
+        )
     return 0
 
 
 def _new(args: argparse.Namespace, policies_dir: Path) -> int:
-    from mape.policy_write import check_name, edit_text, write_policy
+    from mape.policy_doc import user_policy_path
 
-    check_name(args.name)
-    _, source, text = validated(args.source, policies_dir)
+    path = user_policy_path(policies_dir, args.name)
+    doc = validated(args.source, policies_dir)
     header = (
-        f"{args.name}: created from {source} by `harmone policy new` on {time.strftime('%Y-%m-%d')}.\n"
+        f"{args.name}: created from {doc.source} by `harmone policy new`"
+        f" on {time.strftime('%Y-%m-%d')}.\n"
         "Edit freely: `harmone policy check` validates it; `harmone --policy NAME` runs it."
     )
-    out = edit_text(text, {"name": args.name}, header)
-    path = policies_dir / f"{args.name}.toml"
-    write_policy(path, out, args.force)
+    doc.edit({"name": args.name}, header).save(path, replace=args.force)
     print(path)
     return 0
 
@@ -124,8 +160,8 @@ def _new(args: argparse.Namespace, policies_dir: Path) -> int:
 def _import(args: argparse.Namespace, policies_dir: Path) -> int:
     from mape.harmonica import from_harmonica
     from mape.policy import PolicyError
+    from mape.policy_doc import PolicyDocument, user_policy_path
     from mape.policy_file import preset_names, preset_text
-    from mape.policy_write import check_name, edit_text, write_policy
 
     try:
         data = json.loads(Path(args.file).read_text(encoding="utf-8"))
@@ -135,17 +171,35 @@ def _import(args: argparse.Namespace, policies_dir: Path) -> int:
         raise PolicyError(f"{args.file}: not a readable JSON file ({exc})") from None
     imported = from_harmonica(data, str(args.file))
     name = args.name or imported.name
-    check_name(name)
-    base = preset_text(imported.base) if imported.base in preset_names() else preset_text("single-lstm")
-    lines = [f"{name}: imported from the Harmonica policy {args.file} on {time.strftime('%Y-%m-%d')}",
-             f"(started from preset {imported.base}; what the import did:)"]
+    path = user_policy_path(policies_dir, name)
+    base_name = imported.base if imported.base in preset_names() else "single-lstm"
+    base = PolicyDocument(preset_text(base_name), f"preset {base_name}")
+    lines = [
+        f"{name}: imported from the Harmonica policy {args.file} on {time.strftime('%Y-%m-%d')}",
+        f"(started from preset {imported.base}; what the import did:)",
+    ]
     lines += [f"- {note}" for note in imported.notes]
-    out = edit_text(base, {**imported.changes, "name": name}, "\n".join(lines))
-    path = policies_dir / f"{name}.toml"
-    write_policy(path, out, args.force)
+    base.edit({**imported.changes, "name": name}, "\n".join(lines)).save(path, replace=args.force)
     for note in imported.notes:
         print(f"note: {note}", file=sys.stderr)
     print(path)
+    return 0
+
+
+def _show(args: argparse.Namespace, policies_dir: Path) -> int:
+    from mape.policy import PolicyError
+    from mape.policy_fields import explain_rows, explain_text
+
+    if args.json and not args.explain:
+        raise PolicyError("policy show: --json goes with --explain (the TOML is printed as is)")
+    doc = validated(args.name, policies_dir)
+    print(f"# {doc.source}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(explain_rows(doc.policy), indent=2, ensure_ascii=False))
+    elif args.explain:
+        sys.stdout.write(explain_text(doc.policy))
+    else:
+        sys.stdout.write(doc.text if doc.text.endswith("\n") else doc.text + "\n")
     return 0
 
 
@@ -154,13 +208,12 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "list":
         return _list(policies_dir, args.json)
     if args.action == "show":
-        _, source, text = validated(args.name, policies_dir)
-        print(f"# {source}", file=sys.stderr)
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return 0
+        return _show(args, policies_dir)
     if args.action == "check":
-        policy, source, _ = validated(args.file, policies_dir)
-        print(f"{source}: ok ({policy.name}: engine {policy.engine}, models {', '.join(policy.models)})")
+        doc = validated(args.file, policies_dir)
+        policy = doc.policy
+        models = ", ".join(policy.models)
+        print(f"{doc.source}: ok ({policy.name}: engine {policy.engine}, models {models})")
         return 0
     if args.action == "new":
         return _new(args, policies_dir)

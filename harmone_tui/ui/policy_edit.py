@@ -1,61 +1,36 @@
-"""The policy editor's model, without Textual: fields, parsing what is typed, validation, saving.
+"""The policy editor's model, without Textual: fields, parsing what is typed, validation.
 
-Every field comes from :data:`mape.policy.SCHEMA`, so a field the MAPE code adds shows up in the
-editor by itself. A typed value is parsed by the field's kind, checked by the field's own SCHEMA
-check (the message is the one ``harmone policy check`` prints), then the whole policy is built with
-:func:`mape.policy.policy_from_mapping`, which adds the cross-field checks. Saving edits the
-original TOML text with tomlkit, so the user's comments and key order survive.
+Every field, its help and its choices come from the policy schema (:mod:`mape.policy_fields`), so
+a field the MAPE code adds shows up in the editor with its help by itself. A typed value is parsed
+by the field's kind, checked by the field's own rule (the message is the one ``harmone policy
+check`` prints), then the whole policy is built with :func:`mape.policy.policy_from_mapping`,
+which adds the cross-field checks. Applying and saving edit the policy's TOML through
+:class:`mape.policy_doc.PolicyDocument` with :func:`changes`, so comments and key order survive.
 
 >>> f = Field("switch", "min_score", 0.78)
->>> f.kind, f.parse("0.7"), f.show(0.7)
-('number', 0.7, '0.7')
+>>> f.kind, f.parse("0.7"), f.show(0.7), f.help
+('number', 0.7, '0.7', "switch when the active model's EMA falls below")
 >>> Field("", "models", ("a", "b")).parse("a, b, c")
 ['a', 'b', 'c']
+>>> changes({"seed": 8, "models": ("a",)}, {"seed": 7, "models": ["a"]})
+{'seed': 8}
 """
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-import tomlkit
-
 from mape import policy as P
-from mape.names import name_problem
+from mape.policy_fields import FieldInfo
+from mape.policy_fields import policy_fields as schema_fields
 
-CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("drift", "detector"): P.DETECTORS,
-    ("drift", "on_drift"): P.ON_DRIFT,
-    ("drift", "input"): getattr(P, "DRIFT_INPUTS", ("truth",)),
-    ("", "serving"): P.SERVING,
-}
-HELP: dict[str, str] = {
-    "name": "policy name; also the file name when saved",
-    "models": "models the loop may run, comma-separated",
-    "start_model": "model active at step 0",
-    "seed": "random seed (exploration, training)",
-    "serving": "fast (same answers, less CPU) | framework; from next run",
-    "score.beta": "S = beta*quality + (1-beta)*(1-E_norm)",
-    "score.energy_floor_uj": "E_norm = 0 at or below this energy (µJ)",
-    "score.energy_ceiling_uj": "E_norm = 1 at this energy (µJ); auto = costliest model measured",
-    "score.ema_weight": "EMA <- w*S + (1-w)*EMA, active model only",
-    "score.initial": "starting EMA per model, e.g. linear = 0.75, lstm = 0.82",
-    "switch.every_steps": "MAPE cycle period in steps",
-    "switch.window_steps": "quality window (rows of the active model only)",
-    "switch.min_score": "switch when the active model's EMA falls below",
-    "switch.explore": "probability of trying another model",
-    "switch.energy_budget": "budget on E_norm; violation starts recovery cycles",
-    "switch.min_dwell_steps": "no switch back within this many steps",
-    "drift.threshold": "drift when the statistic exceeds this",
-    "drift.window": "current vs previous window of true values",
-    "drift.warmup_steps": "no drift checks before this step",
-    "drift.cooldown_steps": "no new drift within this many steps of the last",
-    "drift.reuse_threshold": "reuse the closest stored version if its distance is below",
-    "retrain.window": "retrain on the last N true values",
-    "retrain.every_steps": "> 0: periodic retraining",
-    "retrain.delay_steps": "steps between starting a retrain and swapping it in",
-}
+
+@cache
+def _infos() -> dict[str, FieldInfo]:
+    return {info.path: info for info in schema_fields()}
 
 
 @dataclass(frozen=True)
@@ -71,9 +46,18 @@ class Field:
         return f"{self.section}.{self.key}" if self.section else self.key
 
     @property
+    def info(self) -> FieldInfo:
+        """The schema's entry for this key: help, range, rule and choices."""
+        return _infos()[self.path]
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        return self.info.options
+
+    @property
     def kind(self) -> str:
         """How the value is typed: number, text, choice, bool, list, table or auto_number."""
-        if (self.section, self.key) in CHOICES:
+        if self.options:
             return "choice"
         if self.key == "energy_ceiling_uj":
             return "auto_number"
@@ -90,7 +74,7 @@ class Field:
 
     @property
     def help(self) -> str:
-        return HELP.get(self.path, "")
+        return self.info.help
 
     def show(self, value: Any) -> str:
         """The text an input shows for ``value``."""
@@ -116,7 +100,9 @@ class Field:
             try:
                 return dict(tomllib.loads(f"v = {{{inner}}}")["v"])
             except tomllib.TOMLDecodeError:
-                raise ValueError("write model = score pairs, e.g. linear = 0.75, lstm = 0.82") from None
+                raise ValueError(
+                    "write model = score pairs, e.g. linear = 0.75, lstm = 0.82"
+                ) from None
         if kind == "bool":
             if text.lower() in ("true", "yes", "on", "1"):
                 return True
@@ -133,19 +119,13 @@ class Field:
         raise ValueError(f"must be a number, got {text!r}")
 
     def check(self, value: Any) -> str | None:
-        """The SCHEMA check of this key (the same message as ``harmone policy check``)."""
-        return P.SCHEMA[self.section][self.key](value)
+        """The schema rule of this key (the same message as ``harmone policy check``)."""
+        return self.info.rule(value)
 
 
 def policy_fields() -> list[Field]:
-    """Every field of every section, in SCHEMA order, with the dataclass defaults."""
-    defaults = P.policy_to_mapping(P.Policy())
-    out: list[Field] = []
-    for section, checks in P.SCHEMA.items():
-        values = defaults if section == "" else defaults.get(section, {})
-        for key in checks:
-            out.append(Field(section, key, values.get(key)))
-    return out
+    """Every field of every section, in schema order, with the dataclass defaults."""
+    return [Field(info.section, info.key, info.default) for info in schema_fields()]
 
 
 def current_values(policy: P.Policy) -> dict[str, Any]:
@@ -177,37 +157,20 @@ def build(values: dict[str, Any], known_models: list[str] | None = None) -> P.Po
     return policy
 
 
-def render(original_text: str, values: dict[str, Any], original: dict[str, Any]) -> str:
-    """The original TOML with changed keys rewritten (comments kept) and new keys added."""
-    try:
-        doc = tomlkit.parse(original_text)
-    except Exception:
-        doc = tomlkit.document()
-    for path, value in values.items():
-        section, _, key = path.rpartition(".")
-        table: Any = doc
-        if section:
-            if section not in doc:
-                if value == original.get(path):
-                    continue
-                doc[section] = tomlkit.table()
-            table = doc[section]
-        present = key in table
-        if present and _same(table[key], value):
-            continue
-        if not present and value == original.get(path):
-            continue  # an untouched default stays implicit, as the user wrote the file
-        table[key] = value
-    return tomlkit.dumps(doc)
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as policy values: a tuple equals a list, a mapping a dict."""
+    if isinstance(a, tuple | list) and isinstance(b, tuple | list):
+        return list(a) == list(b)
+    if hasattr(a, "items") and hasattr(b, "items"):
+        return dict(a) == dict(b)
+    return bool(a == b)
 
 
-def _same(item: Any, value: Any) -> bool:
-    plain = item.unwrap() if hasattr(item, "unwrap") else item
-    if isinstance(plain, list) and isinstance(value, tuple | list):
-        return list(plain) == list(value)
-    return bool(plain == value)
-
-
-def check_name(name: str) -> str | None:
-    """A problem with a policy name used as a file name, or None (mape's one rule)."""
-    return name_problem(name)
+def changes(values: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
+    """The edited ``values`` that differ from the ``original`` policy's: what an edit writes into
+    the TOML (an untouched default stays implicit, as the user wrote the file)."""
+    return {
+        path: value
+        for path, value in values.items()
+        if value is not None and not same_value(value, original.get(path))
+    }

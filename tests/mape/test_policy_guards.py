@@ -13,10 +13,15 @@ import pytest
 
 from harmone_tui.cli import main
 from harmone_tui.ui import policy_edit
+from harmone_tui.ui.screens import modals
+from mape.policy_doc import PolicyDocument
 from mape.policy_file import preset_text
-from mape.policy_write import edit_text
 
 NAN, INF = float("nan"), float("inf")
+
+
+def edit_text(text: str, changes: dict[str, Any]) -> str:
+    return PolicyDocument(text, "test").edit(changes).text
 
 
 def _policy(tmp_path: Path, changes: dict[str, Any], name: str = "bad.toml") -> Path:
@@ -126,10 +131,11 @@ def test_a_run_refuses_the_policy_before_touching_the_data_dir(
 
 
 def test_the_tui_editor_uses_the_same_rules() -> None:
+    check_name = modals.name_problem  # what the save-as dialog checks a name with
     for name in ("..", ".", "a/b", "a..b", "", "x" * 65):
-        assert policy_edit.check_name(name) is not None, name
+        assert check_name(name) is not None, name
     for name in ("mine", "single-lstm+retrain", "v1.2_b"):
-        assert policy_edit.check_name(name) is None, name
+        assert check_name(name) is None, name
     threshold = policy_edit.Field("drift", "threshold", 0.75)
     assert "finite" in (threshold.check(threshold.parse("nan")) or "")
     assert threshold.check(0.5) is None and not math.isnan(threshold.parse("0.5"))

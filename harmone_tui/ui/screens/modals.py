@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from harmone_tui.ui.policy_edit import check_name
+from mape.names import name_problem
 
 CANCEL = Binding("escape", "cancel", "Cancel", id="harmone.cancel", tooltip="Close without doing anything")
 
@@ -65,7 +65,7 @@ class SaveAsModal(ModalScreen[str | None]):
         self._hint(event.value)
 
     def _hint(self, name: str) -> None:
-        problem = check_name(name)
+        problem = name_problem(name)
         path = self.folder / f"{name}.toml"
         text = f"✖ {problem}" if problem else f"→ {path}" + (" (exists: overwrites)" if path.exists() else "")
         hint = self.query_one("#name-hint", Static)
@@ -73,7 +73,7 @@ class SaveAsModal(ModalScreen[str | None]):
         hint.set_class(bool(problem), "-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if check_name(event.value) is None:
+        if name_problem(event.value) is None:
             self.dismiss(event.value)
 
     def action_cancel(self) -> None:

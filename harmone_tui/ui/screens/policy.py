@@ -10,8 +10,7 @@ explicit, and both visible in the event log or as a file path.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual.app import ComposeResult
@@ -24,7 +23,7 @@ from harmone_tui.ui.messages import PolicyApplied, PolicyEdited, PolicySaved
 from harmone_tui.ui.screens.base import HarmoneScreen
 from harmone_tui.ui.widgets.policy_form import PolicyForm
 from mape.policy import PolicyError
-from mape.policy_file import parse_policy
+from mape.policy_doc import PolicyDocument, user_policy_path
 
 if TYPE_CHECKING:
     from harmone_tui.ui.session import RunSession
@@ -39,15 +38,36 @@ class PolicyScreen(HarmoneScreen):
 Every field of the running policy. Problems show under the field as you type (the same checks
 as `harmone policy check`). The screen opens with no field focused, so 1-5, q and p still act;
 **tab** moves into the fields. While a field has the focus it takes the keys you type:
-**esc** leaves it (then 1-5, q, p act again; F1 and ctrl+p work anywhere). **ctrl+g** apply to the running loop (next MAPE cycle),
-**ctrl+s** save as a new policy file, **ctrl+r** revert to the running policy.
+**esc** leaves it (then 1-5, q, p act again; F1 and ctrl+p work anywhere).
+**ctrl+g** apply to the running loop (next MAPE cycle), **ctrl+s** save as a new policy file,
+**ctrl+r** revert to the running policy.
 """
     AUTO_FOCUS = None  # a focused field would swallow the 1-5 that brought the user here
     BINDINGS = [
-        Binding("ctrl+g", "apply", "Apply", id="harmone.policy_apply", tooltip="Apply the edits to the running loop at its next cycle"),
-        Binding("ctrl+s", "save", "Save as", id="harmone.policy_save", tooltip="Save as a new policy in the user policies directory"),
-        Binding("ctrl+r", "revert", "Revert", id="harmone.policy_revert", tooltip="Discard the edits"),
-        Binding("escape", "leave_field", "Leave field", id="harmone.leave_field", tooltip="Leave the field, so keys like 1-5 and q act again"),
+        Binding(
+            "ctrl+g",
+            "apply",
+            "Apply",
+            id="harmone.policy_apply",
+            tooltip="Apply the edits to the running loop at its next cycle",
+        ),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save as",
+            id="harmone.policy_save",
+            tooltip="Save as a new policy in the user policies directory",
+        ),
+        Binding(
+            "ctrl+r", "revert", "Revert", id="harmone.policy_revert", tooltip="Discard the edits"
+        ),
+        Binding(
+            "escape",
+            "leave_field",
+            "Leave field",
+            id="harmone.leave_field",
+            tooltip="Leave the field, so keys like 1-5 and q act again",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -102,7 +122,9 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
     # validation -----------------------------------------------------------------------------
     def _known_models(self) -> list[str] | None:
         rt = self.session.runtime
-        return [m.name for m in rt.engine.models()] if rt is not None and self.session.ready else None
+        return (
+            [m.name for m in rt.engine.models()] if rt is not None and self.session.ready else None
+        )
 
     def on_policy_form_edited(self, event: PolicyForm.Edited) -> None:
         form = event.form
@@ -122,7 +144,9 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
         changed = form.changed()
         parts = [f"in force: [b]{escape(policy.name)}[/b] ({escape(source)})"]
         if changed:
-            parts.append(f"{len(changed)} edited: {', '.join(changed[:3])}{'…' if len(changed) > 3 else ''}")
+            parts.append(
+                f"{len(changed)} edited: {', '.join(changed[:3])}{'…' if len(changed) > 3 else ''}"
+            )
         if form.errors:
             path, message = next(iter(form.errors.items()))
             parts.append(f"[b]✖ {path}: {escape(message)}[/b]")
@@ -158,14 +182,16 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
         values = self.query_one(PolicyForm).values()
         try:
             policy = edit.build(values, list(rt.telemetry.models))
+            doc = PolicyDocument(rt.policy_text, rt.policy_source)
+            text = doc.edit(edit.changes(values, edit.current_values(rt.policy))).text
         except PolicyError as exc:
             self.notify(
                 f"{exc}\nmodels can only be chosen among those loaded for this run"
                 f" ({', '.join(rt.telemetry.models)}); save it to use it in a new run",
-                severity="error", timeout=8,
+                severity="error",
+                timeout=8,
             )
             return
-        text = edit.render(rt.policy_text, values, edit.current_values(rt.policy))
         rt.apply_policy(policy, text, "edited in the TUI")
         self.revert()
         self.post_message(PolicyApplied(policy))
@@ -175,29 +201,26 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
 
         values = self.query_one(PolicyForm).values()
         folder = paths.policies_dir(self.session.settings.data_dir)
-        suggested = values["name"] if (folder / f"{values['name']}.toml").exists() else f"{values['name']}-edited"
+        suggested = (
+            values["name"]
+            if (folder / f"{values['name']}.toml").exists()
+            else f"{values['name']}-edited"
+        )
         self.app.push_screen(SaveAsModal(suggested, folder), self._save_named)
 
     async def _save_named(self, name: str | None) -> None:
         if not name:
             return
-        _, _, text = self.running_policy()
+        policy, source, text = self.running_policy()
         values = {**self.query_one(PolicyForm).values(), "name": name}
-        folder = paths.policies_dir(self.session.settings.data_dir)
-        path = folder / f"{name}.toml"
-        rendered = edit.render(text, values, edit.current_values(self.running_policy()[0]))
         try:
-            parse_policy(rendered, str(path))
+            path = user_policy_path(paths.policies_dir(self.session.settings.data_dir), name)
+            doc = PolicyDocument(text, source).edit(
+                edit.changes(values, edit.current_values(policy))
+            )
+            await asyncio.to_thread(doc.save, path, True)  # the modal showed "exists: overwrites"
         except PolicyError as exc:
             self.notify(str(exc), severity="error")
             return
-        await asyncio.to_thread(_write, path, rendered)
         self.notify(f"saved {path}\nuse it with: harmone --policy {name}", timeout=8)
         self.post_message(PolicySaved(str(path)))
-
-
-def _write(path: Path, text: str) -> Any:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

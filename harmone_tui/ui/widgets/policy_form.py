@@ -1,10 +1,11 @@
 """A keyboard form over every policy field, validated as you type.
 
 One row per field of :func:`harmone_tui.ui.policy_edit.policy_fields`: numbers, names, lists and
-tables are compact inputs, choices are selects, true/false switches are selects too. Each change is parsed
-and checked with the field's own SCHEMA check (the same messages as ``harmone policy check``);
-the row shows the problem in place of its help text and the form posts :class:`PolicyForm.Edited`
-so the screen can run the whole-policy checks and update the dirty marker.
+tables are compact inputs, choices are selects, true/false switches are selects too. Each change
+is parsed and checked with the field's own schema rule (the same messages as ``harmone policy
+check``); the row shows the problem in place of its help text (the schema's, from
+:mod:`mape.policy_fields`) and the form posts :class:`PolicyForm.Edited` so the screen can run
+the whole-policy checks and update the dirty marker.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from harmone_tui.ui.policy_edit import CHOICES, Field
+from harmone_tui.ui.policy_edit import Field, same_value
 
 
 def _wid(field: Field) -> str:
@@ -33,7 +34,10 @@ class PolicyForm(VerticalScroll):
     PolicyForm .row { height: 1; }
     PolicyForm .row Label { width: 20; }
     PolicyForm .row Input, PolicyForm .row Select { width: 36; }
-    PolicyForm .hint { color: $foreground 60%; width: 1fr; height: 1; padding-left: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    PolicyForm .hint {
+        color: $foreground 60%; width: 1fr; height: 1; padding-left: 1;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     PolicyForm .hint.-error { color: $error; text-style: bold; }
     PolicyForm .row.-changed Label { text-style: bold; color: $accent; }
     PolicyForm .row:focus-within { background: $primary 20%; }
@@ -62,7 +66,9 @@ class PolicyForm(VerticalScroll):
         for field in self.fields:
             if field.section != section:
                 section = field.section
-                yield Static(f"[{section}]" if section else "policy", classes="section", markup=False)
+                yield Static(
+                    f"[{section}]" if section else "policy", classes="section", markup=False
+                )
             with Horizontal(classes="row", id=f"row-{_wid(field)}"):
                 yield Label(field.key, markup=False)
                 yield self._input(field)
@@ -71,10 +77,12 @@ class PolicyForm(VerticalScroll):
     def _input(self, field: Field) -> Widget:
         wid = _wid(field)
         if field.kind == "choice":
-            options = [(o, o) for o in CHOICES[(field.section, field.key)]]
+            options = [(o, o) for o in field.options]
             return Select(options, allow_blank=False, compact=True, id=wid)
         if field.kind == "bool":  # a select, not a checkbox: "true"/"false" reads without colour
-            return Select([("true", True), ("false", False)], allow_blank=False, compact=True, id=wid)
+            return Select(
+                [("true", True), ("false", False)], allow_blank=False, compact=True, id=wid
+            )
         return Input(compact=True, id=wid, select_on_focus=False)
 
     # values ---------------------------------------------------------------------------------
@@ -103,7 +111,7 @@ class PolicyForm(VerticalScroll):
 
     def changed(self) -> list[str]:
         """Paths whose value differs from the loaded one."""
-        return [p for p, v in self._values.items() if not _equal(v, self._baseline.get(p))]
+        return [p for p, v in self._values.items() if not same_value(v, self._baseline.get(p))]
 
     # events ---------------------------------------------------------------------------------
     def _field_of(self, widget_id: str | None) -> Field | None:
@@ -143,15 +151,7 @@ class PolicyForm(VerticalScroll):
         hint.update(f"✖ {problem}" if problem else field.help)
         hint.set_class(bool(problem), "-error")
         self.query_one(f"#{wid}").set_class(bool(problem), "-invalid")
-        changed = not _equal(self._values.get(field.path), self._baseline.get(field.path))
+        changed = not same_value(self._values.get(field.path), self._baseline.get(field.path))
         self.query_one(f"#row-{wid}").set_class(changed, "-changed")
         if not self._loading:
             self.post_message(self.Edited(self, field.path))
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if isinstance(a, tuple | list) and isinstance(b, tuple | list):
-        return list(a) == list(b)
-    if hasattr(a, "items") and hasattr(b, "items"):
-        return dict(a) == dict(b)
-    return bool(a == b)

@@ -117,3 +117,25 @@ def test_summary_dash_writes_the_summary_to_stdout_once(
     assert call(argv) == 0
     assert json.loads(capsys.readouterr().out)["steps"] == 20  # one document, not two
     assert not (tmp_path / "-").exists()
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`harmone ... | head` closes the pipe before the output is written: exit 141, no
+    traceback (a BrokenPipeError used to be printed)."""
+    import os
+    import subprocess
+
+    from tests.conftest import harmone_cmd, subprocess_env
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte
+    try:
+        done = subprocess.run(
+            harmone_cmd("policy", "show", "harmone", "--explain", "--json"),
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+            env=subprocess_env(HARMONE_DATA_DIR=str(tmp_path)),
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr

@@ -29,8 +29,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 POLICIES = (
-    "naive", "single-linear", "single-svm", "single-lstm", "single-linear+retrain",
-    "single-svm+retrain", "single-lstm+retrain", "switch", "switch+retrain", "harmone",
+    "naive",
+    "single-linear",
+    "single-svm",
+    "single-lstm",
+    "single-linear+retrain",
+    "single-svm+retrain",
+    "single-lstm+retrain",
+    "switch",
+    "switch+retrain",
+    "harmone",
 )
 WITH_RETRAIN = "energy_mj_per_inference_incl_retrain"
 
@@ -52,7 +60,9 @@ def ratio_table(rows: list[dict[str, Any]]) -> str:
 def target(rows: list[dict[str, Any]]) -> str:
     by = {r["policy"]: r for r in rows}
     h = by["harmone"]
-    retrain = [r for r in rows if r["policy"].startswith("single-") and r["policy"].endswith("+retrain")]
+    retrain = [
+        r for r in rows if r["policy"].startswith("single-") and r["policy"].endswith("+retrain")
+    ]
     best = max(retrain, key=lambda r: r["r2"])
     out = []
     for ref in retrain:
@@ -77,10 +87,25 @@ def full_run_wall(base: Path, work: Path) -> tuple[float, dict[str, Any]]:
         shutil.rmtree(data_dir)
     shutil.copytree(base, data_dir)
     summary = work / "full-harmone.json"
-    cmd = [sys.executable, "-m", "harmone_tui", "--no-ui", "--policy", "harmone", "--speed", "max",
-           "--data-dir", str(data_dir), "--summary", str(summary), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "harmone_tui",
+        "--no-ui",
+        "--policy",
+        "harmone",
+        "--speed",
+        "max",
+        "--data-dir",
+        str(data_dir),
+        "--summary",
+        str(summary),
+        "--quiet",
+    ]
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=REPO, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
+    subprocess.run(
+        cmd, check=True, cwd=REPO, env={**__import__("os").environ, "PYTHONPATH": str(REPO)}
+    )
     return time.perf_counter() - t0, json.loads(summary.read_text())
 
 
@@ -130,8 +155,12 @@ def cycle_cost(total: int = 101_000) -> dict[str, float]:
     loop.set_energy_profile({"linear": 200.0, "svm": 300.0, "lstm": 1500.0})
     energy = np.full(total, 500.0)
     tile = len(stream)  # same offset in the tiled stream = same data, same detector phase
-    zones = {"1k": (500, 1600), "100k": (total - 1100, total),
-             "tile 2": (tile, tile + 10_000), "tile 7": (6 * tile, 6 * tile + 10_000)}
+    zones = {
+        "1k": (500, 1600),
+        "100k": (total - 1100, total),
+        "tile 2": (tile, tile + 10_000),
+        "tile 7": (6 * tile, 6 * tile + 10_000),
+    }
     cycles: dict[str, list[float]] = {z: [] for z in zones}
     work: dict[str, float] = {z: 0.0 for z in zones}
     step, due = 0, loop.next_due(0)
@@ -146,9 +175,13 @@ def cycle_cost(total: int = 101_000) -> dict[str, float]:
                 work[zone] += spent
             due = loop.next_due(step)
         end = min(total, due, step + 2000)
-        end = min([end] + [x for bounds in zones.values() for x in bounds if x > step])  # zone edges
+        end = min(
+            [end] + [x for bounds in zones.values() for x in bounds if x > step]
+        )  # zone edges
         t0 = time.perf_counter()
-        loop.observe(step, rt.active, preds[step:end], truths[step:end], truths[step:end], energy[step:end])
+        loop.observe(
+            step, rt.active, preds[step:end], truths[step:end], truths[step:end], energy[step:end]
+        )
         for zone in inside:
             work[zone] += time.perf_counter() - t0
         step = end
@@ -161,7 +194,9 @@ def cycle_cost(total: int = 101_000) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, help="output directory (default: a new temporary one)")
     parser.add_argument("--steps", type=int, help="limit every run to N steps")
     parser.add_argument("--skip-compare", action="store_true", help="only the MAPE cost part")
@@ -180,9 +215,11 @@ def main() -> int:
         print("\nHarmonE target:")
         print(target(rows))
         wall, summary = full_run_wall(out / "runs" / "_base", out)
-        print(f"\nfull headless harmone run (start-up, loading, {summary['steps']} steps, "
-              f"{summary['retrains']} retrains, {summary['reuses']} reuses): {wall:.1f} s wall "
-              f"(the run itself {summary['wall_s']:.1f} s)")
+        print(
+            f"\nfull headless harmone run (start-up, loading, {summary['steps']} steps, "
+            f"{summary['retrains']} retrains, {summary['reuses']} reuses): {wall:.1f} s wall "
+            f"(the run itself {summary['wall_s']:.1f} s)"
+        )
     cost = cycle_cost()
     print("\nMAPE cost, harmone policy on the demo stream tiled to 101,000 steps (drift checks")
     print("every 20 steps, switch cycles every 267; the KL statistic is computed in observe every")

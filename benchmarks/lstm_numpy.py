@@ -21,8 +21,8 @@ class NumpyLstm:
     def __init__(self, w: LstmWeights, low: float, span: float) -> None:
         units = w.recurrent.shape[0]
         half = np.full(4 * units, 0.5)
-        half[2 * units: 3 * units] = 1.0  # Keras' gate order i, f, c, o; c is the tanh gate
-        order = np.r_[2 * units: 3 * units, units: 2 * units, 0:units, 3 * units: 4 * units]
+        half[2 * units : 3 * units] = 1.0  # Keras' gate order i, f, c, o; c is the tanh gate
+        order = np.r_[2 * units : 3 * units, units : 2 * units, 0:units, 3 * units : 4 * units]
         kernel = (w.kernel[0].astype(np.float64) * half)[order] / span  # gates c, f, i, o
         self.kernel = kernel
         self.bias = (w.bias.astype(np.float64) * half)[order] - low * kernel
@@ -44,9 +44,9 @@ class NumpyLstm:
         np.tanh(xp[0], out=z)  # step 0: h = c = 0
         np.multiply(z[u:], 0.5, out=s)
         s += 0.5  # sigmoid of the f, i, o gates
-        np.multiply(s[u: 2 * u], z[:u], out=c)
+        np.multiply(s[u : 2 * u], z[:u], out=c)
         np.tanh(c, out=h)
-        h *= s[2 * u:]
+        h *= s[2 * u :]
         for t in range(1, len(xp)):
             np.dot(h, self.recurrent, out=z)
             z += xp[t]
@@ -54,8 +54,8 @@ class NumpyLstm:
             np.multiply(z[u:], 0.5, out=s)
             s += 0.5
             c *= s[:u]
-            np.multiply(s[u: 2 * u], z[:u], out=p)
+            np.multiply(s[u : 2 * u], z[:u], out=p)
             c += p
             np.tanh(c, out=h)
-            h *= s[2 * u:]
+            h *= s[2 * u :]
         return float(h @ self.dense) + self.dense_bias

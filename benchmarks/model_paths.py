@@ -115,17 +115,22 @@ def median_costs(
     }
 
 
-def print_table(rows: list[tuple[str, str, float, float, float]], j_per_cpu_s: float,
-                unit: str = "µs") -> None:
+def print_table(
+    rows: list[tuple[str, str, float, float, float]], j_per_cpu_s: float, unit: str = "µs"
+) -> None:
     """One line per model and path; ``unit`` ms divides the µs figures by 1000."""
     scale, energy = (1e-3, "mJ") if unit == "ms" else (1.0, "µJ")
-    print(f"{'model':<7} {'path':<10} {'loop ' + unit:>9} {'charged ' + unit:>11}"
-          f" {energy + '/call':>9} {'framework/path':>15} {'max diff':>9}")
+    print(
+        f"{'model':<7} {'path':<10} {'loop ' + unit:>9} {'charged ' + unit:>11}"
+        f" {energy + '/call':>9} {'framework/path':>15} {'max diff':>9}"
+    )
     framework = {m: charged for m, p, _, charged, _ in rows if p == "framework"}
     for model, path, loop, charged, diff in rows:
         ratio = f"{framework[model] / charged:,.1f}x" if model in framework else ""
-        print(f"{model:<7} {path:<10} {loop * scale:>9.2f} {charged * scale:>11.2f}"
-              f" {charged * scale * j_per_cpu_s:>9.2f} {ratio:>15} {diff:>9.1e}")
+        print(
+            f"{model:<7} {path:<10} {loop * scale:>9.2f} {charged * scale:>11.2f}"
+            f" {charged * scale * j_per_cpu_s:>9.2f} {ratio:>15} {diff:>9.1e}"
+        )
 
 
 def vision_rows(args: argparse.Namespace) -> list[tuple[str, str, float, float, float]]:
@@ -147,8 +152,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=5000, help="calls per path and repeat")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--j-per-cpu-s", type=float, help="the meter's coefficient (default: auto)")
-    parser.add_argument("--vision", action="store_true",
-                        help="also the YOLO versions stored in --data-dir, on --frames")
+    parser.add_argument(
+        "--vision",
+        action="store_true",
+        help="also the YOLO versions stored in --data-dir, on --frames",
+    )
     parser.add_argument("--frames", type=Path, help="image folder (default: the bundled stream)")
     parser.add_argument("--frame-limit", type=int, default=20, help="frames per path and repeat")
     args = parser.parse_args()
@@ -161,6 +169,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         versions = version_dirs(args.data_dir, Path(tmp), engine.train)
         rows: list[tuple[str, str, float, float, float]] = []
+
         def noop(x: np.ndarray) -> float:  # the clock reads alone
             return 0.0
 
@@ -171,14 +180,18 @@ def main() -> None:
             costs = median_costs(by_path, xs, args.repeats)
             for name, predict in by_path.items():
                 rows.append((model, name, *costs[name], max_relative(predict, reference, windows)))
-    print(f"{args.calls} calls x {args.repeats} repeats per path; thread CPU time; energy"
-          f" estimated at {meter.j_per_cpu_s:g} J per CPU-second (meter: {meter.source});"
-          " max diff: relative to the framework's prediction on the training windows")
+    print(
+        f"{args.calls} calls x {args.repeats} repeats per path; thread CPU time; energy"
+        f" estimated at {meter.j_per_cpu_s:g} J per CPU-second (meter: {meter.source});"
+        " max diff: relative to the framework's prediction on the training windows"
+    )
     print_table(rows, meter.j_per_cpu_s)
     if args.vision:
         rows = vision_rows(args)
-        print(f"\n{args.frame_limit} frames x {args.repeats} repeats per path; max diff: absolute,"
-              " of the mean box confidence")
+        print(
+            f"\n{args.frame_limit} frames x {args.repeats} repeats per path; max diff: absolute,"
+            " of the mean box confidence"
+        )
         print_table(rows, meter.j_per_cpu_s, unit="ms")
 
 

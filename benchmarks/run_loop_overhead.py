@@ -51,8 +51,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         results = [asyncio.run(one_run(Path(tmp), args.steps)) for _ in range(args.repeats)]
-    print(f"{'repeat':>6} {'predict alone ms':>17} {'per step ms':>12}"
-          f" {'predict inside ms':>18} {'overhead':>9}")
+    print(
+        f"{'repeat':>6} {'predict alone ms':>17} {'per step ms':>12}"
+        f" {'predict inside ms':>18} {'overhead':>9}"
+    )
     for i, r in enumerate(results, 1):
         print(
             f"{i:>6} {r['predict_alone_ms']:>17.4f} {r['per_step_ms']:>12.4f}"

@@ -51,9 +51,24 @@ class Tmux:
         env_flags = [x for k, v in self.env.items() for x in ("-e", f"{k}={v}")]
         t0 = time.perf_counter()
         self(
-            "new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT),
-            "-c", str(self.cwd), *env_flags, command,
-            ";", "set-option", "-t", name, "remain-on-exit", "on",
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            str(WIDTH),
+            "-y",
+            str(HEIGHT),
+            "-c",
+            str(self.cwd),
+            *env_flags,
+            command,
+            ";",
+            "set-option",
+            "-t",
+            name,
+            "remain-on-exit",
+            "on",
         )
         self.sessions.append(name)
         with contextlib.suppress(BenchError, ValueError):  # the pane's pid stays the app's
@@ -87,9 +102,13 @@ class Tmux:
             if ready(text):
                 return text
             if self.dead(name):
-                raise BenchError(f"{name}: the app exited while waiting for {what}:\n{text.rstrip()}")
+                raise BenchError(
+                    f"{name}: the app exited while waiting for {what}:\n{text.rstrip()}"
+                )
             if time.perf_counter() > deadline:
-                raise BenchError(f"{name}: no {what} after {timeout:.0f} s; screen:\n{text.rstrip()}")
+                raise BenchError(
+                    f"{name}: no {what} after {timeout:.0f} s; screen:\n{text.rstrip()}"
+                )
             time.sleep(POLL_S)
 
     def quit_app(self, name: str, timeout: float = 15.0) -> None:

@@ -49,8 +49,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from mape.knowledge import KnowledgeStore  # noqa: E402
 from tmux_pane import HEIGHT, WIDTH, BenchError, Tmux  # noqa: E402  (benchmarks/, next to this file)
+
+from mape.knowledge import KnowledgeStore  # noqa: E402
 
 PYTHON = sys.executable
 POLICY = "single-linear"
@@ -72,7 +73,10 @@ def train_once(data_dir: Path, env: dict[str, str], policy: str) -> None:
     """First-use training into ``data_dir``, so later starts load the stored versions."""
     done = subprocess.run(
         harmone_argv(data_dir, "--no-ui", "--steps", "10", "--quiet", policy=policy),
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if done.returncode != 0:
         raise BenchError(f"training run failed ({done.returncode}):\n{done.stderr[-2000:]}")
@@ -91,12 +95,18 @@ def first_frame(tmux: Tmux, data_dir: Path, repeats: int) -> list[float]:
 
 
 # 2. throughput, UI vs headless --------------------------------------------------------------
-def headless_rate(data_dir: Path, env: dict[str, str], run_args: list[str], policy: str,
-                  tmp: Path) -> tuple[float, dict]:
+def headless_rate(
+    data_dir: Path, env: dict[str, str], run_args: list[str], policy: str, tmp: Path
+) -> tuple[float, dict]:
     out = tmp / "headless-summary.json"
     done = subprocess.run(
-        harmone_argv(data_dir, "--no-ui", *run_args, "--summary", str(out), "--quiet", policy=policy),
-        env=env, capture_output=True, text=True, timeout=300,
+        harmone_argv(
+            data_dir, "--no-ui", *run_args, "--summary", str(out), "--quiet", policy=policy
+        ),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if done.returncode != 0:
         raise BenchError(f"headless run failed ({done.returncode}):\n{done.stderr[-2000:]}")
@@ -104,7 +114,9 @@ def headless_rate(data_dir: Path, env: dict[str, str], run_args: list[str], poli
     return summary["steps"] / summary["wall_s"], summary
 
 
-def ui_rate(tmux: Tmux, name: str, data_dir: Path, run_args: list[str], policy: str) -> tuple[float, dict]:
+def ui_rate(
+    tmux: Tmux, name: str, data_dir: Path, run_args: list[str], policy: str
+) -> tuple[float, dict]:
     store = KnowledgeStore.open(data_dir / "knowledge.sqlite3")
     try:
         before = max((r.run_id for r in store.runs(limit=1)), default=0)
@@ -116,9 +128,13 @@ def ui_rate(tmux: Tmux, name: str, data_dir: Path, run_args: list[str], policy: 
             if run is not None and run.status != "running":
                 break
             if tmux.dead(name):
-                raise BenchError(f"{name}: the app exited before its run finished:\n{tmux.screen(name).rstrip()}")
+                raise BenchError(
+                    f"{name}: the app exited before its run finished:\n{tmux.screen(name).rstrip()}"
+                )
             if time.perf_counter() > deadline:
-                raise BenchError(f"{name}: the run did not finish in 120 s:\n{tmux.screen(name).rstrip()}")
+                raise BenchError(
+                    f"{name}: the run did not finish in 120 s:\n{tmux.screen(name).rstrip()}"
+                )
             time.sleep(0.25)  # light polling: this process shares the 2 cores with the app
     finally:
         store.close()
@@ -128,20 +144,32 @@ def ui_rate(tmux: Tmux, name: str, data_dir: Path, run_args: list[str], policy: 
     return run.summary["steps"] / run.summary["wall_s"], run.summary
 
 
-def throughput(tmux: Tmux, data_dir: Path, env: dict[str, str], run_args: list[str], policy: str,
-               pairs: int, tmp: Path) -> tuple[list[float], list[float]]:
+def throughput(
+    tmux: Tmux,
+    data_dir: Path,
+    env: dict[str, str],
+    run_args: list[str],
+    policy: str,
+    pairs: int,
+    tmp: Path,
+) -> tuple[list[float], list[float]]:
     headless: list[float] = []
     ui: list[float] = []
     for i in range(pairs):  # alternate, so a slow spell of the machine hits both
         for label, rates, measure in (
             ("headless", headless, lambda: headless_rate(data_dir, env, run_args, policy, tmp)),
-            ("with UI", ui,
-             lambda i=i: ui_rate(tmux, f"throughput-{i}", data_dir, run_args, policy)),
+            (
+                "with UI",
+                ui,
+                lambda i=i: ui_rate(tmux, f"throughput-{i}", data_dir, run_args, policy),
+            ),
         ):
             rate, summary = measure()
             rates.append(rate)
-            print(f"  {label:<9} #{i + 1}: {summary['steps']:>6} steps in {summary['wall_s']:.3f} s"
-                  f" = {rate:>8,.0f} steps/s")
+            print(
+                f"  {label:<9} #{i + 1}: {summary['steps']:>6} steps in {summary['wall_s']:.3f} s"
+                f" = {rate:>8,.0f} steps/s"
+            )
     return headless, ui
 
 
@@ -191,8 +219,12 @@ def paused_cpu(tmux: Tmux, data_dir: Path) -> dict[str, Any]:
     name = "paused-cpu"
     tmux.launch(name, harmone_argv(data_dir))
     try:
-        tmux.wait(name, lambda s: "running" in status_line(s) and current_step(s) >= PAUSE_AFTER_STEPS,
-                  60, f"{PAUSE_AFTER_STEPS} steps")
+        tmux.wait(
+            name,
+            lambda s: "running" in status_line(s) and current_step(s) >= PAUSE_AFTER_STEPS,
+            60,
+            f"{PAUSE_AFTER_STEPS} steps",
+        )
         tmux("send-keys", "-t", name, "p")
         screen = tmux.wait(name, lambda s: "paused" in status_line(s), 10, "the paused state")
         time.sleep(SETTLE_S)
@@ -219,7 +251,9 @@ def paused_cpu(tmux: Tmux, data_dir: Path) -> dict[str, Any]:
     main_thread = threads1.get(app.pid, 0.0) - threads0.get(app.pid, 0.0)
     other_threads = sum(v - threads0.get(k, 0.0) for k, v in threads1.items() if k != app.pid)
     children = {
-        f"{names[p.pid]} (pid {p.pid})": pct(after[p.pid] - before[p.pid]) for p in tree if p is not app
+        f"{names[p.pid]} (pid {p.pid})": pct(after[p.pid] - before[p.pid])
+        for p in tree
+        if p is not app
     }
     return {
         "total": pct(sum(after[pid] - before[pid] for pid in before)),
@@ -240,13 +274,23 @@ def verdict(ok: bool) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, help="steps of each throughput run (default: the whole stream)")
-    parser.add_argument("--stream-repeats", type=int, default=5,
-                        help="replay the bundled stream this many times back to back (longer runs:"
-                             " less start-up in the figure)")
-    parser.add_argument("--policy", default=POLICY, help=f"policy of the throughput runs (default {POLICY})")
+    parser.add_argument(
+        "--steps", type=int, help="steps of each throughput run (default: the whole stream)"
+    )
+    parser.add_argument(
+        "--stream-repeats",
+        type=int,
+        default=5,
+        help="replay the bundled stream this many times back to back (longer runs:"
+        " less start-up in the figure)",
+    )
+    parser.add_argument(
+        "--policy", default=POLICY, help=f"policy of the throughput runs (default {POLICY})"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="starts for the first-frame time")
-    parser.add_argument("--pairs", type=int, default=3, help="headless + UI runs for the throughput")
+    parser.add_argument(
+        "--pairs", type=int, default=3, help="headless + UI runs for the throughput"
+    )
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         print("tui_targets: tmux is not installed", file=sys.stderr)
@@ -266,8 +310,10 @@ def main() -> int:
     try:
         sub_env = {**os.environ, **env}
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(f"machine: {os.cpu_count()} cores (load {load}), python {sys.version.split()[0]},"
-              f" tmux pane {WIDTH}x{HEIGHT}")
+        print(
+            f"machine: {os.cpu_count()} cores (load {load}), python {sys.version.split()[0]},"
+            f" tmux pane {WIDTH}x{HEIGHT}"
+        )
         print(f"training {POLICY} and {args.policy} once into {data_dir} ...")
         for policy in {POLICY, args.policy}:
             train_once(data_dir, sub_env, policy)
@@ -283,35 +329,55 @@ def main() -> int:
         if args.stream_repeats > 1:
             run_args += ["--data", str(repeated_stream(tmp, args.stream_repeats))]
             stream += f" x{args.stream_repeats}"
-        print(f"2. replay throughput, --speed max, {stream}"
-              + (f", {args.steps:,} steps" if args.steps else "") + f", policy {args.policy}:")
+        print(
+            f"2. replay throughput, --speed max, {stream}"
+            + (f", {args.steps:,} steps" if args.steps else "")
+            + f", policy {args.policy}:"
+        )
         headless, ui = throughput(tmux, data_dir, sub_env, run_args, args.policy, args.pairs, tmp)
         h_rate, u_rate = statistics.median(headless), statistics.median(ui)
         ratio = u_rate / h_rate
-        print(f"  median: headless {h_rate:,.0f} steps/s, with UI {u_rate:,.0f} steps/s,"
-              f" ratio {ratio:.3f}")
-        print("  ratio of each pair: " + "  ".join(f"{u / h:.2f}" for h, u in zip(headless, ui, strict=True)))
+        print(
+            f"  median: headless {h_rate:,.0f} steps/s, with UI {u_rate:,.0f} steps/s,"
+            f" ratio {ratio:.3f}"
+        )
+        print(
+            "  ratio of each pair: "
+            + "  ".join(f"{u / h:.2f}" for h, u in zip(headless, ui, strict=True))
+        )
 
-        print(f"3. CPU while paused (paused after {PAUSE_AFTER_STEPS} steps,"
-              f" settle {SETTLE_S:g} s, measure {MEASURE_S:g} s):")
+        print(
+            f"3. CPU while paused (paused after {PAUSE_AFTER_STEPS} steps,"
+            f" settle {SETTLE_S:g} s, measure {MEASURE_S:g} s):"
+        )
         cpu = paused_cpu(tmux, data_dir)
-        print(f"  app process tree: {cpu['total']:.1f} % of one core"
-              f" (main thread {cpu['main_thread']:.1f} %, other threads {cpu['other_threads']:.1f} %)")
+        print(
+            f"  app process tree: {cpu['total']:.1f} % of one core"
+            f" (main thread {cpu['main_thread']:.1f} %, other threads {cpu['other_threads']:.1f} %)"
+        )
         for what, value in cpu["children"].items():
             print(f"    child {what}: {value:.1f} %")
         print(f"  tmux server drawing the pane (not counted): {cpu['tmux_server']:.1f} %")
-        print(f"  paused at step {cpu['paused_at']:,}; steps run while paused: {cpu['steps_during']}")
+        print(
+            f"  paused at step {cpu['paused_at']:,}; steps run while paused: {cpu['steps_during']}"
+        )
 
         ok_frame = frame < FIRST_FRAME_TARGET_S
         ok_ratio = ratio >= RATIO_TARGET
         ok_cpu = cpu["total"] < PAUSED_CPU_TARGET
         print()
         print(f"{'target':<34} {'measured':>12} {'goal':>9}  result")
-        print(f"{'time to first frame (median)':<34} {frame:>10.3f} s {'< 1.5 s':>9}"
-              f"  {verdict(ok_frame)}")
-        print(f"{'throughput UI / headless':<34} {ratio:>12.3f} {'>= 0.80':>9}  {verdict(ok_ratio)}")
-        print(f"{'UI CPU while paused (one core)':<34} {cpu['total']:>10.1f} % {'< 10 %':>9}"
-              f"  {verdict(ok_cpu)}")
+        print(
+            f"{'time to first frame (median)':<34} {frame:>10.3f} s {'< 1.5 s':>9}"
+            f"  {verdict(ok_frame)}"
+        )
+        print(
+            f"{'throughput UI / headless':<34} {ratio:>12.3f} {'>= 0.80':>9}  {verdict(ok_ratio)}"
+        )
+        print(
+            f"{'UI CPU while paused (one core)':<34} {cpu['total']:>10.1f} % {'< 10 %':>9}"
+            f"  {verdict(ok_cpu)}"
+        )
         passed = sum((ok_frame, ok_ratio, ok_cpu))
         print(f"{passed}/3 targets met; benchmark took {time.perf_counter() - started:.0f} s")
         return 0

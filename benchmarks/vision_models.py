@@ -83,7 +83,9 @@ def main() -> None:
     root = paths.data_dir(args.data_dir)
     asyncio.run(bootstrap(root, list(MODELS), None, None, None))
     engine = create_vision_engine(
-        None, paths.vision_dir(root), config_dir=paths.ultralytics_dir(root),
+        None,
+        paths.vision_dir(root),
+        config_dir=paths.ultralytics_dir(root),
         predict_imgsz=args.imgsz,
     )
     frames = [(p.name, s.x) for p, s in zip(engine.files, engine.samples(), strict=True)]
@@ -99,8 +101,10 @@ def main() -> None:
         loaded = engine.load(name, stored.version, stored.directory)
         results[name] = measure(loaded, frames, j_per_cpu_s)
     store.close()
-    print(f"{len(frames)} frames of {engine.source}, imgsz {args.imgsz}, "
-          f"energy estimated at {j_per_cpu_s} J per CPU-second")
+    print(
+        f"{len(frames)} frames of {engine.source}, imgsz {args.imgsz}, "
+        f"energy estimated at {j_per_cpu_s} J per CPU-second"
+    )
     print(table(results, versions, "estimated"))
 
 

@@ -16,8 +16,11 @@ Predict = Callable[[np.ndarray], float]
 
 
 def newest(data_dir: Path, model: str) -> Path | None:
-    found = [d for d in (data_dir / "models" / "vision" / model).glob("v*")
-             if (d / "weights.pt").is_file()]
+    found = [
+        d
+        for d in (data_dir / "models" / "vision" / model).glob("v*")
+        if (d / "weights.pt").is_file()
+    ]
     return max(found, key=lambda d: int(d.name[1:])) if found else None
 
 

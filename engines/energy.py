@@ -34,8 +34,16 @@ from typing import Protocol
 from harmone_common.errors import HarmoneError
 
 __all__ = [
-    "DEFAULT_J_PER_CPU_S", "ENV_COEFFICIENT", "EnergyError", "EnergyMeter", "EstimatedMeter",
-    "RaplMeter", "carbon_g", "cpu_family_coefficient", "create_meter", "describe_backend",
+    "DEFAULT_J_PER_CPU_S",
+    "ENV_COEFFICIENT",
+    "EnergyError",
+    "EnergyMeter",
+    "EstimatedMeter",
+    "RaplMeter",
+    "carbon_g",
+    "cpu_family_coefficient",
+    "create_meter",
+    "describe_backend",
     "resolve_coefficient",
 ]
 

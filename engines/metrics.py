@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-
 SAFE_SCALE = 1e100  # squares of values up to this, summed over millions of rows, stay finite
 
 

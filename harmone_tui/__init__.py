@@ -1,3 +1,5 @@
 """harmone-tui: a terminal app that keeps a machine-learning system healthy by itself."""
 
+from __future__ import annotations
+
 __version__ = "0.1.0"

@@ -12,8 +12,25 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from harmone_tui.runtime import Runtime
     from harmone_tui.trainer_pool import TrainedVersion
+
+
+class Runtime(Protocol):
+    """What an action needs of the run it changes (``harmone_tui.runtime.Runtime`` is one).
+
+    A protocol rather than an import, so that actions and the runtime do not import each other.
+    """
+
+    step: int
+    active_model: str
+
+    def current_version(self, model: str) -> int: ...
+
+    async def activate(self, model: str, version: int) -> None: ...
+
+    async def preload(self, model: str, version: int) -> None: ...
+
+    def event(self, kind: str, detail: dict[str, Any]) -> Any: ...
 
 
 class Action(Protocol):
@@ -68,7 +85,10 @@ class ReuseVersion:
 
 @dataclass
 class PendingRetrain:
-    """A retrain running in the worker; its version is swapped in at ``step`` (waiting if needed)."""
+    """A retrain running in the worker.
+
+    Its version is swapped in at ``step`` (waiting if needed).
+    """
 
     step: int
     model: str

@@ -87,7 +87,7 @@ def share_text(row: dict[str, Any]) -> str:
     >>> share_text({"share_a": 0.25, "share_b": 0.75, "share_c": 0.0})
     'b 75% a 25%'
     """
-    parts = [(k[len("share_"):], v) for k, v in row.items() if k.startswith("share_") and v]
+    parts = [(k[len("share_") :], v) for k, v in row.items() if k.startswith("share_") and v]
     parts.sort(key=lambda kv: -kv[1])
     return " ".join(f"{m} {round(100 * v)}%" for m, v in parts)
 
@@ -119,7 +119,9 @@ def display(rows: Sequence[dict[str, Any]]) -> tuple[tuple[str, str | None, int 
     >>> [h for h, _, _ in display([{"r2": None, "mean_confidence": 0.2}])][:3]
     ['policy', 'confidence', 'mJ/inf']
     """
-    if any(r.get("r2") is not None for r in rows) or not any(r.get("mean_confidence") is not None for r in rows):
+    if any(r.get("r2") is not None for r in rows) or not any(
+        r.get("mean_confidence") is not None for r in rows
+    ):
         return DISPLAY
     return (DISPLAY[0], CONFIDENCE, *DISPLAY[3:])
 
@@ -135,7 +137,13 @@ def text_table(rows: Sequence[dict[str, Any]]) -> str:
     body = [_cells(r, shown) for r in rows]
     widths = [max(len(c) for c in col) for col in zip(header, *body, strict=False)]
     left = {i for i, (h, _, _) in enumerate(shown) if h in ("policy", "source", "models")}
-    lines = ["  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))) for cells in [header, *body]]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i in left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+        for cells in [header, *body]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -152,7 +160,9 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
 def csv_text(rows: Sequence[dict[str, Any]]) -> str:
     """Every column at full precision, one row per policy."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns(rows), extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(
+        buffer, fieldnames=columns(rows), extrasaction="ignore", lineterminator="\n"
+    )
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if v is None else v) for k, v in row.items()})

@@ -36,7 +36,7 @@ def number(value: Any, digits: int = 3) -> str:
         return DASH
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    if isinstance(value, int) or abs(value) >= 10 ** digits:
+    if isinstance(value, int) or abs(value) >= 10**digits:
         return f"{value:,.0f}"
     if value == 0:
         return "0"
@@ -57,7 +57,8 @@ def value_text(value: Any) -> str:
 def _extras(detail: dict[str, Any], used: set[str]) -> str:
     rest = [
         f"{LABELS.get(k, k.replace('_', ' '))} {value_text(v)}"
-        for k, v in detail.items() if k not in used and v is not None
+        for k, v in detail.items()
+        if k not in used and v is not None
     ]
     return f" ({'; '.join(rest)})" if rest else ""
 
@@ -79,8 +80,15 @@ def describe(kind: str, detail: dict[str, Any]) -> str:
         swap = f", swap at step {d['swap_step']:,}" if isinstance(d.get("swap_step"), int) else ""
         text = f"retrain {d.get('model', '?')} started{tail}{swap}"
     elif kind == "retrain_done":
-        used = {"model", "version", "reason", "validation_r2", "persistence_validation_r2",
-                "train_cpu_s", "train_energy_j"}
+        used = {
+            "model",
+            "version",
+            "reason",
+            "validation_r2",
+            "persistence_validation_r2",
+            "train_cpu_s",
+            "train_energy_j",
+        }
         figures = [f"val R² {number(d.get('validation_r2'))}"]
         if d.get("persistence_validation_r2") is not None:  # a short window's R² needs a yardstick
             figures[0] += f" (repeat-last {number(d['persistence_validation_r2'])})"

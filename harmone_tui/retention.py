@@ -49,7 +49,7 @@ def configured_keep() -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise KnowledgeError(
-            f"{path}: [{SECTION}] {KEY}: expected a number of runs (at least 1) or \"all\","
+            f'{path}: [{SECTION}] {KEY}: expected a number of runs (at least 1) or "all",'
             f" got {value!r}"
         )
     return value

@@ -9,13 +9,37 @@ row is never left ``running`` by a live process that is done with it.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harmone_common.errors import HarmoneError
 from harmone_tui.json_safe import finite
 
 if TYPE_CHECKING:
-    from harmone_tui.runtime import Runtime
+    from harmone_tui.actions import ActionQueue
+    from harmone_tui.settings import RunSettings
+    from mape.knowledge import KnowledgeStore
+    from mape.policy_schema import Policy
+
+
+class Runtime(Protocol):
+    """What ending a run reads and sets (``harmone_tui.runtime.Runtime`` is one).
+
+    A protocol rather than an import, so that the runtime and this module do not import each
+    other. The engine, telemetry, meter, pool and step writer exist only once start-up got that
+    far, so they are read with ``getattr``.
+    """
+
+    status: str
+    error: str | None
+    stop_reason: str | None
+    run_id: int
+    wall_s: float
+    policy: Policy
+    settings: RunSettings
+    store: KnowledgeStore
+    actions: ActionQueue
+
+    def flush(self) -> None: ...
 
 
 def ending(exc: BaseException, stop_asked: bool) -> tuple[str, str | None]:

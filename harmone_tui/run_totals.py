@@ -91,8 +91,15 @@ class RunTotals:
     def nbytes(self) -> int:
         return self.counts.nbytes + self.latency.counts.nbytes
 
-    def add(self, truth: np.ndarray, prediction: np.ndarray, energy_mj: np.ndarray,
-            cpu_ms: np.ndarray, latency_ms: np.ndarray, model: int) -> None:
+    def add(
+        self,
+        truth: np.ndarray,
+        prediction: np.ndarray,
+        energy_mj: np.ndarray,
+        cpu_ms: np.ndarray,
+        latency_ms: np.ndarray,
+        model: int,
+    ) -> None:
         """One batch of steps, all run by model index ``model``."""
         n = len(prediction)
         if n == 0:
@@ -139,4 +146,3 @@ class RunTotals:
 
     def latency_p95(self) -> float | None:
         return self.latency.percentile(95.0)
-

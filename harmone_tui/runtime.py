@@ -33,9 +33,9 @@ from mape.effector import VersionInfo
 from mape.knowledge import EventRow, KnowledgeStore
 from mape.loop import MapeLoop
 from mape.model_repo import ModelRepository
-from mape.step_writer import StepWriter
 from mape.policy import Policy, check_models
 from mape.policy_file import key_locator
+from mape.step_writer import StepWriter
 
 Listener = Callable[[str, Any], None]  # (kind, payload): progress, steps, state, event, finished
 MAX_BATCH = 2000
@@ -44,7 +44,9 @@ MAX_BATCH = 2000
 class Runtime:
     """Runs a policy over an engine's stream; see the module docstring."""
 
-    def __init__(self, settings: RunSettings, policy: Policy, policy_source: str, policy_text: str) -> None:
+    def __init__(
+        self, settings: RunSettings, policy: Policy, policy_source: str, policy_text: str
+    ) -> None:
         self.settings = settings
         self.policy = policy
         self.policy_source = policy_source
@@ -106,8 +108,14 @@ class Runtime:
         self.repo.clean_leftovers()
         self.progress("reading data")
         self.engine = await in_thread(
-            create_engine, s.engine, data=s.data, column=s.column, train=s.train,
-            train_column=s.train_column, gaps=s.gaps, **paths.engine_dirs(root),
+            create_engine,
+            s.engine,
+            data=s.data,
+            column=s.column,
+            train=s.train,
+            train_column=s.train_column,
+            gaps=s.gaps,
+            **paths.engine_dirs(root),
         )
         for note in self.engine.data_notes:
             self.progress(note)
@@ -119,7 +127,9 @@ class Runtime:
                 f" not {self.engine.name!r}"
             )
         check_models(
-            self.policy, [m.name for m in self.engine.models()], self.policy_source,
+            self.policy,
+            [m.name for m in self.engine.models()],
+            self.policy_source,
             key_locator(self.policy_text),
         )
         for model in self.policy.models:
@@ -137,8 +147,12 @@ class Runtime:
         )
         self.store.record_policy(self.run_id, 0, self.policy.name, self.policy_text)
         versions = await load_start_versions(
-            self.engine, self.pool, list(self.policy.models), self.progress,
-            lambda detail: self.event("error", detail), self.run_id,
+            self.engine,
+            self.pool,
+            list(self.policy.models),
+            self.progress,
+            lambda detail: self.event("error", detail),
+            self.run_id,
         )
         for model, start in versions.items():
             self._loaded[(model, start.stored.version)] = start.loaded
@@ -148,7 +162,10 @@ class Runtime:
         }
         profile = await in_thread(energy_profile, predicts, xs, self._read_energy())
         self.loop = MapeLoop(
-            self.policy, self.engine.quality, self, self.active_model,
+            self.policy,
+            self.engine.quality,
+            self,
+            self.active_model,
             self._current_version[self.active_model],
         )
         self.loop.set_energy_profile(profile)
@@ -253,7 +270,11 @@ class Runtime:
         version = self._current_version[model]
         rapl = None if self.meter.source == "estimated" else self.meter.read
         figures = run_batch(
-            samples, self._loaded[(model, version)].predict, end - start, rapl, self._cpu_clock(),
+            samples,
+            self._loaded[(model, version)].predict,
+            end - start,
+            rapl,
+            self._cpu_clock(),
             self._stopping,
         )
         j_per_cpu_s = self.meter.j_per_cpu_s if rapl is None else None
@@ -264,8 +285,12 @@ class Runtime:
             return
         tel = self.telemetry
         self.loop.observe(
-            start, self.active_model, tel.prediction[start:end], tel.truth[start:end],
-            tel.drift_value[start:end], tel.energy_mj[start:end] * 1e3,
+            start,
+            self.active_model,
+            tel.prediction[start:end],
+            tel.truth[start:end],
+            tel.drift_value[start:end],
+            tel.energy_mj[start:end] * 1e3,
         )
         self._report_skipped()
         if end - self._flushed >= self.settings.batch_rows:
@@ -276,7 +301,7 @@ class Runtime:
         """Stream items the engine could not use (e.g. a file that is not an image): one
         ``error`` event each, and the run goes on."""
         skipped = self.engine.skipped
-        for name, reason in skipped[self._skipped_reported:]:
+        for name, reason in skipped[self._skipped_reported :]:
             self.event("error", {"action": "skipped", "file": name, "error": reason})
         self._skipped_reported = len(skipped)
 
@@ -349,13 +374,20 @@ class Runtime:
         data = self.engine.retraining_data(values)
         task = asyncio.get_running_loop().create_task(
             self.pool.train(
-                self.engine, model, data, reason, self.run_id, seed=self.policy.seed,
+                self.engine,
+                model,
+                data,
+                reason,
+                self.run_id,
+                seed=self.policy.seed,
                 extra_meta={"origin": "retrain"},
             )
         )
         swap = self.step + self.policy.retrain.delay_steps
         self.actions.add(PendingRetrain(swap, model, task, reason))
-        self.event("retrain_started", {"model": model, "reason": reason, "swap_step": swap, **detail})
+        self.event(
+            "retrain_started", {"model": model, "reason": reason, "swap_step": swap, **detail}
+        )
         return True
 
     def record(self, kind: str, detail: dict[str, Any]) -> None:
@@ -366,7 +398,8 @@ class Runtime:
 
         return [
             VersionInfo(
-                model, v.version,
+                model,
+                v.version,
                 DataSummary.from_dict(v.meta["data_summary"]) if "data_summary" in v.meta else None,
                 v.reason,
             )
@@ -407,7 +440,7 @@ class Runtime:
 
     def request_retrain(self) -> bool:
         values = self.telemetry.held("truth")
-        values = values[~np.isnan(values)][-self.policy.retrain.window:]
+        values = values[~np.isnan(values)][-self.policy.retrain.window :]
         return self.start_retrain(self.active_model, values.tolist(), "forced by the user", {})
 
     def apply_policy(self, policy: Policy, text: str, source: str) -> None:

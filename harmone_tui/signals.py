@@ -23,7 +23,11 @@ import threading
 from collections.abc import Callable
 
 SIGNALS: tuple[signal.Signals, ...] = (
-    signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+    signal.SIGINT,
+    signal.SIGTERM,
+    signal.SIGHUP,
+    signal.SIGQUIT,
+    signal.SIGUSR1,
 )
 WATCHDOG_S = 20.0
 

@@ -58,8 +58,7 @@ async def load_checked(engine: Engine, repo: ModelRepository, stored: StoredVers
     problem = await in_thread(repo.verify, stored)
     if problem is None:
         try:
-            return await in_thread(engine.load, stored.model, stored.version,
-                                           stored.directory)
+            return await in_thread(engine.load, stored.model, stored.version, stored.directory)
         except Exception as exc:  # noqa: BLE001 - any failure means the files are unusable
             problem = describe(exc)
     repo.refuse(stored, problem)
@@ -106,19 +105,28 @@ def checked_base_version(
     return None
 
 
-def report_refused_rows(repo: ModelRepository, engine: str, models: list[str],
-                        report: Report, seen: set[tuple[str, str, int]]) -> None:
+def report_refused_rows(
+    repo: ModelRepository,
+    engine: str,
+    models: list[str],
+    report: Report,
+    seen: set[tuple[str, str, int]],
+) -> None:
     """One error event per store row refused for its path (not followed, never loaded)."""
     for (eng, model, version), problem in sorted(repo.refused.items()):
         key = (eng, model, version)
         if eng != engine or model not in models or key in seen:
             continue
         seen.add(key)
-        report({
-            "action": "load", "model": model, "version": version,
-            "error": f"knowledge store row {eng} {model} v{version} refused: {problem};"
-                      f" {remedy(eng, model, version)}",
-        })
+        report(
+            {
+                "action": "load",
+                "model": model,
+                "version": version,
+                "error": f"knowledge store row {eng} {model} v{version} refused: {problem};"
+                f" {remedy(eng, model, version)}",
+            }
+        )
 
 
 async def load_start_versions(
@@ -147,11 +155,14 @@ async def load_start_versions(
                     seen.add((engine.name, model, stored.version))
                     rest = [v.version for v in candidates if v.version < stored.version]
                     then = f"trying v{rest[0]}" if rest else "no valid version is left"
-                    report({
-                        "action": "load", "model": model, "version": stored.version,
-                        "error": f"{exc}; {then}."
-                                  f" {remedy(engine.name, model, stored.version)}",
-                    })
+                    report(
+                        {
+                            "action": "load",
+                            "model": model,
+                            "version": stored.version,
+                            "error": f"{exc}; {then}. {remedy(engine.name, model, stored.version)}",
+                        }
+                    )
             if model in out:
                 break
             if trained_here:

@@ -33,9 +33,14 @@ from mape.policy import Policy
 
 MIN_HISTORY = 8192  # covers the dashboard's sparklines (2,000 steps) and the chart's tail view
 COLUMNS = {
-    "truth": np.float64, "prediction": np.float64, "drift_value": np.float64,
-    "model_index": np.int16, "version": np.int32, "latency_ms": np.float64,
-    "cpu_ms": np.float64, "energy_mj": np.float64,
+    "truth": np.float64,
+    "prediction": np.float64,
+    "drift_value": np.float64,
+    "model_index": np.int16,
+    "version": np.int32,
+    "latency_ms": np.float64,
+    "cpu_ms": np.float64,
+    "energy_mj": np.float64,
 }
 
 
@@ -43,8 +48,11 @@ def history_steps(policy: Policy) -> int:
     """Steps of history the run's readers need: the largest window of the policy (the retrain
     window, both drift windows, the quality window, the settle period) or ``MIN_HISTORY``."""
     return max(
-        MIN_HISTORY, policy.retrain.window, 2 * policy.drift.window,
-        policy.switch.window_steps, policy.drift.settle_steps,
+        MIN_HISTORY,
+        policy.retrain.window,
+        2 * policy.drift.window,
+        policy.switch.window_steps,
+        policy.drift.settle_steps,
     )
 
 
@@ -81,8 +89,13 @@ class StepColumn:
 class Telemetry:
     """Bounded per-step figures of one run; see the module docstring."""
 
-    def __init__(self, total: int, models: tuple[str, ...], history: int = MIN_HISTORY,
-                 chart_buckets: int = DEFAULT_BUCKETS) -> None:
+    def __init__(
+        self,
+        total: int,
+        models: tuple[str, ...],
+        history: int = MIN_HISTORY,
+        chart_buckets: int = DEFAULT_BUCKETS,
+    ) -> None:
         self.total = total  # steps the run will take at most (the stream or --steps)
         self.models = models
         self.history = history
@@ -124,7 +137,11 @@ class Telemetry:
         self.history = max(self.history, history)
 
     def record(
-        self, start: int, figures: BatchFigures, model: str, version: int,
+        self,
+        start: int,
+        figures: BatchFigures,
+        model: str,
+        version: int,
         j_per_cpu_s: float | None,
     ) -> int:
         """Store a batch's figures from ``start``; energy from CPU time when ``j_per_cpu_s`` is
@@ -148,8 +165,14 @@ class Telemetry:
         b["version"][rows] = version
         truth, prediction = b["truth"][rows], b["prediction"][rows]
         with self.lock:
-            self.totals.add(truth, prediction, b["energy_mj"][rows], b["cpu_ms"][rows],
-                            b["latency_ms"][rows], self.model_id(model))
+            self.totals.add(
+                truth,
+                prediction,
+                b["energy_mj"][rows],
+                b["cpu_ms"][rows],
+                b["latency_ms"][rows],
+                self.model_id(model),
+            )
             self.chart_truth.add(start, truth)
             self.chart_prediction.add(start, prediction)
             self._ring = ring
@@ -183,12 +206,21 @@ class Telemetry:
         """
         n = hi - lo
         names = [self.models[m] for m in self.model_index[lo:hi].tolist()]
-        return list(zip(
-            repeat(run_id, n), range(lo, hi), self.truth[lo:hi].tolist(),
-            self.prediction[lo:hi].tolist(), names, self.version[lo:hi].tolist(),
-            self.latency_ms[lo:hi].tolist(), self.cpu_ms[lo:hi].tolist(),
-            self.energy_mj[lo:hi].tolist(), repeat(source, n), strict=False,
-        ))
+        return list(
+            zip(
+                repeat(run_id, n),
+                range(lo, hi),
+                self.truth[lo:hi].tolist(),
+                self.prediction[lo:hi].tolist(),
+                names,
+                self.version[lo:hi].tolist(),
+                self.latency_ms[lo:hi].tolist(),
+                self.cpu_ms[lo:hi].tolist(),
+                self.energy_mj[lo:hi].tolist(),
+                repeat(source, n),
+                strict=False,
+            )
+        )
 
     def model_id(self, name: str) -> int:
         return self.models.index(name)

@@ -58,7 +58,9 @@ class TrainerPool:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             ctx = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
-                max_workers=1, mp_context=ctx, initializer=_start_worker,
+                max_workers=1,
+                mp_context=ctx,
+                initializer=_start_worker,
                 initargs=(str(self.log_path), os.getpid()),
             )
         return self._executor

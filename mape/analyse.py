@@ -69,9 +69,7 @@ def switch_need(ema_active: float, policy: SwitchPolicy, energy_violation: bool)
     if energy_violation:
         return SwitchNeed("energy", f"energy budget {policy.energy_budget} exceeded")
     if ema_active < policy.min_score:
-        return SwitchNeed(
-            "score", f"EMA {ema_active:.3f} below min_score {policy.min_score}"
-        )
+        return SwitchNeed("score", f"EMA {ema_active:.3f} below min_score {policy.min_score}")
     return SwitchNeed(None, f"EMA {ema_active:.3f} >= min_score {policy.min_score}")
 
 
@@ -91,8 +89,13 @@ class DriftWatch:
     def __init__(self, policy: DriftPolicy, seed: int) -> None:
         self.policy = policy
         self.detector = make_detector(
-            policy.detector, policy.window, policy.bins, policy.threshold, policy.every_steps,
-            policy.params, seed,
+            policy.detector,
+            policy.window,
+            policy.bins,
+            policy.threshold,
+            policy.every_steps,
+            policy.params,
+            seed,
         )
         self._pending: DriftFinding | None = None
         self._last_drift: int | None = None
@@ -109,7 +112,11 @@ class DriftWatch:
     def observe(self, first_step: int, values: np.ndarray) -> None:
         """Feed a batch; a finding outside warm-up and cool-down is kept for the next check."""
         update = self.detector.update
-        warmup, cooldown, last = self.policy.warmup_steps, self.policy.cooldown_steps, self._last_drift
+        warmup, cooldown, last = (
+            self.policy.warmup_steps,
+            self.policy.cooldown_steps,
+            self._last_drift,
+        )
         for offset, x in enumerate(values.tolist()):
             if x != x:  # NaN: nothing known at this step
                 continue

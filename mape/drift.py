@@ -20,6 +20,7 @@ import numpy as np
 
 EPS = 1e-6  # probability floor per bin: an empty bin must not make the divergence infinite
 
+
 class Detector(Protocol):
     """What the Analyse phase needs of a drift detector."""
 
@@ -65,7 +66,9 @@ def shared_edges(a: np.ndarray, b: np.ndarray, bins: int) -> np.ndarray | None:
     return np.linspace(lo, hi, bins + 1)
 
 
-def kl_shared(current: Sequence[float] | np.ndarray, previous: Sequence[float] | np.ndarray, bins: int) -> float:
+def kl_shared(
+    current: Sequence[float] | np.ndarray, previous: Sequence[float] | np.ndarray, bins: int
+) -> float:
     """KL(current || previous) with both histograms over shared edges.
 
     A pure shift is visible (per-window edges would make the two histograms identical):
@@ -86,7 +89,9 @@ def kl_shared(current: Sequence[float] | np.ndarray, previous: Sequence[float] |
     return kl_divergence(hc, hp)
 
 
-def kl_per_window_edges(current: Sequence[float] | np.ndarray, previous: Sequence[float] | np.ndarray, bins: int) -> float:
+def kl_per_window_edges(
+    current: Sequence[float] | np.ndarray, previous: Sequence[float] | np.ndarray, bins: int
+) -> float:
     """The original HarmonE statistic: each window binned over its OWN range. Kept to show its flaw.
 
     >>> base = np.arange(100.0) % 10
@@ -98,7 +103,9 @@ def kl_per_window_edges(current: Sequence[float] | np.ndarray, previous: Sequenc
     return kl_divergence(hc, hp)
 
 
-def kl_to_summary(values: Sequence[float] | np.ndarray, edges: Sequence[float], hist: Sequence[float]) -> float:
+def kl_to_summary(
+    values: Sequence[float] | np.ndarray, edges: Sequence[float], hist: Sequence[float]
+) -> float:
     """KL(values || stored histogram), ``values`` binned over the stored edges (end bins: the rest).
 
     This is how reuse compares recent data with a version's training data without reloading it.
@@ -159,7 +166,7 @@ class KLDetector:
         if len(self._values) == self._values.maxlen and self._since_check >= self.check_every:
             self._since_check = 0
             data = np.fromiter(self._values, dtype=float, count=len(self._values))
-            self._statistic = kl_shared(data[self.window:], data[: self.window], self.bins)
+            self._statistic = kl_shared(data[self.window :], data[: self.window], self.bins)
             self._drift = self._statistic > self.threshold
         return self
 
@@ -189,7 +196,9 @@ def river_class(name: str) -> Any:
         return getattr(importlib.import_module(module_name), class_name)
     spec = importlib.util.find_spec("river.drift")
     if spec is None or spec.submodule_search_locations is None:
-        raise ImportError("river is not installed (needed by the adwin/kswin/page_hinkley detectors)")
+        raise ImportError(
+            "river is not installed (needed by the adwin/kswin/page_hinkley detectors)"
+        )
     stand_in = types.ModuleType("river.drift")
     stand_in.__path__ = list(spec.submodule_search_locations)
     sys.modules["river.drift"] = stand_in
@@ -231,8 +240,13 @@ class RiverDetector:
 
 
 def make_detector(
-    name: str, window: int, bins: int, threshold: float, check_every: int,
-    params: Mapping[str, Any] | None = None, seed: int = 7,
+    name: str,
+    window: int,
+    bins: int,
+    threshold: float,
+    check_every: int,
+    params: Mapping[str, Any] | None = None,
+    seed: int = 7,
 ) -> KLDetector | RiverDetector:
     """The detector a policy names (``kl``, ``adwin``, ``kswin``, ``page_hinkley``)."""
     if name == "kl":

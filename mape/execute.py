@@ -29,7 +29,9 @@ class Executor:
         """Run ``decision.model`` from the next step; the runtime records the ``switch`` event."""
         self.effector.switch_model(decision.model, decision.reason, dict(decision.detail))
 
-    def drift_found(self, finding: DriftFinding, input_name: str, on_drift: str, act_at: int) -> None:
+    def drift_found(
+        self, finding: DriftFinding, input_name: str, on_drift: str, act_at: int
+    ) -> None:
         """Record the ``drift`` event at once, with what will be done and when."""
         stat, threshold = _round(finding.statistic), _round(finding.threshold)
         if threshold is not None and stat is not None:
@@ -66,6 +68,8 @@ class Executor:
 
     def periodic_retrain(self, model: str, values: Sequence[float], every: int) -> bool:
         return self.effector.start_retrain(
-            model, list(values), f"periodic retrain every {every} steps",
+            model,
+            list(values),
+            f"periodic retrain every {every} steps",
             {"trigger": "periodic", "rows": len(values)},
         )

@@ -29,7 +29,11 @@ ENGINE_MODELS = {"regression": ("linear", "svm", "lstm"), "vision": ("yolo_n", "
 QUALITY_ONLY = ("r2_score", "r2", "confidence")
 FULL_PLAN = ("execute_mape_plan",)
 SWITCH_ONLY = ("switch_model", "switch_model_r2_baseline", "switch_model_confidence_baseline")
-DRIFT_TACTICS = {"handle_data_drift": "reuse_or_retrain", "retrain_model": "retrain", "retrain": "retrain"}
+DRIFT_TACTICS = {
+    "handle_data_drift": "reuse_or_retrain",
+    "retrain_model": "retrain",
+    "retrain": "retrain",
+}
 IGNORED = ("associated_qas", "description", "version")
 
 
@@ -54,10 +58,14 @@ def _threshold(boundary: Any, where: str) -> tuple[str, float]:
         raise PolicyError(f"{where}: must be an object with condition and threshold")
     kind = boundary.get("type", "STATIC_THRESHOLD")
     if kind != "STATIC_THRESHOLD" or boundary.get("dynamic_logic"):
-        raise PolicyError(f"{where}.type: only STATIC_THRESHOLD boundaries can be imported, got {kind!r}")
+        raise PolicyError(
+            f"{where}.type: only STATIC_THRESHOLD boundaries can be imported, got {kind!r}"
+        )
     condition = boundary.get("condition")
     if condition not in ("LESS_THAN", "GREATER_THAN"):
-        raise PolicyError(f"{where}.condition: must be LESS_THAN or GREATER_THAN, got {condition!r}")
+        raise PolicyError(
+            f"{where}.condition: must be LESS_THAN or GREATER_THAN, got {condition!r}"
+        )
     value = boundary.get("threshold")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PolicyError(f"{where}.threshold: must be a number, got {value!r}")
@@ -93,13 +101,17 @@ def from_harmonica(data: Any, source: str) -> Imported:
             f"{source}: tactics.tactic_id: unknown tactic {unknown[0]!r}"
             f" (known: {', '.join(FULL_PLAN + SWITCH_ONLY)})"
         )
-    condition, threshold = _threshold(data.get("adaptation_boundary"), f"{source}: adaptation_boundary")
+    condition, threshold = _threshold(
+        data.get("adaptation_boundary"), f"{source}: adaptation_boundary"
+    )
     models = ENGINE_MODELS[engine]
     if not active:
         single = next((m for m in models if policy_id.endswith(f"_single_{m}")), models[-1])
         out.base = f"single-{single}"
         out.changes.update({"engine": engine, "models": [single], "start_model": single})
-        notes.append(f"no tactic: {single} alone, no adaptation (boundary {condition} {threshold} unused)")
+        notes.append(
+            f"no tactic: {single} alone, no adaptation (boundary {condition} {threshold} unused)"
+        )
     else:
         if condition != "LESS_THAN":
             raise PolicyError(
@@ -107,7 +119,9 @@ def from_harmonica(data: Any, source: str) -> Imported:
                 " below the threshold; use LESS_THAN"
             )
         out.base = "harmone" if active[0] in FULL_PLAN else "switch"
-        out.changes.update({"engine": engine, "models": list(models), "switch.min_score": threshold})
+        out.changes.update(
+            {"engine": engine, "models": list(models), "switch.min_score": threshold}
+        )
         out.changes["start_model"] = models[-1]
         if quality in QUALITY_ONLY:
             out.changes["score.beta"] = 1.0
@@ -134,7 +148,9 @@ def _secondary(boundaries: Any, source: str, out: Imported) -> None:
             raise PolicyError(f"{where}: must be an object")
         attribute = b.get("quality_attribute")
         if attribute != "kl_div":
-            raise PolicyError(f"{where}.quality_attribute: only kl_div can be imported, got {attribute!r}")
+            raise PolicyError(
+                f"{where}.quality_attribute: only kl_div can be imported, got {attribute!r}"
+            )
         condition, threshold = _threshold(b, where)
         if condition != "GREATER_THAN":
             raise PolicyError(f"{where}.condition: drift is KL above a threshold; use GREATER_THAN")
@@ -144,8 +160,14 @@ def _secondary(boundaries: Any, source: str, out: Imported) -> None:
                 f"{where}.tactic_id: unknown drift tactic {tactic!r}"
                 f" (known: {', '.join(DRIFT_TACTICS)})"
             )
-        out.changes.update({
-            "drift.enabled": True, "drift.detector": "kl", "drift.threshold": threshold,
-            "drift.on_drift": DRIFT_TACTICS[tactic],
-        })
-        out.notes.append(f"kl_div > {threshold}: KL drift (shared bin edges), on_drift = {DRIFT_TACTICS[tactic]}")
+        out.changes.update(
+            {
+                "drift.enabled": True,
+                "drift.detector": "kl",
+                "drift.threshold": threshold,
+                "drift.on_drift": DRIFT_TACTICS[tactic],
+            }
+        )
+        out.notes.append(
+            f"kl_div > {threshold}: KL drift (shared bin edges), on_drift = {DRIFT_TACTICS[tactic]}"
+        )

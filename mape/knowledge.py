@@ -191,7 +191,9 @@ class KnowledgeStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise KnowledgeError(f"{path.parent}: cannot create the data directory ({exc.strerror})") from exc
+            raise KnowledgeError(
+                f"{path.parent}: cannot create the data directory ({exc.strerror})"
+            ) from exc
         if not os.access(path.parent, os.W_OK):
             raise KnowledgeError(
                 f"{path.parent}: the data directory is not writable; choose another with --data-dir"
@@ -207,7 +209,9 @@ class KnowledgeStore:
             if existed:
                 ok = conn.execute("PRAGMA quick_check").fetchone()
                 if ok is None or ok[0] != "ok":
-                    raise sqlite3.DatabaseError(str(ok[0]) if ok else "quick_check returned nothing")
+                    raise sqlite3.DatabaseError(
+                        str(ok[0]) if ok else "quick_check returned nothing"
+                    )
             conn.execute(f"PRAGMA busy_timeout={store_write.ATTEMPT_TIMEOUT_MS}")
             store_write.write(path, lambda: _create_schema(conn))
         except sqlite3.DatabaseError as exc:
@@ -276,8 +280,16 @@ class KnowledgeStore:
             (limit,),
         ).fetchall()
         return [
-            RunRow(r[0], r[1], r[2], "interrupted" if r[0] in gone else r[3], r[4], r[5], r[6],
-                   json.loads(r[7]) if r[7] else None)
+            RunRow(
+                r[0],
+                r[1],
+                r[2],
+                "interrupted" if r[0] in gone else r[3],
+                r[4],
+                r[5],
+                r[6],
+                json.loads(r[7]) if r[7] else None,
+            )
             for r in rows
         ]
 
@@ -294,18 +306,33 @@ class KnowledgeStore:
     def add_steps(self, run_id: int, rows: Sequence[StepRow]) -> None:
         """Write one batch of steps in a single transaction."""
         self.add_step_tuples(
-            (run_id, r.step, r.truth, r.prediction, r.model, r.version, r.latency_ms, r.cpu_ms,
-             r.energy_mj, r.energy_source)
+            (
+                run_id,
+                r.step,
+                r.truth,
+                r.prediction,
+                r.model,
+                r.version,
+                r.latency_ms,
+                r.cpu_ms,
+                r.energy_mj,
+                r.energy_source,
+            )
             for r in rows
         )
 
     def add_step_tuples(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Write rows of the ``steps`` table (run_id first) in one transaction; the hot path."""
         batch = list(rows)  # a retried transaction inserts the same rows again
-        store_write.write(self.path, lambda: store_write.in_transaction(
-            self._conn,
-            lambda: self._conn.executemany("INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)", batch),
-        ))
+        store_write.write(
+            self.path,
+            lambda: store_write.in_transaction(
+                self._conn,
+                lambda: self._conn.executemany(
+                    "INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)", batch
+                ),
+            ),
+        )
 
     def steps(self, run_id: int, start: int = 0, stop: int | None = None) -> list[StepRow]:
         hi = stop if stop is not None else 2**62
@@ -387,7 +414,9 @@ class KnowledgeStore:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY engine, model, version"
         rows = self._conn.execute(sql, args).fetchall()
-        return [VersionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7])) for r in rows]
+        return [
+            VersionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7])) for r in rows
+        ]
 
     def remove_version(self, engine: str, model: str, version: int) -> None:
         self._conn.execute(

@@ -224,8 +224,14 @@ class MapeLoop:
         need = switch_need(ema_active, p.switch, violated)
         dwell_left = max(0, p.switch.min_dwell_steps - (step - self._last_switch_step))
         decision = plan_switch(
-            active, p.models, self._scores.ema, need, self._rng, p.switch.explore,
-            dwell_left, recovering,
+            active,
+            p.models,
+            self._scores.ema,
+            need,
+            self._rng,
+            p.switch.explore,
+            dwell_left,
+            recovering,
         )
         if decision.action == "switch":
             self._executor.switch(decision)
@@ -245,7 +251,9 @@ class MapeLoop:
         self._executor.drift_found(finding, p.input, p.on_drift, act_at)
         if p.on_drift in ("reuse_or_retrain", "retrain"):
             self._pending_drift = _PendingDrift(finding, act_at)
-        self._decide(step, "drift", f"drift detected by {finding.detector}; on_drift = {p.on_drift}")
+        self._decide(
+            step, "drift", f"drift detected by {finding.detector}; on_drift = {p.on_drift}"
+        )
 
     def _drift_act(self, step: int) -> bool:
         """Reuse or retrain for the pending drift; True if a version change was requested."""
@@ -258,7 +266,9 @@ class MapeLoop:
         train_n = min(p.retrain.window, settle) if settle else p.retrain.window
         recent = [v for v in list(self._drift_values)[-compare_n:] if v == v]
         versions = self._effector.stored_versions(s.active_model)
-        plan = plan_drift(p.drift.on_drift, s.active_version, recent, versions, p.drift.reuse_threshold)
+        plan = plan_drift(
+            p.drift.on_drift, s.active_version, recent, versions, p.drift.reuse_threshold
+        )
         done = self._executor.drift_action(
             plan, s.active_model, self._recent_truths(train_n), pending.finding.step
         )

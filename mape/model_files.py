@@ -33,7 +33,8 @@ def sha256_of(path: Path) -> str:
 def version_files(directory: Path) -> list[Path]:
     """Every regular file of a version directory except ``meta.json``, in name order."""
     return sorted(
-        p for p in directory.rglob("*")
+        p
+        for p in directory.rglob("*")
         if p.is_file() and p.relative_to(directory).as_posix() != META
     )
 

@@ -89,8 +89,13 @@ class ModelRepository:
         created = time.time()
         with self.store.write_lock(durable=True):
             version = max(self.store.max_version(engine, model), self._max_dir_version(parent)) + 1
-            full_meta = {**meta, "engine": engine, "model": model, "version": version,
-                         "files": files}
+            full_meta = {
+                **meta,
+                "engine": engine,
+                "model": model,
+                "version": version,
+                "files": files,
+            }
             model_files.write_meta(staging, full_meta)
             final = parent / f"v{version}"
             staging.rename(final)
@@ -139,8 +144,9 @@ class ModelRepository:
         self.refused[(stored.engine, stored.model, stored.version)] = problem
 
     # reading ----------------------------------------------------------------------------------
-    def states(self, engine: str | None = None, model: str | None = None,
-               verify: bool = False) -> list[VersionState]:
+    def states(
+        self, engine: str | None = None, model: str | None = None, verify: bool = False
+    ) -> list[VersionState]:
         """Every row with its directory and problem; ``verify`` also checks files and checksums."""
         out = []
         models_root = self.models_root.resolve()
@@ -151,9 +157,13 @@ class ModelRepository:
                 out.append(VersionState(row, None, problem))
                 continue
             if directory.parent != models_root / row.engine / row.model:
-                out.append(VersionState(
-                    row, None, f"its path {row.path!r} is not under models/{row.engine}/{row.model}"
-                ))
+                out.append(
+                    VersionState(
+                        row,
+                        None,
+                        f"its path {row.path!r} is not under models/{row.engine}/{row.model}",
+                    )
+                )
                 continue
             if not directory.is_dir():
                 out.append(VersionState(row, directory, f"its directory {directory} is missing"))
@@ -176,8 +186,15 @@ class ModelRepository:
             if state.problem is not None or key in self.refused or state.directory is None:
                 continue
             out.append(
-                StoredVersion(row.engine, row.model, row.version, state.directory, row.meta,
-                              row.reason, row.created_at)
+                StoredVersion(
+                    row.engine,
+                    row.model,
+                    row.version,
+                    state.directory,
+                    row.meta,
+                    row.reason,
+                    row.created_at,
+                )
             )
         return out
 

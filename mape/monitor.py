@@ -24,7 +24,9 @@ E_NORM_GRID = 20  # E_norm is rounded to multiples of 1/20
 QualityFn = Callable[[Sequence[float], Sequence[float | None]], float]
 
 
-def energy_norm(energy_uj: float, floor_uj: float, ceiling_uj: float, grid: int = E_NORM_GRID) -> float:
+def energy_norm(
+    energy_uj: float, floor_uj: float, ceiling_uj: float, grid: int = E_NORM_GRID
+) -> float:
     """E_norm = clamp((E - floor) / (ceiling - floor), 0, 1), snapped to multiples of 1/grid.
 
     >>> energy_norm(150.0, 0.0, 1000.0)
@@ -68,7 +70,10 @@ class EnergyScale:
 
     @classmethod
     def build(
-        cls, profile: Mapping[str, float], models: Sequence[str], floor_uj: float,
+        cls,
+        profile: Mapping[str, float],
+        models: Sequence[str],
+        floor_uj: float,
         ceiling: float | str,
     ) -> EnergyScale:
         """``ceiling`` "auto" is the costliest model's calibrated mean on this machine.
@@ -79,9 +84,7 @@ class EnergyScale:
         """
         known = [profile[m] for m in models if m in profile]
         top = float(ceiling) if ceiling != "auto" else (max(known) if known else 0.0)
-        norms = {
-            m: energy_norm(profile[m], floor_uj, top) if m in profile else 0.0 for m in models
-        }
+        norms = {m: energy_norm(profile[m], floor_uj, top) if m in profile else 0.0 for m in models}
         return cls(top, floor_uj, norms)
 
 
@@ -101,7 +104,9 @@ class QualityWindow:
         self._rows.clear()
         self._energy.clear()
 
-    def extend(self, predictions: list[float], truths: list[float | None], energy_uj: list[float]) -> None:
+    def extend(
+        self, predictions: list[float], truths: list[float | None], energy_uj: list[float]
+    ) -> None:
         """Many rows at once (a batch of steps): one C-level extend instead of a call per row."""
         self._rows.extend(zip(predictions, truths, strict=True))
         self._energy.extend(energy_uj)
@@ -131,7 +136,9 @@ class ScoreBook:
     def __init__(self, models: Sequence[str], initial: Mapping[str, float], default: float) -> None:
         self.ema: dict[str, float] = {m: float(initial.get(m, default)) for m in models}
 
-    def reset_models(self, models: Sequence[str], initial: Mapping[str, float], default: float) -> None:
+    def reset_models(
+        self, models: Sequence[str], initial: Mapping[str, float], default: float
+    ) -> None:
         """A new policy: keep what was learnt about models still in it, start new ones fresh."""
         self.ema = {m: self.ema.get(m, float(initial.get(m, default))) for m in models}
 

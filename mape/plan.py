@@ -35,7 +35,9 @@ class Decision:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def best_model(ema: Mapping[str, float], candidates: Sequence[str], prefer: str | None = None) -> str:
+def best_model(
+    ema: Mapping[str, float], candidates: Sequence[str], prefer: str | None = None
+) -> str:
     """The candidate with the highest EMA; ties go to ``prefer``, then to the earlier candidate.
 
     >>> best_model({"a": 0.8, "b": 0.9, "c": 0.9}, ["a", "b", "c"])
@@ -76,8 +78,9 @@ def plan_switch(
         return Decision("stay", active, need.message)
     if recovery_left > 0:
         return Decision(
-            "hold", active, f"{need.message}; recovering from an energy violation"
-            f" ({recovery_left} cycles left)",
+            "hold",
+            active,
+            f"{need.message}; recovering from an energy violation ({recovery_left} cycles left)",
         )
     if dwell_left > 0:
         return Decision("hold", active, f"{need.message}; dwell: {dwell_left} steps left")
@@ -88,20 +91,26 @@ def plan_switch(
     if need.cause == "energy":
         target = best_model(ema, others)
         return Decision(
-            "switch", target, f"{need.message}: best other model by EMA",
+            "switch",
+            target,
+            f"{need.message}: best other model by EMA",
             {"cause": "energy", "ema": scores},
         )
     if rng.random() < explore:
         target = others[rng.randrange(len(others))]
         return Decision(
-            "switch", target, f"{need.message}: exploring (probability {explore})",
+            "switch",
+            target,
+            f"{need.message}: exploring (probability {explore})",
             {"cause": "explore", "ema": scores},
         )
     target = best_model(ema, list(models), prefer=active)
     if target == active:
         return Decision("stay", active, f"{need.message}, but {active} still has the best EMA")
     return Decision(
-        "switch", target, f"{need.message}: {target} has the best EMA ({ema[target]:.3f})",
+        "switch",
+        target,
+        f"{need.message}: {target} has the best EMA ({ema[target]:.3f})",
         {"cause": "score", "ema": scores},
     )
 
@@ -166,11 +175,13 @@ def plan_drift(
             "reuse",
             f"v{best} was trained on the closest data (KL {candidates[best]:.3f} <"
             f" reuse_threshold {reuse_threshold})",
-            best, shown,
+            best,
+            shown,
         )
     return DriftPlan(
         "retrain",
         f"closest stored version v{best} is too far (KL {candidates[best]:.3f} >="
         f" reuse_threshold {reuse_threshold})",
-        None, shown,
+        None,
+        shown,
     )

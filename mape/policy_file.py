@@ -66,7 +66,8 @@ def resolve_document(name_or_path: str, policies_dir: Path | None = None) -> Pol
         return PolicyDocument(preset_text(name_or_path), f"preset {name_or_path}")
     known = preset_names() + user_policy_names(policies_dir) if policies_dir else preset_names()
     raise PolicyError(
-        f"unknown policy {name_or_path!r}; known: {', '.join(known)} (or give a path to a .toml file)"
+        f"unknown policy {name_or_path!r}; known: {', '.join(known)} "
+        "(or give a path to a .toml file)"
     )
 
 

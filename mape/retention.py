@@ -89,9 +89,12 @@ def prune_steps(
         conn.execute("COMMIT")
         running = [r for (r,) in conn.execute("SELECT run_id FROM runs WHERE status='running'")]
         if running:  # a VACUUM would hold its writer off for as long as it takes
-            vacuumed, note = False, (
-                f"the file was not compacted while run {running[0]} is running;"
-                " SQLite reuses the freed space"
+            vacuumed, note = (
+                False,
+                (
+                    f"the file was not compacted while run {running[0]} is running;"
+                    " SQLite reuses the freed space"
+                ),
             )
         else:
             vacuumed, note = _vacuum(conn, vacuum == "always")

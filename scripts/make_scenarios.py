@@ -20,8 +20,8 @@ import json
 import os
 import sys
 import tempfile
-from itertools import pairwise
 import zlib
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +52,7 @@ def segments(regime: np.ndarray) -> list[dict[str, Any]]:
     """Runs of one label: ``{"regime", "start", "end"}`` with ``end`` exclusive, rows from 0."""
     change = np.flatnonzero(regime[1:] != regime[:-1]) + 1
     edges = [0, *change.tolist(), len(regime)]
-    return [
-        {"regime": str(regime[lo]), "start": lo, "end": hi} for lo, hi in pairwise(edges)
-    ]
+    return [{"regime": str(regime[lo]), "start": lo, "end": hi} for lo, hi in pairwise(edges)]
 
 
 def _number(value: float) -> str:
@@ -105,7 +103,10 @@ def _old_entries(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def write_library(
-    pool: Pool, scenarios: list[Scenario], out: Path, header: dict[str, Any],
+    pool: Pool,
+    scenarios: list[Scenario],
+    out: Path,
+    header: dict[str, Any],
     hurt: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Write each scenario's CSV and the manifest; keep entries of scenarios not rebuilt."""
@@ -130,8 +131,9 @@ def write_library(
     return manifest
 
 
-def _measure(scenarios: list[Scenario], train: np.ndarray, cache: Path | None, seed: int
-             ) -> dict[str, dict[str, Any]]:
+def _measure(
+    scenarios: list[Scenario], train: np.ndarray, cache: Path | None, seed: int
+) -> dict[str, dict[str, Any]]:
     from scripts.scenario_hurt import measure, reuse_gain, train_models
 
     with tempfile.TemporaryDirectory(prefix="scenario-models-") as scratch:
@@ -160,13 +162,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--train", type=Path, default=TRAIN, help="training set (column flow)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--readme", type=Path, help="README whose scenario table to rewrite")
-    parser.add_argument("--only", nargs="+", choices=list(BUILDERS), metavar="NAME",
-                        help=f"build only these ({', '.join(BUILDERS)})")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(BUILDERS),
+        metavar="NAME",
+        help=f"build only these ({', '.join(BUILDERS)})",
+    )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="shrink every duration (e.g. 0.2 for one or two weeks of data)")
-    parser.add_argument("--measure", action="store_true",
-                        help="train the models and record how much each scenario hurts them")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="shrink every duration (e.g. 0.2 for one or two weeks of data)",
+    )
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="train the models and record how much each scenario hurts them",
+    )
     parser.add_argument("--models-cache", type=Path, help="keep the trained models here")
     args = parser.parse_args(argv)
     if not 0 < args.scale <= 4:

@@ -78,8 +78,15 @@ def _base(pool: Pool, name: str, description: str, start: int, end: int) -> Scen
     return Scenario(name, description, start, end, flow, flow.copy(), regime)
 
 
-def _replace(pool: Pool, layout: Layout, name: str, text: str, offset: float, days: float,
-             make: Callable[[Scenario, slice], dict[str, Any]]) -> Scenario:
+def _replace(
+    pool: Pool,
+    layout: Layout,
+    name: str,
+    text: str,
+    offset: float,
+    days: float,
+    make: Callable[[Scenario, slice], dict[str, Any]],
+) -> Scenario:
     """Lead-in, ``days`` of a fault whose values ``make`` writes, tail."""
     lead, fault, tail = layout.rows(LEAD_DAYS), layout.rows(days), layout.rows(TAIL_DAYS)
     start = _place(pool, _day(pool, layout, offset), lead + fault + tail, name)
@@ -95,8 +102,14 @@ def stuck(pool: Pool, layout: Layout, rng: np.random.Generator) -> Scenario:
     start = _place(pool, _day(pool, layout, 0), lead + ROWS_PER_DAY + fault + tail, "stuck")
     first = pool.first_at(start + lead, 6)
     end = first + fault + tail
-    scenario = _base(pool, "stuck", "the sensor freezes at its last reading at 06:00 for two"
-                     " days (the morning peak never shows), then recovers", start, end)
+    scenario = _base(
+        pool,
+        "stuck",
+        "the sensor freezes at its last reading at 06:00 for two"
+        " days (the morning peak never shows), then recovers",
+        start,
+        end,
+    )
     rows = slice(first - start, first - start + fault)
     value = float(pool.flow[first - 1])
     scenario.flow[rows] = value
@@ -119,10 +132,15 @@ def dropouts(pool: Pool, layout: Layout, rng: np.random.Generator) -> Scenario:
     imputed = np.concatenate([[0], np.cumsum(pool.observed < 100)])
     counts = imputed[fits + window] - imputed[fits]
     first = int(fits[int(np.argmax(counts))])  # the flakiest window; the earliest on a tie
-    scenario = _base(pool, "dropouts", "a flaky detector: in the 4 days with the most rows PeMS"
-                     " imputed (% Observed < 100), those rows and four outages of 1 to 12 hours"
-                     " are blank cells",
-                     first - lead, first + window + tail)
+    scenario = _base(
+        pool,
+        "dropouts",
+        "a flaky detector: in the 4 days with the most rows PeMS"
+        " imputed (% Observed < 100), those rows and four outages of 1 to 12 hours"
+        " are blank cells",
+        first - lead,
+        first + window + tail,
+    )
     blank = np.zeros(len(scenario.flow), dtype=bool)
     blank[lead : lead + window] = pool.observed[first : first + window] < 100
     outages = []
@@ -165,8 +183,10 @@ def noise(pool: Pool, layout: Layout, rng: np.random.Generator) -> Scenario:
             s.regime[part] = "noise"
         return {"sigma": sigma, "spike_share": 0.25, "spike_gain": [2, 5], "bursts": sorted(bursts)}
 
-    text = ("eight bursts of a chattering detector in three days: Gaussian noise (sigma = 0.3 x"
-            " the lead-in's standard deviation) and one reading in four a 2-5x over-count")
+    text = (
+        "eight bursts of a chattering detector in three days: Gaussian noise (sigma = 0.3 x"
+        " the lead-in's standard deviation) and one reading in four a 2-5x over-count"
+    )
     return _replace(pool, layout, "noise", text, 3, 3, make)
 
 
@@ -177,8 +197,10 @@ def lane_closure(pool: Pool, layout: Layout, rng: np.random.Generator) -> Scenar
         s.flow[rows] = s.true_flow[rows] - lanes[rows, lane]
         return {"lane": lane + 1}
 
-    text = ("the busiest lane drops out of the total for five days (its loop fails, or the lane"
-            " is closed and the count loses it): flow = total - that lane's flow")
+    text = (
+        "the busiest lane drops out of the total for five days (its loop fails, or the lane"
+        " is closed and the count loses it): flow = total - that lane's flow"
+    )
     return _replace(pool, layout, "lane_closure", text, 6, 5, make)
 
 
@@ -189,8 +211,10 @@ def lane_swap(pool: Pool, layout: Layout, rng: np.random.Generator) -> Scenario:
         s.flow[rows] = lanes[rows, lane]
         return {"lane": lane + 1}
 
-    text = ("for three days the feed carries one lane's flow (the quietest lane) instead of"
-            " the station total: a mis-mapped detector")
+    text = (
+        "for three days the feed carries one lane's flow (the quietest lane) instead of"
+        " the station total: a mis-mapped detector"
+    )
     return _replace(pool, layout, "lane_swap", text, 9, 3, make)
 
 
@@ -210,8 +234,10 @@ def speed_swap(pool: Pool, layout: Layout, rng: np.random.Generator) -> Scenario
         _write_speed(s, pool, rows, factor)
         return {"factor": factor}
 
-    text = ("for three days the feed carries the station's speed (mph) scaled into the flow"
-            " range (x mean flow / mean speed of the lead-in): speed dynamics, flow's level")
+    text = (
+        "for three days the feed carries the station's speed (mph) scaled into the flow"
+        " range (x mean flow / mean speed of the lead-in): speed dynamics, flow's level"
+    )
     return _replace(pool, layout, "speed_swap", text, 12, 3, make)
 
 
@@ -219,9 +245,14 @@ def ramp(pool: Pool, layout: Layout, rng: np.random.Generator) -> Scenario:
     gain = 2.0
     lead, up, hold, tail = (layout.rows(d) for d in (LEAD_DAYS, 5, 3, TAIL_DAYS))
     start = _place(pool, _day(pool, layout, 15), lead + up + hold + tail, "ramp")
-    scenario = _base(pool, "ramp", f"the sensor's gain drifts from 1 to {gain:g} over five days"
-                     f" and stays at {gain:g} for three (peaks leave the training range)",
-                     start, start + lead + up + hold + tail)
+    scenario = _base(
+        pool,
+        "ramp",
+        f"the sensor's gain drifts from 1 to {gain:g} over five days"
+        f" and stays at {gain:g} for three (peaks leave the training range)",
+        start,
+        start + lead + up + hold + tail,
+    )
     factors = np.ones(len(scenario.flow))
     factors[lead : lead + up] = 1 + (gain - 1) * np.arange(1, up + 1) / up
     factors[lead + up : lead + up + hold] = gain
@@ -255,9 +286,14 @@ def weekend(pool: Pool, layout: Layout, rng: np.random.Generator) -> Scenario:
         holiday = int(np.flatnonzero(pool.time.normalize() == holidays[0])[0])
         want = holiday - layout.rows(LEAD_DAYS + 4)
     start = _place(pool, want, length, "weekend")
-    scenario = _base(pool, "weekend", "real weekdays, weekends and holiday-like weekdays (quieter"
-                     " than the median weekend day), labelled by calendar; nothing is altered",
-                     start, start + length)
+    scenario = _base(
+        pool,
+        "weekend",
+        "real weekdays, weekends and holiday-like weekdays (quieter"
+        " than the median weekend day), labelled by calendar; nothing is altered",
+        start,
+        start + length,
+    )
     day_of_week = pool.time.dayofweek[start : start + length]
     dates = pool.time.strftime("%Y-%m-%d")[start : start + length]
     scenario.regime[day_of_week >= 5] = "weekend"
@@ -271,9 +307,15 @@ def recurring(pool: Pool, layout: Layout, rng: np.random.Generator) -> Scenario:
     a, b, last = layout.rows(LEAD_DAYS), layout.rows(6), layout.rows(2)
     bounds = np.cumsum([0, a, b, a, b, last])
     start = _place(pool, _day(pool, layout, 0), int(bounds[-1]), "recurring")
-    scenario = _base(pool, "recurring", "the feed alternates between flow (A, 10 days) and speed"
-                     " scaled into the flow range (B, 6 days): A B A B A; a model retrained on"
-                     " the first B can be reused on the second", start, start + int(bounds[-1]))
+    scenario = _base(
+        pool,
+        "recurring",
+        "the feed alternates between flow (A, 10 days) and speed"
+        " scaled into the flow range (B, 6 days): A B A B A; a model retrained on"
+        " the first B can be reused on the second",
+        start,
+        start + int(bounds[-1]),
+    )
     factor = _speed_factor(scenario, pool, a)
     for lo, hi in ((bounds[1], bounds[2]), (bounds[3], bounds[4])):
         _write_speed(scenario, pool, slice(int(lo), int(hi)), factor)

@@ -147,6 +147,8 @@ def reuse_gain(
                 "base": round(r2(truth, base), 3),
                 "reused": round(r2(truth, again), 3),
             }
-        out[fault] = {"trained_on_rows": [int(first[-1]) + 1 - len(data), int(first[-1]) + 1],
-                      "models": figures}
+        out[fault] = {
+            "trained_on_rows": [int(first[-1]) + 1 - len(data), int(first[-1]) + 1],
+            "models": figures,
+        }
     return out

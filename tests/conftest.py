@@ -14,7 +14,9 @@ SAMPLE = REPO / "sample_data"
 
 
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Point the data, config and XDG dirs at a temporary place for the whole test."""
     base = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HARMONE_DATA_DIR", str(base / "data"))

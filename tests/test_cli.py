@@ -55,9 +55,11 @@ def test_a_module_declaring_data_dir_itself_still_gets_the_global_one(tmp_path: 
     sub.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
     actions = sub.add_subparsers(dest="action")
     actions.add_parser("list").add_argument("--data-dir", type=Path, default=argparse.SUPPRESS)
-    for argv in (["--data-dir", str(tmp_path), "models", "list"],
-                 ["models", "--data-dir", str(tmp_path), "list"],
-                 ["models", "list", "--data-dir", str(tmp_path)]):
+    for argv in (
+        ["--data-dir", str(tmp_path), "models", "list"],
+        ["models", "--data-dir", str(tmp_path), "list"],
+        ["models", "list", "--data-dir", str(tmp_path)],
+    ):
         assert top.parse_args(argv).data_dir == tmp_path, argv
 
 
@@ -149,26 +151,44 @@ def leaf_parsers() -> Iterator[tuple[list[str], argparse.ArgumentParser]]:
 LEAVES = [" ".join(path) for path, _ in leaf_parsers()]
 # A bad value for each typed option a user can get wrong (beyond an unknown option).
 BAD_VALUES = [
-    ["run", "--steps", "0"], ["run", "--speed", "-3"], ["run", "--engine", "audio"],
-    ["run", "--keep-steps-runs", "x"], ["compare", "--steps", "many"],
-    ["compare", "--engine", "audio"], ["locate", "everything"], ["runs", "list", "--limit", "0"],
-    ["runs", "show", "first"], ["runs", "prune", "--keep", "-1"],
+    ["run", "--steps", "0"],
+    ["run", "--speed", "-3"],
+    ["run", "--engine", "audio"],
+    ["run", "--keep-steps-runs", "x"],
+    ["compare", "--steps", "many"],
+    ["compare", "--engine", "audio"],
+    ["locate", "everything"],
+    ["runs", "list", "--limit", "0"],
+    ["runs", "show", "first"],
+    ["runs", "prune", "--keep", "-1"],
     ["runs", "prune", "--older-than", "soon"],
     ["runs", "prune", "--keep", "3", "--older-than", "2"],
-    ["models", "import", "yolo_x", "w.pt"], ["models", "bootstrap", "audio"],
+    ["models", "import", "yolo_x", "w.pt"],
+    ["models", "bootstrap", "audio"],
     ["models", "bootstrap", "vision", "--epochs", "0"],
     ["models", "bootstrap", "vision", "--models", "yolo_q"],
-    ["policy", "show"], ["policy", "new"],
+    ["policy", "show"],
+    ["policy", "new"],
 ]
 
 
 def test_every_command_and_action_is_covered() -> None:
-    assert {"run", "doctor", "locate", "compare", "policy list", "models list", "runs list",
-            "runs show", "runs prune"} <= set(LEAVES)
+    assert {
+        "run",
+        "doctor",
+        "locate",
+        "compare",
+        "policy list",
+        "models list",
+        "runs list",
+        "runs show",
+        "runs prune",
+    } <= set(LEAVES)
 
 
 @pytest.mark.parametrize(
-    "argv", [[*leaf.split(), "--no-such-option"] for leaf in LEAVES] + BAD_VALUES,
+    "argv",
+    [[*leaf.split(), "--no-such-option"] for leaf in LEAVES] + BAD_VALUES,
     ids=lambda argv: " ".join(argv),
 )
 def test_every_bad_argument_is_one_error_line_and_exit_2(
@@ -233,7 +253,7 @@ def test_every_bad_input_is_one_error_line_and_exit_2(
     lines = err.strip().splitlines()
     errors = [i for i, line in enumerate(lines) if line.startswith("harmone: error: ")]
     assert len(errors) == 1, lines
-    after = lines[errors[0] + 1:]
+    after = lines[errors[0] + 1 :]
     assert after == [] or (len(after) == 1 and after[0].startswith("  hint: ")), lines
     assert not any(": error: " in line for line in lines[: errors[0]]), lines
 

@@ -11,10 +11,29 @@ from harmone_tui import cli
 from mape.knowledge import KnowledgeStore, VersionRow
 
 RUN_KEYS = {
-    "run_id", "policy", "engine", "status", "data", "started_at", "started", "finished_at",
-    "wall_s", "steps", "quality_metric", "quality", "r2", "mae", "energy_source",
-    "energy_j_per_inference", "energy_j_total", "switches", "retrains", "reuses", "drifts",
-    "errors", "steps_stored",
+    "run_id",
+    "policy",
+    "engine",
+    "status",
+    "data",
+    "started_at",
+    "started",
+    "finished_at",
+    "wall_s",
+    "steps",
+    "quality_metric",
+    "quality",
+    "r2",
+    "mae",
+    "energy_source",
+    "energy_j_per_inference",
+    "energy_j_total",
+    "switches",
+    "retrains",
+    "reuses",
+    "drifts",
+    "errors",
+    "steps_stored",
 }
 
 
@@ -35,13 +54,34 @@ def store_dir(tmp_path: Path) -> Path:
         (done, s, 10.0, 11.0, "linear", 1, 0.2, 0.1, 0.15, "estimated") for s in range(3)
     )
     store.add_event(done, 2, "switch", {"from": "lstm", "to": "linear", "reason": "EMA 0.7 < 0.8"})
-    summary = {"steps": 3, "r2": 0.91, "mae": 1.5, "energy_mj_per_inference": 0.15,
-               "energy_j_total": 0.00045, "energy_source": "estimated", "switches": 1,
-               "retrains": 0, "reuses": 0, "drifts": 0, "errors": 0, "wall_s": 0.25}
+    summary = {
+        "steps": 3,
+        "r2": 0.91,
+        "mae": 1.5,
+        "energy_mj_per_inference": 0.15,
+        "energy_j_total": 0.00045,
+        "energy_source": "estimated",
+        "switches": 1,
+        "retrains": 0,
+        "reuses": 0,
+        "drifts": 0,
+        "errors": 0,
+        "wall_s": 0.25,
+    }
     store.finish_run(done, "finished", summary)
     store.start_run("harmone", "regression", "week.csv", {})  # still running (this process)
-    store.add_version(VersionRow("regression", "linear", 1, "models/regression/linear/v1",
-                                 1.7e9, done, "first use", {"validation_r2": 0.9}))
+    store.add_version(
+        VersionRow(
+            "regression",
+            "linear",
+            1,
+            "models/regression/linear/v1",
+            1.7e9,
+            done,
+            "first use",
+            {"validation_r2": 0.9},
+        )
+    )
     store.close()
     return tmp_path
 
@@ -94,9 +134,14 @@ def test_models_and_policy_lists_as_json(
     assert call(["models", "list", "--json", "--data-dir", str(store_dir)]) == 0
     (version,) = json.loads(capsys.readouterr().out)
     assert version == {
-        "engine": "regression", "model": "linear", "version": 1, "created_at": 1.7e9,
-        "reason": "first use", "run_id": 1,
-        "path": str(store_dir / "models/regression/linear/v1"), "meta": {"validation_r2": 0.9},
+        "engine": "regression",
+        "model": "linear",
+        "version": 1,
+        "created_at": 1.7e9,
+        "reason": "first use",
+        "run_id": 1,
+        "path": str(store_dir / "models/regression/linear/v1"),
+        "meta": {"validation_r2": 0.9},
     }
     assert call(["policy", "list", "--json", "--data-dir", str(store_dir)]) == 0
     policies = json.loads(capsys.readouterr().out)
@@ -110,8 +155,17 @@ def test_summary_dash_writes_the_summary_to_stdout_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    argv = ["--no-ui", "--policy", "single-linear", "--steps", "20", "--summary", "-",
-            "--data-dir", str(tmp_path / "data")]
+    argv = [
+        "--no-ui",
+        "--policy",
+        "single-linear",
+        "--steps",
+        "20",
+        "--summary",
+        "-",
+        "--data-dir",
+        str(tmp_path / "data"),
+    ]
     assert call([*argv, "--quiet"]) == 0
     assert json.loads(capsys.readouterr().out)["steps"] == 20
     assert call(argv) == 0
@@ -132,7 +186,10 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path) -> 
     try:
         done = subprocess.run(
             harmone_cmd("policy", "show", "harmone", "--explain", "--json"),
-            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
             env=subprocess_env(HARMONE_DATA_DIR=str(tmp_path)),
         )
     finally:

@@ -53,7 +53,11 @@ def test_blank_cells_hold_the_previous_value_by_default_and_are_counted(tmp_path
         expected[line_no - 2] = expected[line_no - 3]
     assert len(values) == 2015 and values.tolist() == expected.tolist()
     assert report.to_dict() == {
-        "rows": 2015, "gaps": 3, "gap_policy": "hold", "held": 3, "skipped": 0,
+        "rows": 2015,
+        "gaps": 3,
+        "gap_policy": "hold",
+        "held": 3,
+        "skipped": 0,
     }
 
 

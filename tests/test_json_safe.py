@@ -22,12 +22,20 @@ def _strict(text: str) -> object:
 
 def test_non_finite_figures_become_null_everywhere() -> None:
     summary = {
-        "r2": float("nan"), "mae": float("inf"), "steps": np.int64(3),
-        "model_share": {"linear": np.float64(1.0)}, "window": [1.0, -np.inf], "ok": 0.5,
+        "r2": float("nan"),
+        "mae": float("inf"),
+        "steps": np.int64(3),
+        "model_share": {"linear": np.float64(1.0)},
+        "window": [1.0, -np.inf],
+        "ok": 0.5,
     }
     assert _strict(dumps(summary)) == {
-        "r2": None, "mae": None, "steps": 3, "model_share": {"linear": 1.0},
-        "window": [1.0, None], "ok": 0.5,
+        "r2": None,
+        "mae": None,
+        "steps": 3,
+        "model_share": {"linear": 1.0},
+        "window": [1.0, None],
+        "ok": 0.5,
     }
     assert finite(np.array([1.0, np.nan])) == [1.0, None]
 
@@ -44,7 +52,10 @@ def test_an_export_of_a_run_with_nan_figures_is_valid_json(tmp_path: Path) -> No
         [StepRow(step, None, 1.0, "linear", 1, 0.1, 0.1, 0.2, "estimated") for step in (0, 1)],
     )
     data = ExportData(
-        tmp_path / "run-1", store.path, run_id, 2,
+        tmp_path / "run-1",
+        store.path,
+        run_id,
+        2,
         {"r2": float("nan"), "mae": float("inf"), "steps": 2},
         [{"step": 1, "kind": "retrain_done", "detail": {"validation_r2": float("nan")}}],
     )

@@ -21,7 +21,13 @@ def test_store_is_wal_and_round_trips_runs_steps_events(tmp_path: Path) -> None:
     mode = sqlite3.connect(tmp_path / "knowledge.sqlite3").execute("PRAGMA journal_mode").fetchone()
     assert mode[0] == "wal"
     run = store.start_run("single-linear", "regression", "demo.csv", {"steps": 3})
-    store.add_steps(run, [StepRow(i, 10.0 + i, 11.0 + i, "linear", 1, 0.1, 0.1, 0.15, "estimated") for i in range(3)])
+    store.add_steps(
+        run,
+        [
+            StepRow(i, 10.0 + i, 11.0 + i, "linear", 1, 0.1, 0.1, 0.15, "estimated")
+            for i in range(3)
+        ],
+    )
     store.add_event(run, 2, "switch", {"from": "lstm", "to": "linear", "reason": "EMA 0.7 < 0.78"})
     store.finish_run(run, "finished", {"r2": 0.9})
     store.close()
@@ -87,7 +93,9 @@ def test_model_versions_commit_atomically_and_count_up(tmp_path: Path) -> None:
     for expected in (1, 2):
         staging = repo.staging_dir("regression", "linear")
         (staging / "model.pkl").write_bytes(b"weights")
-        stored = repo.commit("regression", "linear", staging, {"validation_r2": 0.9}, "first use", None)
+        stored = repo.commit(
+            "regression", "linear", staging, {"validation_r2": 0.9}, "first use", None
+        )
         assert stored.version == expected
         assert stored.directory == tmp_path / "models" / "regression" / "linear" / f"v{expected}"
         assert not staging.exists()

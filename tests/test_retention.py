@@ -111,7 +111,9 @@ def test_runs_prune_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert call(["runs", "list", "--json", "--data-dir", str(tmp_path)]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [(r["run_id"], r["steps_stored"]) for r in listed] == [
-        (ids[2], True), (ids[1], False), (ids[0], False)
+        (ids[2], True),
+        (ids[1], False),
+        (ids[0], False),
     ]
     assert call(["runs", "list", "--data-dir", str(tmp_path)]) == 0
     assert "* step rows pruned" in capsys.readouterr().out
@@ -130,7 +132,7 @@ def test_the_setting(tmp_path: Path) -> None:
     assert configured_keep() == DEFAULT_KEEP  # no settings.toml
     write_settings('[ui]\ntheme = "nord"\n')
     assert configured_keep() == DEFAULT_KEEP
-    write_settings('[store]\nkeep_steps_runs = 5\n')
+    write_settings("[store]\nkeep_steps_runs = 5\n")
     assert configured_keep() == 5
     write_settings('[store]\nkeep_steps_runs = "all"\n')
     assert configured_keep() is None
@@ -141,7 +143,7 @@ def test_bad_retention_setting_is_refused_before_the_run(
 ) -> None:
     path = tmp_path / "knowledge.sqlite3"
     fill(path, 1, rows=10)
-    settings = write_settings('[store]\nkeep_steps_runs = -2\n')
+    settings = write_settings("[store]\nkeep_steps_runs = -2\n")
     argv = ["--no-ui", "--policy", "single-linear", "--steps", "20", "--data-dir", str(tmp_path)]
     assert call(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -156,7 +158,7 @@ def test_a_run_prunes_to_the_setting_and_the_flag_overrides_it(
     """A real headless run (single-linear, first-use training) applies retention when it ends."""
     path = tmp_path / "knowledge.sqlite3"
     old = fill(path, 3, rows=5000)
-    write_settings('# mine\n[store]\nkeep_steps_runs = 2\n')
+    write_settings("# mine\n[store]\nkeep_steps_runs = 2\n")
     argv = ["--no-ui", "--policy", "single-linear", "--steps", "30", "--data-dir", str(tmp_path)]
     assert call(argv) == 0
     after = counts(path)

@@ -42,8 +42,13 @@ def data_dir(fake_template: Path, tmp_path: Path) -> Path:
 
 
 def fake_runtime(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch, *, rows: int = 66,
-    unusable: frozenset[int] = frozenset(), speed: float | None = None, steps: int | None = None,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    rows: int = 66,
+    unusable: frozenset[int] = frozenset(),
+    speed: float | None = None,
+    steps: int | None = None,
 ) -> Runtime:
     """A runtime over a fake stream of ``rows - 5`` items, of which ``unusable`` cannot be read."""
     engine = FakeEngine(synthetic_stream(rows), unusable=unusable)
@@ -281,7 +286,10 @@ def test_a_call_that_never_returns_does_not_hold_up_the_exit() -> None:
         "print('exited')\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, env=subprocess_env(),
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
         timeout=BOUND_S,
     )
     assert done.returncode == 0 and done.stdout.strip() == "exited", done.stderr

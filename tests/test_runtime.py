@@ -32,7 +32,9 @@ delay_steps = 100
 
 def _runtime(tmp_path: Path, steps: int, text: str = TWO_MODELS) -> Runtime:
     policy = parse_policy(text, "test policy")
-    return Runtime(RunSettings(data_dir=tmp_path / "data", steps=steps), policy, "test policy", text)
+    return Runtime(
+        RunSettings(data_dir=tmp_path / "data", steps=steps), policy, "test policy", text
+    )
 
 
 def act_once(runtime: Runtime, at_step: int, action: Callable[[], object]) -> list[object]:
@@ -47,7 +49,9 @@ def act_once(runtime: Runtime, at_step: int, action: Callable[[], object]) -> li
     return results
 
 
-def run_acting(runtime: Runtime, at_step: int, action: Callable[[], object]) -> tuple[dict, list[object]]:
+def run_acting(
+    runtime: Runtime, at_step: int, action: Callable[[], object]
+) -> tuple[dict, list[object]]:
     """Prepare and run ``runtime``, doing ``action`` once at ``at_step``."""
 
     async def scenario() -> dict:
@@ -74,8 +78,8 @@ def test_forced_retrain_runs_in_a_worker_and_swaps_in_at_its_step(tmp_path: Path
     runtime = _runtime(tmp_path, 1400)
     summary, asked = run_acting(runtime, 700, runtime.request_retrain)
     assert asked == [True]
-    started, = runtime.store.events(runtime.run_id, ["retrain_started"])
-    done, = runtime.store.events(runtime.run_id, ["retrain_done"])
+    (started,) = runtime.store.events(runtime.run_id, ["retrain_started"])
+    (done,) = runtime.store.events(runtime.run_id, ["retrain_done"])
     assert done.step == started.detail["swap_step"] == started.step + 100
     assert done.detail["version"] == 2 and done.detail["rows"] == 600
     versions = runtime.telemetry.version[: summary["steps"]].tolist()

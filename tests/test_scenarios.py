@@ -40,8 +40,11 @@ def rows_of(item: dict, regime: str) -> np.ndarray:
 
 
 def shared_weeks() -> Path | None:
-    for candidate in (os.environ.get("HARMONE_PEMS_DIR"), REPO.parent / "shared" / "data" / "pems",
-                      REPO.parent.parent / "shared" / "data" / "pems"):
+    for candidate in (
+        os.environ.get("HARMONE_PEMS_DIR"),
+        REPO.parent / "shared" / "data" / "pems",
+        REPO.parent.parent / "shared" / "data" / "pems",
+    ):
         if candidate and (Path(candidate) / "week1.csv").exists():
             return Path(candidate)
     return None
@@ -77,8 +80,10 @@ def test_each_file_is_a_stream_the_engine_reads_with_the_manifests_segments(name
         assert len(blanks) and f"row {blanks[0] + 2}," in str(exc)
     else:
         assert len(values) in (len(data), len(data) - len(blanks))
-        assert np.array_equal(values[: blanks[0] if len(blanks) else None],
-                              data["flow"].to_numpy()[: blanks[0] if len(blanks) else None])
+        assert np.array_equal(
+            values[: blanks[0] if len(blanks) else None],
+            data["flow"].to_numpy()[: blanks[0] if len(blanks) else None],
+        )
 
 
 def test_a_stuck_sensor_reports_one_constant_the_last_reading_before_it() -> None:

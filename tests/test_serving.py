@@ -88,8 +88,12 @@ def test_a_run_uses_the_policys_path_and_its_summary_says_which(
     tmp_path: Path, serving: str | None
 ) -> None:
     text = POLICY.format(serving=f'serving = "{serving}"' if serving else "")
-    runtime = Runtime(RunSettings(data_dir=tmp_path / "data", steps=50),
-                      parse_policy(text, "p.toml"), "p.toml", text)
+    runtime = Runtime(
+        RunSettings(data_dir=tmp_path / "data", steps=50),
+        parse_policy(text, "p.toml"),
+        "p.toml",
+        text,
+    )
     summary = asyncio.run(runtime.run())
     assert summary["serving"] == (serving or "fast")
     loaded = runtime._loaded[("linear", 1)]
@@ -104,8 +108,11 @@ def test_without_onnx_runtime_the_lstm_fast_path_says_how_to_install(
     monkeypatch.setattr(lstm_onnx, "onnx_missing", lambda: ["onnxruntime"])
     policy, source, text = resolve_policy("single-lstm")
     runtime = Runtime(RunSettings(data_dir=tmp_path / "d", steps=10), policy, source, text)
-    with pytest.raises(EngineError, match=r"fast path needs onnxruntime, not installed: pip"
-                                          r" install 'harmone-tui\[lstm\]', or set serving"):
+    with pytest.raises(
+        EngineError,
+        match=r"fast path needs onnxruntime, not installed: pip"
+        r" install 'harmone-tui\[lstm\]', or set serving",
+    ):
         asyncio.run(runtime.prepare())
     assert engine("framework").unavailable("lstm") is None
 
@@ -139,12 +146,14 @@ def test_a_keras_network_the_fast_path_does_not_cover_is_refused_by_name(tmp_pat
     from engines.regression.lstm import MODEL_FILE, import_tensorflow
 
     tf = import_tensorflow()
-    other = tf.keras.Sequential([
-        tf.keras.Input(shape=(WINDOW, 1)),
-        tf.keras.layers.LSTM(4, return_sequences=True),
-        tf.keras.layers.LSTM(4),
-        tf.keras.layers.Dense(1),
-    ])
+    other = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(WINDOW, 1)),
+            tf.keras.layers.LSTM(4, return_sequences=True),
+            tf.keras.layers.LSTM(4),
+            tf.keras.layers.Dense(1),
+        ]
+    )
     version = tmp_path / "lstm"
     version.mkdir()
     other.save(version / MODEL_FILE)

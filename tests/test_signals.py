@@ -83,8 +83,9 @@ def test_a_predict_that_never_returns_does_not_hold_up_a_signal(
 
     data_dir = Path(shutil.copytree(fake_template, tmp_path / "data"))
     policy = parse_policy(FAKE_POLICY, "test policy")
-    runtime = Runtime(RunSettings(data_dir=data_dir, engine="fake", steps=400), policy,
-                      "test policy", FAKE_POLICY)
+    runtime = Runtime(
+        RunSettings(data_dir=data_dir, engine="fake", steps=400), policy, "test policy", FAKE_POLICY
+    )
     release, calls = threading.Event(), {"n": 0}
     real_predict = FakeModel.predict
 

@@ -11,7 +11,10 @@ from mape.step_writer import StepWriter
 
 
 def _rows(run_id: int, lo: int, hi: int) -> list[tuple]:
-    return [(run_id, i, float(i), float(i) + 1, "linear", 1, 0.1, 0.1, 0.15, "estimated") for i in range(lo, hi)]
+    return [
+        (run_id, i, float(i), float(i) + 1, "linear", 1, 0.1, 0.1, 0.15, "estimated")
+        for i in range(lo, hi)
+    ]
 
 
 def test_batches_land_in_order_while_events_are_written(tmp_path: Path) -> None:

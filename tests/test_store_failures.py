@@ -78,15 +78,37 @@ def test_a_full_disk_ends_the_run_failed_with_one_line_and_its_summary(tmp_path:
     full": both are the same OperationalError path.)"""
     root, out = tmp_path / "data", tmp_path / "s.json"
     trained = subprocess.run(
-        harmone_cmd("--no-ui", "--policy", "single-linear", "--steps", "10",
-                    "--data-dir", str(root), "--quiet"),
-        capture_output=True, text=True, env=subprocess_env(), timeout=240,
+        harmone_cmd(
+            "--no-ui",
+            "--policy",
+            "single-linear",
+            "--steps",
+            "10",
+            "--data-dir",
+            str(root),
+            "--quiet",
+        ),
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=240,
     )
     assert trained.returncode == 0, trained.stderr
     done = subprocess.run(
-        harmone_cmd("--no-ui", "--policy", "single-linear", "--data-dir", str(root),
-                    "--summary", str(out), "--quiet"),
-        capture_output=True, text=True, env=subprocess_env(), timeout=240,
+        harmone_cmd(
+            "--no-ui",
+            "--policy",
+            "single-linear",
+            "--data-dir",
+            str(root),
+            "--summary",
+            str(out),
+            "--quiet",
+        ),
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=240,
         preexec_fn=_limit_file_size,
     )
     assert done.returncode != 0
@@ -143,7 +165,8 @@ def test_a_store_from_before_the_start_time_column_is_upgraded(tmp_path: Path) -
     )
     old.execute(
         "INSERT INTO runs(started_at, status, pid, policy, engine, data) VALUES (1, 'running', ?,"
-        " 'p', 'regression', 'd')", (os.getpid(),),
+        " 'p', 'regression', 'd')",
+        (os.getpid(),),
     )
     old.commit()
     old.close()

@@ -49,14 +49,22 @@ def feed(tel: Telemetry, truth: np.ndarray, seed: int = 3) -> dict[str, np.ndarr
         m = int(rng.integers(0, 2))
         model[start:stop] = m
         figures = BatchFigures(
-            prediction[start:stop].tolist(), truth[start:stop].tolist(),
-            truth[start:stop].tolist(), latency_ns[start:stop].tolist(),
+            prediction[start:stop].tolist(),
+            truth[start:stop].tolist(),
+            truth[start:stop].tolist(),
+            latency_ns[start:stop].tolist(),
             cpu_ns[start:stop].tolist(),
         )
         assert tel.record(start, figures, MODELS[m], 1, 1.54) == stop
         start = stop
-    return {"truth": truth, "prediction": prediction, "latency_ms": latency_ns / 1e6,
-            "cpu_ms": cpu_ns / 1e6, "energy_mj": cpu_ns / 1e6 * 1.54, "model": model}
+    return {
+        "truth": truth,
+        "prediction": prediction,
+        "latency_ms": latency_ns / 1e6,
+        "cpu_ms": cpu_ns / 1e6,
+        "energy_mj": cpu_ns / 1e6 * 1.54,
+        "model": model,
+    }
 
 
 def test_memory_does_not_grow_with_the_steps_of_a_run() -> None:

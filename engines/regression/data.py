@@ -45,8 +45,11 @@ class ReadReport:
         """One line for the user when there were gaps (None when there were none)."""
         if not self.gaps:
             return None
-        done = {"hold": f"{self.held:,} held at the previous value", "skip": "skipped",
-                "refuse": "refused"}[self.gap_policy]
+        done = {
+            "hold": f"{self.held:,} held at the previous value",
+            "skip": "skipped",
+            "refuse": "refused",
+        }[self.gap_policy]
         if self.gap_policy == "hold" and self.skipped:
             done += f", {self.skipped:,} leading ones skipped"
         return (
@@ -56,8 +59,11 @@ class ReadReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "rows": self.rows, "gaps": self.gaps, "gap_policy": self.gap_policy,
-            "held": self.held, "skipped": self.skipped,
+            "rows": self.rows,
+            "gaps": self.gaps,
+            "gap_policy": self.gap_policy,
+            "held": self.held,
+            "skipped": self.skipped,
         }
 
 
@@ -88,9 +94,7 @@ def _header(path: Path, first: bytes, column: str) -> tuple[str, int]:
     except UnicodeDecodeError:
         raise EngineError(f"{path}: not a text CSV file (cannot decode as UTF-8)") from None
     if not line.strip():
-        raise EngineError(
-            f"{path}: the file is empty (expected a header with a '{column}' column)"
-        )
+        raise EngineError(f"{path}: the file is empty (expected a header with a '{column}' column)")
     sep = sniff_separator(line)
     names = [name.strip() for name in next(csv.reader([line], delimiter=sep))]
     if column not in names:
@@ -110,8 +114,16 @@ def _parse(path: Path, column: str) -> tuple[np.ndarray, str, int]:
         sep, idx = _header(path, first, column)
         try:
             frame = pd.read_csv(
-                stream, sep=sep, header=0, usecols=[idx], dtype="float64", engine="c",
-                encoding="utf-8", keep_default_na=False, na_values=[""], nrows=MAX_ROWS + 1,
+                stream,
+                sep=sep,
+                header=0,
+                usecols=[idx],
+                dtype="float64",
+                engine="c",
+                encoding="utf-8",
+                keep_default_na=False,
+                na_values=[""],
+                nrows=MAX_ROWS + 1,
             )
         except (ValueError, pd.errors.ParserError) as exc:
             if isinstance(exc, UnicodeDecodeError):
@@ -146,8 +158,8 @@ def apply_gap_policy(values: np.ndarray, policy: str) -> tuple[np.ndarray, int, 
     if known.size == 0:
         return values[:0], 0, int(gap.size)
     last = np.maximum.accumulate(np.where(gap, 0, np.arange(values.size)))
-    held = values[last][known[0]:]
-    return held, int(gap[known[0]:].sum()), int(known[0])
+    held = values[last][known[0] :]
+    return held, int(gap[known[0] :].sum()), int(known[0])
 
 
 def read_stream(

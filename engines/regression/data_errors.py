@@ -43,8 +43,13 @@ def _cell_problem(cell: str, gaps: str, gap_count: int) -> str | None:
 
 
 def describe_problem(
-    path: Path, column: str, sep: str, idx: int, parser_message: str = "",
-    gaps: str = "hold", gap_count: int = 0,
+    path: Path,
+    column: str,
+    sep: str,
+    idx: int,
+    parser_message: str = "",
+    gaps: str = "hold",
+    gap_count: int = 0,
 ) -> str:
     """One line naming the first cell of column ``idx`` that reading refuses."""
     _, stream = open_data_file(path)

@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from engines.base import (
-    DataSummary, Engine, EngineError, ModelSpec, Sample, TrainRequest, TrainResult,
+    DataSummary,
+    Engine,
+    EngineError,
+    ModelSpec,
+    Sample,
+    TrainRequest,
+    TrainResult,
 )
 from engines.metrics import window_r2
 from engines.regression.safe_pickle import RefusedPickle, load_estimator

@@ -18,7 +18,10 @@ def bundled(name: str) -> Path:
 
 
 def create_regression_engine(
-    data: Path | None, column: str = "flow", train: Path | None = None, train_column: str = "flow",
+    data: Path | None,
+    column: str = "flow",
+    train: Path | None = None,
+    train_column: str = "flow",
     gaps: str = DEFAULT_GAPS,
 ) -> RegressionEngine:
     """The engine over ``data`` (``gaps``: what to do with empty cells, in both files).

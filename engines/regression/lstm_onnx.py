@@ -112,7 +112,8 @@ def onnx_model(w: LstmWeights) -> bytes:
         helper.make_node("Gemm", ["h", "dense", "dense_bias"], ["y"]),
     ]
     graph = helper.make_graph(
-        nodes, "harmone_lstm",
+        nodes,
+        "harmone_lstm",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [w.window, 1, 1])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1])],
         [numpy_helper.from_array(np.ascontiguousarray(a), name) for name, a in tensors.items()],

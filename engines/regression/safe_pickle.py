@@ -13,16 +13,18 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-ALLOWED = frozenset({
-    ("sklearn.linear_model._ridge", "Ridge"),
-    ("sklearn.svm._classes", "SVR"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.multiarray", "_reconstruct"),  # pickles written under numpy 1.x
-    ("numpy.core.multiarray", "scalar"),
-})
+ALLOWED = frozenset(
+    {
+        ("sklearn.linear_model._ridge", "Ridge"),
+        ("sklearn.svm._classes", "SVR"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.multiarray", "_reconstruct"),  # pickles written under numpy 1.x
+        ("numpy.core.multiarray", "scalar"),
+    }
+)
 
 
 class RefusedPickle(pickle.UnpicklingError):

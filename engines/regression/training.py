@@ -113,7 +113,9 @@ def train_model(request: TrainRequest) -> TrainResult:
     elif request.model == "lstm":
         from engines.regression.lstm import fit_lstm
 
-        chosen, val_r2 = fit_lstm(x_tr, y_tr, x_va, y_va, request.params, request.seed, request.out_dir)
+        chosen, val_r2 = fit_lstm(
+            x_tr, y_tr, x_va, y_va, request.params, request.seed, request.out_dir
+        )
     elif request.model == "naive":
         chosen, val_r2 = {}, r2(y_va, x_va[:, -1])
     else:

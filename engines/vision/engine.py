@@ -29,7 +29,13 @@ from typing import Any
 import numpy as np
 
 from engines.base import (
-    DataSummary, Engine, EngineError, ModelSpec, Sample, TrainRequest, TrainResult,
+    DataSummary,
+    Engine,
+    EngineError,
+    ModelSpec,
+    Sample,
+    TrainRequest,
+    TrainResult,
 )
 from engines.vision import images, synthetic
 from engines.vision.limits import MAX_FRAME_SIDE, StreamLimits

@@ -65,9 +65,7 @@ def _sniff(path: Path) -> None:
         raise ValueError(f"not a JPEG or PNG file (starts with {head[:4].hex(' ')})")
 
 
-def load_rgb(
-    path: Path, max_pixels: int | None = None, max_side: int | None = None
-) -> np.ndarray:
+def load_rgb(path: Path, max_pixels: int | None = None, max_side: int | None = None) -> np.ndarray:
     """Decode an image file to an RGB uint8 array; ValueError with the reason if it cannot.
 
     An image of more than ``max_pixels`` is refused from its header, before decoding; one with a

@@ -76,4 +76,3 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise EngineError(f"${name}={raw!r}: must be a whole number above 0 (default {default:,})")
     return value
-

@@ -45,8 +45,9 @@ def export_onnx(yolo_class: Any, weights: Path, imgsz: int) -> Path:
     from engines.vision.safe_load import load_yolo
 
     model = load_yolo(yolo_class, weights)
-    exported = model.export(format="onnx", dynamic=True, simplify=False, imgsz=imgsz,
-                            device="cpu", verbose=False)
+    exported = model.export(
+        format="onnx", dynamic=True, simplify=False, imgsz=imgsz, device="cpu", verbose=False
+    )
     return Path(exported)
 
 
@@ -114,7 +115,12 @@ class OnnxYolo:
 
 
 def load_onnx_yolo(
-    yolo_class: Any, yolo: Any, name: str, version: int, version_dir: Path, imgsz: int,
+    yolo_class: Any,
+    yolo: Any,
+    name: str,
+    version: int,
+    version_dir: Path,
+    imgsz: int,
     conf: float,
 ) -> OnnxYolo:
     """``yolo`` (the version's checked torch model) served through its ONNX export."""

@@ -16,7 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harmone_tui.commands.run",
         "run the managed system (TUI, or headless with --no-ui); the default",
     ),
-    "doctor": ("harmone_tui.commands.doctor", "check the machine: energy backend, engines, data dir"),
+    "doctor": (
+        "harmone_tui.commands.doctor",
+        "check the machine: energy backend, engines, data dir",
+    ),
     "models": ("harmone_tui.commands.models", "list, import or bootstrap model versions"),
     "policy": ("harmone_tui.commands.policy", "list, show, check or create adaptation policies"),
     "compare": ("harmone_tui.commands.compare", "run several policies on one stream, one table"),

@@ -8,10 +8,18 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("url", nargs="?", default="http://127.0.0.1:5000",
-                        help="the server (default http://127.0.0.1:5000)")
-    parser.add_argument("--token-file", type=Path, metavar="FILE",
-                        help="the server's bearer token (default: $HARMONE_SERVE_TOKEN)")
+    parser.add_argument(
+        "url",
+        nargs="?",
+        default="http://127.0.0.1:5000",
+        help="the server (default http://127.0.0.1:5000)",
+    )
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help="the server's bearer token (default: $HARMONE_SERVE_TOKEN)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,8 +29,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         import httpx  # noqa: F401
     except ImportError:
-        print("harmone: error: `harmone attach` needs the 'serve' extra (httpx is missing):"
-              " pip install 'harmone-tui[serve]'", file=sys.stderr)
+        print(
+            "harmone: error: `harmone attach` needs the 'serve' extra (httpx is missing):"
+            " pip install 'harmone-tui[serve]'",
+            file=sys.stderr,
+        )
         return 2
     from harmone_tui.serve.config import read_token
     from harmone_tui.ui.attach.app import AttachApp

@@ -27,17 +27,26 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from harmone_tui import paths
 from engines.base import EngineError
+from harmone_tui import paths
 from harmone_tui.commands.run import IMAGE_LIMITS, positive_finite, positive_int
 from harmone_tui.compare_report import csv_text, markdown_table, row_from_summary, text_table
 from harmone_tui.settings import RunSettings
 
 DEFAULT_POLICIES = (
-    "naive", "single-linear", "single-svm", "single-lstm", "single-lstm+retrain", "switch", "harmone",
+    "naive",
+    "single-linear",
+    "single-svm",
+    "single-lstm",
+    "single-lstm+retrain",
+    "switch",
+    "harmone",
 )
 VISION_POLICIES = (
-    "vision-single-yolo_n", "vision-single-yolo_s", "vision-single-yolo_m", "vision-switch",
+    "vision-single-yolo_n",
+    "vision-single-yolo_s",
+    "vision-single-yolo_m",
+    "vision-switch",
     "vision-harmone",
 )
 DEFAULTS_BY_ENGINE = {"regression": DEFAULT_POLICIES, "vision": VISION_POLICIES}
@@ -46,15 +55,23 @@ PROGRESS_EVERY_S = 5.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--engine", choices=tuple(DEFAULTS_BY_ENGINE), default="regression",
+        "--engine",
+        choices=tuple(DEFAULTS_BY_ENGINE),
+        default="regression",
         help="managed system; picks the default policies (default: regression)",
     )
     parser.add_argument(
-        "--data", type=Path,
-        help=f"stream: CSV, or folder/zip of images for vision (default: bundled sample); {IMAGE_LIMITS}",
+        "--data",
+        type=Path,
+        help=(
+            "stream: CSV, or folder/zip of images for vision (default: bundled sample); "
+            f"{IMAGE_LIMITS}"
+        ),
     )
     parser.add_argument("--column", default="flow", help="CSV column of the stream (default: flow)")
-    parser.add_argument("--train", type=Path, help="training CSV for the first versions (default: bundled)")
+    parser.add_argument(
+        "--train", type=Path, help="training CSV for the first versions (default: bundled)"
+    )
     parser.add_argument("--train-column", default="flow", help="column of the training CSV")
     parser.add_argument(
         "--policies",
@@ -62,7 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f" with --engine vision: {','.join(VISION_POLICIES)})",
     )
     parser.add_argument(
-        "--out", type=Path, metavar="DIR",
+        "--out",
+        type=Path,
+        metavar="DIR",
         help="results go to a new DIR/compare-<time>/ (default DIR: <data dir>/exports)",
     )
     parser.add_argument("--steps", type=positive_int, help="stop every run after N steps")
@@ -112,7 +131,9 @@ def resolve_all(names: list[str], policies_dir: Path) -> list[Entry]:
         raise PolicyError("--policies: name at least one policy")
     engines = {e.policy.engine for e in entries}
     if len(engines) > 1:
-        raise PolicyError(f"--policies: the policies are for different engines ({', '.join(sorted(engines))})")
+        raise PolicyError(
+            f"--policies: the policies are for different engines ({', '.join(sorted(engines))})"
+        )
     seen: set[str] = set()
     for e in entries:
         if e.policy.name in seen:
@@ -121,7 +142,9 @@ def resolve_all(names: list[str], policies_dir: Path) -> list[Entry]:
     return entries
 
 
-def _adopt_user_versions(user_root: Path, repo: Any, engine: str, models: list[str], say: Any) -> None:
+def _adopt_user_versions(
+    user_root: Path, repo: Any, engine: str, models: list[str], say: Any
+) -> None:
     """Start from the user's own base versions, where the user's data directory has them."""
     from harmone_tui.start_versions import checked_base_version
     from mape.knowledge import KnowledgeStore
@@ -154,8 +177,13 @@ async def _bootstrap(
     from mape.policy_file import key_locator
 
     engine = await asyncio.to_thread(
-        create_engine, settings.engine, data=settings.data, column=settings.column,
-        train=settings.train, train_column=settings.train_column, **paths.engine_dirs(base),
+        create_engine,
+        settings.engine,
+        data=settings.data,
+        column=settings.column,
+        train=settings.train,
+        train_column=settings.train_column,
+        **paths.engine_dirs(base),
     )
     names = [m.name for m in engine.models()]
     models: list[str] = []
@@ -185,7 +213,11 @@ def _run_one(settings: RunSettings, entry: Entry, label: str, err: TextIO) -> di
         if kind == "steps" and now - last[0] >= PROGRESS_EVERY_S:
             last[0] = now
             total = runtime.telemetry.total
-            print(f"{label}: step {payload}/{total} ({100 * int(payload) // max(total, 1)}%)", file=err, flush=True)
+            print(
+                f"{label}: step {payload}/{total} ({100 * int(payload) // max(total, 1)}%)",
+                file=err,
+                flush=True,
+            )
 
     runtime.listeners.append(listen)
     summary = asyncio.run(runtime.run())
@@ -229,7 +261,10 @@ def compare_entries(
     base_settings = replace(settings, engine=engine, data_dir=base)
     asyncio.run(
         _bootstrap(
-            base, settings.data_dir, base_settings, entries,
+            base,
+            settings.data_dir,
+            base_settings,
+            entries,
             lambda t: print(f"harmone compare: {t}", file=err, flush=True),
         )
     )
@@ -237,16 +272,18 @@ def compare_entries(
     for i, entry in enumerate(entries, start=1):
         label = f"[{i}/{len(entries)}] {entry.policy.name}"
         run_dir = runs / entry.policy.name  # names are unique, follow the name rule, and never
-        shutil.copytree(base, run_dir)      # start with "_" (so never "_base")
+        shutil.copytree(base, run_dir)  # start with "_" (so never "_base")
         print(f"{label}: running", file=err, flush=True)
         run_settings = replace(base_settings, data_dir=run_dir, speed=None)
         row = _run_one(run_settings, entry, label, err)
         rows.append(row)
         r2 = "-" if row["r2"] is None else f"{row['r2']:.4f}"
         print(
-            f"{label}: done in {row['wall_s']:.1f} s: R² {r2}, {row['energy_mj_per_inference']:.4f} mJ"
-            f"/inference, {row['switches']} switches, {row['retrains']} retrains, {row['reuses']} reuses",
-            file=err, flush=True,
+            f"{label}: done in {row['wall_s']:.1f} s: R² {r2}, "
+            f"{row['energy_mj_per_inference']:.4f} mJ/inference, {row['switches']} switches, "
+            f"{row['retrains']} retrains, {row['reuses']} reuses",
+            file=err,
+            flush=True,
         )
     write_outputs(out, rows, settings)
     return rows
@@ -255,8 +292,14 @@ def compare_entries(
 def write_outputs(out: Path, rows: list[dict[str, Any]], settings: RunSettings) -> None:
     (out / "compare.csv").write_text(csv_text(rows), encoding="utf-8")
     (out / "compare.md").write_text(markdown_table(rows), encoding="utf-8")
-    meta = {"data": str(settings.data or "bundled sample"), "column": settings.column, "steps": settings.steps}
-    (out / "compare.json").write_text(json.dumps({"settings": meta, "rows": rows}, indent=2), encoding="utf-8")
+    meta = {
+        "data": str(settings.data or "bundled sample"),
+        "column": settings.column,
+        "steps": settings.steps,
+    }
+    (out / "compare.json").write_text(
+        json.dumps({"settings": meta, "rows": rows}, indent=2), encoding="utf-8"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -266,8 +309,15 @@ def run(args: argparse.Namespace) -> int:
     entries = resolve_all(names, paths.policies_dir(root))  # before anything is created
     out = new_run_dir(args.out or paths.exports_dir(root))
     settings = RunSettings(
-        data_dir=root, engine=args.engine, data=args.data, column=args.column, train=args.train,
-        train_column=args.train_column, steps=args.steps, speed=None, j_per_cpu_s=args.j_per_cpu_s,
+        data_dir=root,
+        engine=args.engine,
+        data=args.data,
+        column=args.column,
+        train=args.train,
+        train_column=args.train_column,
+        steps=args.steps,
+        speed=None,
+        j_per_cpu_s=args.j_per_cpu_s,
     )
     rows = compare_entries(entries, out, settings)
     print(text_table(rows))

@@ -69,12 +69,14 @@ def engines_status() -> dict[str, dict[str, Any]]:
         "regression": {"available": True, "note": "linear and SVM via scikit-learn"},
         "lstm": {
             "available": lstm,
-            "note": "tensorflow found" if lstm
+            "note": "tensorflow found"
+            if lstm
             else "needs tensorflow: pip install 'harmone-tui[lstm]'",
         },
         "vision": {
             "available": not vision_missing,
-            "note": "torch and ultralytics found" if not vision_missing
+            "note": "torch and ultralytics found"
+            if not vision_missing
             else f"needs {' and '.join(vision_missing)}: pip install 'harmone-tui[vision]'",
         },
     }
@@ -167,8 +169,9 @@ def render(report: dict[str, Any]) -> str:
     ]
     rows += [(f"  {k}", v) for k, v in report["packages"].items()]
     rows.append(("optional", ""))
-    rows += [(f"  {k}", f"{v['version']} (optional: {v['for']})")
-             for k, v in report["optional"].items()]
+    rows += [
+        (f"  {k}", f"{v['version']} (optional: {v['for']})") for k, v in report["optional"].items()
+    ]
     rows.append(("engines", ""))
     for name, eng in report["engines"].items():
         state = "available" if eng["available"] else "unavailable"

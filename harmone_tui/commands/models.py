@@ -27,7 +27,13 @@ from harmone_tui.commands import models_check
 
 VISION_MODELS = ("yolo_n", "yolo_s", "yolo_m")
 META_KEYS = (
-    "epochs", "imgsz", "train_images", "val_map50", "validation_r2", "train_rows", "train_cpu_s",
+    "epochs",
+    "imgsz",
+    "train_images",
+    "val_map50",
+    "validation_r2",
+    "train_rows",
+    "train_cpu_s",
 )
 
 
@@ -57,12 +63,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     listing = actions.add_parser("list", help="print the stored model versions")
     listing.add_argument("--engine", help="only this engine's versions")
     listing.add_argument(
-        "--json", action="store_true",
+        "--json",
+        action="store_true",
         help="print a JSON list: engine, model, version, created_at (epoch s), reason, run_id,"
         " path, meta",
     )
     imp = actions.add_parser(
-        "import", help="store a YOLO detection checkpoint (.pt) as the next version of MODEL",
+        "import",
+        help="store a YOLO detection checkpoint (.pt) as the next version of MODEL",
         description="The checkpoint is loaded with Ultralytics' restricted loader"
         " (torch weights_only plus its allow-list of model classes): one that needs any other"
         " code is refused before anything in it runs. The same file imported twice is stored"
@@ -78,7 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     boot.add_argument("--imgsz", type=_positive, help="training image size (default: 160)")
     boot.add_argument("--images", type=_positive, help="generated training images (default: 120)")
     boot.add_argument(
-        "--models", type=_model_list, default=list(VISION_MODELS),
+        "--models",
+        type=_model_list,
+        default=list(VISION_MODELS),
         help="comma-separated models to train (default: yolo_n,yolo_s,yolo_m)",
     )
     models_check.add_arguments(actions)
@@ -92,11 +102,15 @@ def run(args: argparse.Namespace) -> int:
         imported = import_checkpoint(root, args.model, args.path)
         stored = imported.stored
         if imported.already:
-            print(f"{args.path} is already imported as vision {stored.model} v{stored.version}"
-                  f" ({stored.directory}); nothing stored")
+            print(
+                f"{args.path} is already imported as vision {stored.model} v{stored.version}"
+                f" ({stored.directory}); nothing stored"
+            )
         else:
-            print(f"stored {args.path} as vision {stored.model} v{stored.version}"
-                  f" ({stored.directory})")
+            print(
+                f"stored {args.path} as vision {stored.model} v{stored.version}"
+                f" ({stored.directory})"
+            )
         return 0
     if args.action in ("check", "remove"):
         from harmone_tui.commands import models_check
@@ -135,20 +149,35 @@ def list_versions(root: Path, engine: str | None, as_json: bool = False) -> int:
         finally:
             store.close()
     if as_json:
-        print(json.dumps([
-            {"engine": r.engine, "model": r.model, "version": r.version,
-             "created_at": r.created_at, "reason": r.reason, "run_id": r.run_id,
-             "path": str(root / r.path), "meta": r.meta}
-            for r in rows
-        ], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "engine": r.engine,
+                        "model": r.model,
+                        "version": r.version,
+                        "created_at": r.created_at,
+                        "reason": r.reason,
+                        "run_id": r.run_id,
+                        "path": str(root / r.path),
+                        "meta": r.meta,
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
         return 0
     if not rows:
         print(f"no model versions in {root}" + (f" for engine {engine}" if engine else ""))
         return 0
     table = [("ENGINE", "MODEL", "VERSION", "CREATED", "REASON", "META")] + [
         (
-            r.engine, r.model, f"v{r.version}",
-            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)), r.reason,
+            r.engine,
+            r.model,
+            f"v{r.version}",
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)),
+            r.reason,
             _meta_text(r.meta),
         )
         for r in rows
@@ -238,8 +267,12 @@ async def bootstrap(
         print(f"[{time.monotonic() - started:6.1f}s] {text}", file=sys.stderr, flush=True)
 
     engine = create_vision_engine(
-        None, paths.vision_dir(root), config_dir=paths.ultralytics_dir(root),
-        train_images=images or synthetic.DEFAULT_COUNT, epochs=epochs, train_imgsz=imgsz,
+        None,
+        paths.vision_dir(root),
+        config_dir=paths.ultralytics_dir(root),
+        train_images=images or synthetic.DEFAULT_COUNT,
+        epochs=epochs,
+        train_imgsz=imgsz,
     )
     store = KnowledgeStore.open(paths.knowledge_file(root))
     pool = TrainerPool(ModelRepository(root, store), _joules_for_cpu_seconds())

@@ -31,11 +31,13 @@ def add_arguments(actions: Any) -> None:
     check.add_argument("--engine", help="only this engine's versions")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.add_argument(
-        "--fix", action="store_true",
+        "--fix",
+        action="store_true",
         help="remove leftovers of crashed runs (staging and unrecorded version directories)",
     )
     remove = actions.add_parser(
-        "remove", help="delete a stored version (its directory and its row)",
+        "remove",
+        help="delete a stored version (its directory and its row)",
         description="Delete ENGINE MODEL VERSION, or with --damaged every damaged version.",
     )
     remove.add_argument("engine", nargs="?", help="regression or vision")
@@ -78,11 +80,18 @@ def inspect(root: Path, engine: str | None) -> tuple[list[dict[str, Any]], list[
         problem = state.problem
         if problem is None and state.directory is not None:
             problem = engine_problem(row.engine, row.model, state.directory, root)
-        report.append({
-            "engine": row.engine, "model": row.model, "version": row.version,
-            "path": row.path, "status": "ok" if problem is None else "damaged",
-            "problem": problem, "checksums": "files" in row.meta, "state": state,
-        })
+        report.append(
+            {
+                "engine": row.engine,
+                "model": row.model,
+                "version": row.version,
+                "path": row.path,
+                "status": "ok" if problem is None else "damaged",
+                "problem": problem,
+                "checksums": "files" in row.meta,
+                "state": state,
+            }
+        )
     return report, repo.leftovers(), repo
 
 
@@ -93,10 +102,17 @@ def check(root: Path, engine: str | None, as_json: bool, fix: bool) -> int:
     damaged = [r for r in report if r["status"] == "damaged"]
     if as_json:
         rows = [{k: v for k, v in r.items() if k != "state"} for r in report]
-        print(json.dumps({
-            "data_dir": str(root), "versions": rows,
-            "leftovers": [str(p) for p in leftovers], "removed": [str(p) for p in removed],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "data_dir": str(root),
+                    "versions": rows,
+                    "leftovers": [str(p) for p in leftovers],
+                    "removed": [str(p) for p in removed],
+                },
+                indent=2,
+            )
+        )
         return EXIT_DAMAGED if damaged else 0
     for r in report:
         label = f"{r['engine']} {r['model']} v{r['version']}"
@@ -111,11 +127,15 @@ def check(root: Path, engine: str | None, as_json: bool, fix: bool) -> int:
     if not report:
         print(f"no model versions in {root}" + (f" for engine {engine}" if engine else ""))
     if damaged:
-        print(f"{len(damaged)} of {len(report)} versions damaged: runs pass over them;"
-              " `harmone models remove --damaged` deletes them")
+        print(
+            f"{len(damaged)} of {len(report)} versions damaged: runs pass over them;"
+            " `harmone models remove --damaged` deletes them"
+        )
     if leftovers and not fix:
-        print(f"{len(leftovers)} leftover directories of crashed runs:"
-              " `harmone models check --fix` removes them")
+        print(
+            f"{len(leftovers)} leftover directories of crashed runs:"
+            " `harmone models check --fix` removes them"
+        )
     return EXIT_DAMAGED if damaged else 0
 
 
@@ -128,10 +148,7 @@ def remove(root: Path, args: argparse.Namespace) -> int:
         if not text.isdigit():
             raise HarmoneError(f"models remove: VERSION must be a number, not {args.version!r}")
         repo = _open(root)
-        targets = [
-            s for s in repo.states(args.engine, args.model)
-            if s.row.version == int(text)
-        ]
+        targets = [s for s in repo.states(args.engine, args.model) if s.row.version == int(text)]
         if not targets:
             repo.store.close()
             raise HarmoneError(

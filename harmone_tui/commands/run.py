@@ -23,8 +23,13 @@ IMAGE_LIMITS = (
 class SpeedAction(argparse.Action):
     """Stores --speed and remembers it was typed: the TUI's default pace differs from 'max'."""
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: object, option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
         setattr(namespace, self.dest, values)
         namespace.speed_given = True
 
@@ -66,30 +71,58 @@ def positive_finite(text: str) -> float:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-ui", action="store_true", help="run headless (no TUI)")
-    parser.add_argument("--policy", help="preset name, user policy name or TOML file (default: harmone)")
-    parser.add_argument("--engine", choices=("regression", "vision"), help="managed system (default: the policy's)")
     parser.add_argument(
-        "--data", type=Path,
+        "--policy", help="preset name, user policy name or TOML file (default: harmone)"
+    )
+    parser.add_argument(
+        "--engine", choices=("regression", "vision"), help="managed system (default: the policy's)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
         help="stream: CSV (regression) or folder/zip of images (vision); default: bundled sample;"
         f" {IMAGE_LIMITS}",
     )
     parser.add_argument("--column", default="flow", help="CSV column of the stream (default: flow)")
-    parser.add_argument("--train", type=Path, help="training CSV for first-use training (default: bundled flow_train.csv)")
-    parser.add_argument("--train-column", default="flow", help="column of the training CSV (default: flow)")
     parser.add_argument(
-        "--gaps", choices=("hold", "skip", "refuse"), default="hold",
+        "--train",
+        type=Path,
+        help="training CSV for first-use training (default: bundled flow_train.csv)",
+    )
+    parser.add_argument(
+        "--train-column", default="flow", help="column of the training CSV (default: flow)"
+    )
+    parser.add_argument(
+        "--gaps",
+        choices=("hold", "skip", "refuse"),
+        default="hold",
         help="empty cells in a CSV: 'hold' repeats the previous value, so a stream of 5-minute"
         " counts keeps its time axis (default); 'skip' drops the row (later values move up a"
         " step); 'refuse' stops with the line of the first gap",
     )
     parser.add_argument("--steps", type=positive_int, help="stop after N steps")
     parser.add_argument("--summary", type=Path, help="write the run summary JSON here (-: stdout)")
-    parser.add_argument("--speed", type=parse_speed, default=None, action=SpeedAction, help="'max' or steps per second (default: max headless, 50 in the TUI)")
-    parser.set_defaults(speed_given=False)
-    parser.add_argument("--j-per-cpu-s", type=positive_finite, help="energy estimate: joules per CPU-second (default by CPU family)")
-    parser.add_argument("--quiet", action="store_true", help="headless: no progress and no summary on stdout")
     parser.add_argument(
-        "--keep-steps-runs", type=parse_keep, metavar="N|all", default=argparse.SUPPRESS,
+        "--speed",
+        type=parse_speed,
+        default=None,
+        action=SpeedAction,
+        help="'max' or steps per second (default: max headless, 50 in the TUI)",
+    )
+    parser.set_defaults(speed_given=False)
+    parser.add_argument(
+        "--j-per-cpu-s",
+        type=positive_finite,
+        help="energy estimate: joules per CPU-second (default by CPU family)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="headless: no progress and no summary on stdout"
+    )
+    parser.add_argument(
+        "--keep-steps-runs",
+        type=parse_keep,
+        metavar="N|all",
+        default=argparse.SUPPRESS,
         help="after the run, keep the step rows of the last N runs only (default: [store]"
         f" keep_steps_runs in settings.toml, else {DEFAULT_KEEP})",
     )
@@ -110,9 +143,16 @@ def run(args: argparse.Namespace) -> int:
     engine = args.engine or policy.engine
     keep = vars(args)["keep_steps_runs"] if "keep_steps_runs" in vars(args) else configured_keep()
     settings = RunSettings(
-        data_dir=root, engine=engine, data=args.data, column=args.column, train=args.train,
-        train_column=args.train_column, steps=args.steps, speed=args.speed,
-        j_per_cpu_s=args.j_per_cpu_s, gaps=args.gaps,
+        data_dir=root,
+        engine=engine,
+        data=args.data,
+        column=args.column,
+        train=args.train,
+        train_column=args.train_column,
+        steps=args.steps,
+        speed=args.speed,
+        j_per_cpu_s=args.j_per_cpu_s,
+        gaps=args.gaps,
     )
     if args.no_ui:
         from harmone_tui.headless import run_headless

@@ -52,25 +52,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     listing = actions.add_parser("list", help="the latest runs, newest first")
     listing.add_argument("--json", action="store_true", help="print a JSON list of run records")
     listing.add_argument(
-        "--limit", type=positive_int, default=DEFAULT_LIMIT, metavar="N",
+        "--limit",
+        type=positive_int,
+        default=DEFAULT_LIMIT,
+        metavar="N",
         help=f"at most N runs (default: {DEFAULT_LIMIT})",
     )
     show = actions.add_parser("show", help="one run: settings, figures and events")
     show.add_argument("run_id", type=positive_int, metavar="ID", help="the run's id (`runs list`)")
     show.add_argument("--json", action="store_true", help="print the run as JSON")
     prune = actions.add_parser(
-        "prune", help="delete old runs' step rows (summaries and events stay); shrink the file",
+        "prune",
+        help="delete old runs' step rows (summaries and events stay); shrink the file",
         description="Delete the step rows of old runs and compact the store. Summaries, events"
         " and model versions stay; a running run's rows are never touched.",
     )
     which = prune.add_mutually_exclusive_group()
     which.add_argument(
-        "--keep", type=non_negative_int, metavar="N",
+        "--keep",
+        type=non_negative_int,
+        metavar="N",
         help="keep the step rows of the newest N runs (default: [store] keep_steps_runs in"
         " settings.toml, else 20)",
     )
     which.add_argument(
-        "--older-than", type=positive_days, metavar="DAYS",
+        "--older-than",
+        type=positive_days,
+        metavar="DAYS",
         help="delete the step rows of runs started more than DAYS ago",
     )
     prune.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
@@ -88,10 +96,20 @@ def record(run: Any, steps_stored: int | bool) -> dict[str, Any]:
     metric = "mean_confidence" if "mean_confidence" in s else "r2"
     energy_mj = s.get("energy_mj_per_inference")
     return {
-        "run_id": run.run_id, "policy": run.policy, "engine": run.engine, "status": run.status,
-        "data": run.data, "started_at": run.started_at, "started": _iso(run.started_at),
-        "finished_at": run.finished_at, "wall_s": s.get("wall_s"), "steps": s.get("steps"),
-        "quality_metric": metric, "quality": s.get(metric), "r2": s.get("r2"), "mae": s.get("mae"),
+        "run_id": run.run_id,
+        "policy": run.policy,
+        "engine": run.engine,
+        "status": run.status,
+        "data": run.data,
+        "started_at": run.started_at,
+        "started": _iso(run.started_at),
+        "finished_at": run.finished_at,
+        "wall_s": s.get("wall_s"),
+        "steps": s.get("steps"),
+        "quality_metric": metric,
+        "quality": s.get(metric),
+        "r2": s.get("r2"),
+        "mae": s.get("mae"),
         "energy_source": s.get("energy_source"),
         "energy_j_per_inference": None if energy_mj is None else energy_mj / 1000.0,
         "energy_j_total": s.get("energy_j_total"),
@@ -149,12 +167,28 @@ def list_text(records: list[dict[str, Any]], root: Path) -> str:
 
     if not records:
         return f"no runs yet in {root}"
-    head = ("RUN", "STARTED", "STATUS", "POLICY", "ENGINE", "STEPS", "QUALITY", "µJ/INF",
-            "SW", "RT", "RE", "DR")
+    head = (
+        "RUN",
+        "STARTED",
+        "STATUS",
+        "POLICY",
+        "ENGINE",
+        "STEPS",
+        "QUALITY",
+        "µJ/INF",
+        "SW",
+        "RT",
+        "RE",
+        "DR",
+    )
     rows = [head] + [
         (
-            str(r["run_id"]), local_time(r["started_at"], date=True), r["status"], r["policy"],
-            r["engine"], number(r["steps"]) + ("" if r["steps_stored"] else "*"),
+            str(r["run_id"]),
+            local_time(r["started_at"], date=True),
+            r["status"],
+            r["policy"],
+            r["engine"],
+            number(r["steps"]) + ("" if r["steps_stored"] else "*"),
             number(r["quality"]),
             number(_micro(r["energy_j_per_inference"])),
             *(number(r[k]) for k in ("switches", "retrains", "reuses", "drifts")),
@@ -203,8 +237,11 @@ def show_text(shown: dict[str, Any]) -> str:
         ("ran for", duration(r["wall_s"])),
         ("steps", f"{number(r['steps'])} ({number(shown['step_rows'])} step rows stored)"),
         ("quality", f"{number(r['quality'])} ({r['quality_metric']})"),
-        ("energy", f"{number(_micro(energy))} µJ per inference,"
-                   f" {number(r['energy_j_total'])} J in all ({r['energy_source'] or '–'})"),
+        (
+            "energy",
+            f"{number(_micro(energy))} µJ per inference,"
+            f" {number(r['energy_j_total'])} J in all ({r['energy_source'] or '–'})",
+        ),
         ("adaptations", ", ".join(f"{number(r[k])} {k}" for k in COUNTERS)),
     ]
     width = max(len(k) for k, _ in lines) + 2
@@ -225,20 +262,28 @@ def prune(root: Path, keep: int | None, older_than: float | None, dry_run: bool)
     if keep is None and older_than is None:
         keep = configured_keep()
         if keep is None:
-            print(f"retention is off ([store] keep_steps_runs = \"all\" in {paths.settings_file()});"
-                  " pass --keep N or --older-than DAYS")
+            print(
+                f'retention is off ([store] keep_steps_runs = "all" in {paths.settings_file()});'
+                " pass --keep N or --older-than DAYS"
+            )
             return 0
     result = prune_steps(knowledge, keep=keep, older_than_days=older_than, dry_run=dry_run)
     which = ", ".join(map(str, result.runs))
     if not result.runs:
-        print(f"nothing to prune: no finished run outside the kept ones has step rows"
-              f" ({human_bytes(result.bytes_before)})")
+        print(
+            f"nothing to prune: no finished run outside the kept ones has step rows"
+            f" ({human_bytes(result.bytes_before)})"
+        )
     elif dry_run:
-        print(f"would delete {result.rows:,} step rows of {len(result.runs)} run(s): {which}"
-              f" (store {human_bytes(result.bytes_before)}; dry run, nothing deleted)")
+        print(
+            f"would delete {result.rows:,} step rows of {len(result.runs)} run(s): {which}"
+            f" (store {human_bytes(result.bytes_before)}; dry run, nothing deleted)"
+        )
     else:
-        print(f"deleted {result.rows:,} step rows of {len(result.runs)} run(s): {which};"
-              f" store {human_bytes(result.bytes_before)} -> {human_bytes(result.bytes_after)}")
+        print(
+            f"deleted {result.rows:,} step rows of {len(result.runs)} run(s): {which};"
+            f" store {human_bytes(result.bytes_before)} -> {human_bytes(result.bytes_after)}"
+        )
     if result.note:
         print(f"note: {result.note}")
     return 0

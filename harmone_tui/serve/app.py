@@ -33,12 +33,21 @@ def _problem(status: int, message: str, field_name: str | None = None) -> JSONRe
     return JSONResponse({"error": message, "field": field_name}, status_code=status)
 
 
-async def _send_problem(send: Send, status: int, message: str,
-                        headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _send_problem(
+    send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = json.dumps({"error": message, "field": None}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()), *(headers or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -59,13 +68,18 @@ class Guard:
         if self.expected is not None and scope["method"] != "OPTIONS":
             given = headers.get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):
-                await _send_problem(send, 401, "Authorization: a valid 'Bearer <token>' header"
-                                    " is required", [(b"www-authenticate", b"Bearer")])
+                await _send_problem(
+                    send,
+                    401,
+                    "Authorization: a valid 'Bearer <token>' header is required",
+                    [(b"www-authenticate", b"Bearer")],
+                )
                 return
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
-            await _send_problem(send, 413, f"body: {int(length):,} bytes is over the limit of"
-                                f" {self.max_body:,}")
+            await _send_problem(
+                send, 413, f"body: {int(length):,} bytes is over the limit of {self.max_body:,}"
+            )
             return
         if length is not None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
@@ -105,8 +119,13 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def create_app(service: Service, config: ServeConfig) -> Guard:
     """The whole ASGI application (``.api`` is the FastAPI app inside the guard)."""
-    app = FastAPI(title="harmone serve", version=__version__, description=DESCRIPTION,
-                  docs_url=None, redoc_url=None)  # the docs pages would load scripts from a CDN
+    app = FastAPI(
+        title="harmone serve",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+    )  # the docs pages would load scripts from a CDN
     app.state.service = service
     app.include_router(harmonica_api.router)
     app.include_router(v1_api.router)
@@ -137,7 +156,10 @@ def create_app(service: Service, config: ServeConfig) -> Guard:
 
     guarded: ASGIApp = app
     if config.cors_origins:
-        guarded = CORSMiddleware(guarded, allow_origins=list(config.cors_origins),
-                                 allow_methods=["GET", "POST", "PUT"],
-                                 allow_headers=["Authorization", "Content-Type"])
+        guarded = CORSMiddleware(
+            guarded,
+            allow_origins=list(config.cors_origins),
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     return Guard(guarded, config.token, config.max_body_bytes, app)

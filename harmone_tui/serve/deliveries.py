@@ -53,20 +53,42 @@ class Delivery:
     def insert(self, conn: sqlite3.Connection) -> None:
         conn.execute(
             "INSERT INTO serve_deliveries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (self.id, self.system_id, self.policy_id, self.seq, self.tactic_id, self.endpoint,
-             json.dumps(self.payload), self.trigger_metric, self.trigger_value, self.state,
-             self.attempts, self.coalesced, self.http_status, self.answer, self.created_at,
-             self.updated_at or self.created_at),
+            (
+                self.id,
+                self.system_id,
+                self.policy_id,
+                self.seq,
+                self.tactic_id,
+                self.endpoint,
+                json.dumps(self.payload),
+                self.trigger_metric,
+                self.trigger_value,
+                self.state,
+                self.attempts,
+                self.coalesced,
+                self.http_status,
+                self.answer,
+                self.created_at,
+                self.updated_at or self.created_at,
+            ),
         )
 
     def update_job(self) -> Callable[[sqlite3.Connection], None]:
-        values = (self.state, self.attempts, self.coalesced, self.http_status, self.answer,
-                  self.updated_at, self.id)
+        values = (
+            self.state,
+            self.attempts,
+            self.coalesced,
+            self.http_status,
+            self.answer,
+            self.updated_at,
+            self.id,
+        )
 
         def job(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "UPDATE serve_deliveries SET state=?, attempts=?, coalesced=?, http_status=?,"
-                " answer=?, updated_at=? WHERE id=?", values,
+                " answer=?, updated_at=? WHERE id=?",
+                values,
             )
 
         return job
@@ -75,8 +97,9 @@ class Delivery:
 class Deliveries:
     """The per-system queues and workers; ``on_final`` hears of every delivery that ends."""
 
-    def __init__(self, writer: Writer, settings: DeliverySettings,
-                 on_final: Callable[[Delivery], None]) -> None:
+    def __init__(
+        self, writer: Writer, settings: DeliverySettings, on_final: Callable[[Delivery], None]
+    ) -> None:
         self._writer = writer
         self.settings = settings
         self._on_final = on_final
@@ -135,8 +158,9 @@ class Deliveries:
             d.attempts += 1
             status, answer, retry = await self._post(d)
             if not retry:
-                self._finish(d, "delivered" if status and 200 <= status < 300 else "failed",
-                             status, answer)
+                self._finish(
+                    d, "delivered" if status and 200 <= status < 300 else "failed", status, answer
+                )
                 return
             if d.attempts >= s.attempts:
                 self._finish(d, "failed", status, answer)

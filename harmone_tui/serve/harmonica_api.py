@@ -39,8 +39,9 @@ def _service(request: Request) -> Service:
 async def post_policy(request: Request, policy: HarmonicaPolicyIn) -> dict[str, Any]:
     service = _service(request)
     if policy.policy_id == UNASSIGNED:
-        raise RequestProblem(422, f"policy_id: {UNASSIGNED!r} is the bucket of unwatched records",
-                             "policy_id")
+        raise RequestProblem(
+            422, f"policy_id: {UNASSIGNED!r} is the bucket of unwatched records", "policy_id"
+        )
     body = policy.model_dump(mode="json")
     try:
         parsed = to_policy(body)
@@ -48,29 +49,43 @@ async def post_policy(request: Request, policy: HarmonicaPolicyIn) -> dict[str, 
         field_name = "adaptation_boundary.dynamic_logic"
         raise RequestProblem(422, f"{field_name}: {exc}", field_name) from None
     text = json.dumps(body)
-    await service.store.writer.commit(lambda conn: conn.execute(
-        "INSERT OR REPLACE INTO serve_policies VALUES (?,?,?)", (policy.policy_id, text,
-                                                                   time.time())))
+    await service.store.writer.commit(
+        lambda conn: conn.execute(
+            "INSERT OR REPLACE INTO serve_policies VALUES (?,?,?)",
+            (policy.policy_id, text, time.time()),
+        )
+    )
     replaced = policy.policy_id in service.policies
     service.policies[policy.policy_id] = parsed
-    service.log(f"policy {policy.policy_id} {'replaced' if replaced else 'registered'}:"
-                f" {parsed.attribute} {parsed.primary.condition} {parsed.primary.threshold:g}")
-    return {"status": "success", "message": f"policy {policy.policy_id} registered",
-            "policy_id": policy.policy_id}
+    service.log(
+        f"policy {policy.policy_id} {'replaced' if replaced else 'registered'}:"
+        f" {parsed.attribute} {parsed.primary.condition} {parsed.primary.threshold:g}"
+    )
+    return {
+        "status": "success",
+        "message": f"policy {policy.policy_id} registered",
+        "policy_id": policy.policy_id,
+    }
 
 
-@router.post("/telemetry", summary="Post one telemetry record (any keys)",
-             response_model=TelemetryFiled)
+@router.post(
+    "/telemetry", summary="Post one telemetry record (any keys)", response_model=TelemetryFiled
+)
 async def post_telemetry(
-    request: Request, record: Annotated[dict[str, Any], Body(examples=[{"score": 0.8}])],
+    request: Request,
+    record: Annotated[dict[str, Any], Body(examples=[{"score": 0.8}])],
 ) -> JSONResponse:
     """The hot path: the answer is built here, not validated again by FastAPI (a third of the
     server's CPU per record went to serialising the answer)."""
     service = _service(request)
     given = record.get("system_id")
     if given is not None and (not isinstance(given, str) or not re.match(SYSTEM_ID, given)):
-        raise RequestProblem(422, "system_id: must be 1-64 letters, digits or _.:- (our"
-                             f" extension to Harmonica's record), got {given!r}", "system_id")
+        raise RequestProblem(
+            422,
+            "system_id: must be 1-64 letters, digits or _.:- (our"
+            f" extension to Harmonica's record), got {given!r}",
+            "system_id",
+        )
     policies = [p for p in service.policies.values() if p.attribute in record]
     buckets = [p.policy_id for p in policies] or [UNASSIGNED]
     targets: list[tuple[str, Served]] = []
@@ -78,9 +93,13 @@ async def post_telemetry(
         sid = given or pid
         config = {"policy_name": pid}
         served = await service.system(
-            sid, "harmonica", config,
-            lambda sid=sid, config=config: Served(sid, "harmonica", 0, config,
-                                                  harmonica=HarmonicaState()))
+            sid,
+            "harmonica",
+            config,
+            lambda sid=sid, config=config: Served(
+                sid, "harmonica", 0, config, harmonica=HarmonicaState()
+            ),
+        )
         if served.kind != "harmonica":
             raise RequestProblem(409, f"system_id: {sid!r} is a /v1 system", "system_id")
         targets.append((pid, served))
@@ -102,13 +121,18 @@ async def post_telemetry(
                 open_one.coalesced += 1
                 coalesced.append(t.tactic_id)
                 continue
-            payload = {"tactic_id": t.tactic_id, "trigger_value": t.value,
-                       "trigger_timestamp": stamp, "trigger_metric": t.metric,
-                       "policy_id": pid, "system_id": served.system_id}
-            d = service.new_delivery(served, pid, seq, t.tactic_id, t.endpoint, payload,
-                                     t.metric, t.value)
-            detail = {"reason": f"{t.reason}: post {t.tactic_id}", "policy": pid,
-                      "delivery": d.id}
+            payload = {
+                "tactic_id": t.tactic_id,
+                "trigger_value": t.value,
+                "trigger_timestamp": stamp,
+                "trigger_metric": t.metric,
+                "policy_id": pid,
+                "system_id": served.system_id,
+            }
+            d = service.new_delivery(
+                served, pid, seq, t.tactic_id, t.endpoint, payload, t.metric, t.value
+            )
+            detail = {"reason": f"{t.reason}: post {t.tactic_id}", "policy": pid, "delivery": d.id}
             events.append((served.run_id, seq, ts, TACTIC_EVENT, json.dumps(detail)))
             new.append(d)
             service.log_decision(served, seq, t.reason, d)
@@ -116,18 +140,21 @@ async def post_telemetry(
     def job(conn: sqlite3.Connection) -> None:
         conn.executemany("INSERT INTO serve_records VALUES (?,?,?,?,?)", rows)
         conn.executemany(
-            "INSERT INTO events(run_id, step, ts, kind, detail_json) VALUES (?,?,?,?,?)", events)
+            "INSERT INTO events(run_id, step, ts, kind, detail_json) VALUES (?,?,?,?,?)", events
+        )
         for d in new:
             d.insert(conn)
 
     await service.commit([s for _, s in targets], job, new)
-    return JSONResponse({"status": "success", "filed_under": buckets, "tactics": tactics,
-                         "coalesced": coalesced})
+    return JSONResponse(
+        {"status": "success", "filed_under": buckets, "tactics": tactics, "coalesced": coalesced}
+    )
 
 
 @router.get("/knowledge/{policy_id}", summary="A policy, its telemetry and its interventions")
 async def get_knowledge(
-    request: Request, policy_id: str,
+    request: Request,
+    policy_id: str,
     limit: int = Query(HISTORY_DEFAULT, ge=1, le=HISTORY_MAX, description="newest N of each"),
 ) -> dict[str, Any]:
     service = _service(request)
@@ -136,11 +163,14 @@ async def get_knowledge(
         raise RequestProblem(404, f"policy_id: no policy {policy_id!r}", "policy_id")
     records = await service.store.read(
         "SELECT body FROM serve_records WHERE policy_id=? ORDER BY ts DESC, seq DESC LIMIT ?",
-        (policy_id, limit))
+        (policy_id, limit),
+    )
     logs = await service.store.read(
         "SELECT id, system_id, created_at, tactic_id, trigger_value, trigger_metric, state,"
         " http_status, attempts, answer FROM serve_deliveries WHERE policy_id=?"
-        " ORDER BY id DESC LIMIT ?", (policy_id, limit))
+        " ORDER BY id DESC LIMIT ?",
+        (policy_id, limit),
+    )
     return {
         "policy": None if policy is None else policy.body,
         "telemetry_history": [json.loads(r[0]) for r in reversed(records)],
@@ -154,10 +184,19 @@ def _intervention(policy_id: str, r: tuple[Any, ...]) -> dict[str, Any]:
         label = "CONFIRMED_FAILED" if status is not None else "REQUEST_FAILED"
     else:
         label = STATUS[state]
-    return {"timestamp": dt.datetime.fromtimestamp(created).isoformat(), "policy_id": policy_id,
-            "tactic_id": tactic, "trigger_value": value, "trigger_metric": metric,
-            "status": label, "delivery_id": did, "system_id": sid, "attempts": attempts,
-            "http_status": status, "answer": answer}
+    return {
+        "timestamp": dt.datetime.fromtimestamp(created).isoformat(),
+        "policy_id": policy_id,
+        "tactic_id": tactic,
+        "trigger_value": value,
+        "trigger_metric": metric,
+        "status": label,
+        "delivery_id": did,
+        "system_id": sid,
+        "attempts": attempts,
+        "http_status": status,
+        "answer": answer,
+    }
 
 
 @router.post("/reset", summary="Forget Harmonica policies, their records and interventions")

@@ -114,8 +114,9 @@ class HarmonicaState:
     sums: dict[str, list[float]] = field(default_factory=dict)
     series: dict[str, deque[tuple[Any, ...]]] = field(default_factory=dict)
 
-    def evaluate(self, policy: HarmonicaPolicy, record: Mapping[str, Any],
-                 seq: int) -> list[Trigger]:
+    def evaluate(
+        self, policy: HarmonicaPolicy, record: Mapping[str, Any], seq: int
+    ) -> list[Trigger]:
         """The tactics ``record`` fires under ``policy``; updates the running mean after."""
         out: list[Trigger] = []
         b = policy.primary
@@ -132,8 +133,16 @@ class HarmonicaState:
                     reason += f" and historic_avg*{b.factor:g} = {limit:.4g}"
                 tactic = policy.primary_tactic()
                 if fired and tactic is not None:
-                    out.append(Trigger(policy.policy_id, tactic.tactic_id, tactic.endpoint,
-                                       b.attribute, value, reason))
+                    out.append(
+                        Trigger(
+                            policy.policy_id,
+                            tactic.tactic_id,
+                            tactic.endpoint,
+                            b.attribute,
+                            value,
+                            reason,
+                        )
+                    )
             if total is None:
                 total = self.sums[key] = [0.0, 0.0]
             total[0] += value
@@ -143,13 +152,15 @@ class HarmonicaState:
             endpoint = policy.endpoint_for(s.tactic_id)
             if second is not None and endpoint and violates(second, s.condition, s.threshold):
                 reason = f"{s.attribute} {second:g} {s.condition} {s.threshold:g} (secondary)"
-                out.append(Trigger(policy.policy_id, s.tactic_id, endpoint, s.attribute, second,
-                                   reason))
+                out.append(
+                    Trigger(policy.policy_id, s.tactic_id, endpoint, s.attribute, second, reason)
+                )
         self._remember(policy, record, seq, value)
         return out
 
-    def _remember(self, policy: HarmonicaPolicy, record: Mapping[str, Any], seq: int,
-                  value: float | None) -> None:
+    def _remember(
+        self, policy: HarmonicaPolicy, record: Mapping[str, Any], seq: int, value: float | None
+    ) -> None:
         energy = next((numeric(record.get(k)) for k in ENERGY_KEYS if k in record), None)
         ring = self.series.setdefault(policy.policy_id, deque(maxlen=SERIES_POINTS))
         ring.append((seq, value, energy))

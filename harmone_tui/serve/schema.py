@@ -73,8 +73,10 @@ def to_policy(body: Mapping[str, Any]) -> HarmonicaPolicy:
         p.policy_id,
         Boundary(p.quality_attribute, b.condition, b.threshold, factor=factor),
         tuple(Tactic(t.tactic_id, t.priority, t.tactic_endpoint) for t in p.tactics),
-        tuple(Boundary(s.quality_attribute, s.condition, s.threshold, s.tactic_id)
-              for s in p.secondary_boundaries),
+        tuple(
+            Boundary(s.quality_attribute, s.condition, s.threshold, s.tactic_id)
+            for s in p.secondary_boundaries
+        ),
         dict(body),
     )
 
@@ -96,8 +98,11 @@ class TelemetryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     records: list[StepIn] = Field(min_length=1, max_length=MAX_BATCH)
     first_step: int | None = Field(
-        None, ge=0, description="step of records[0]: a batch sent again after a lost answer"
-        " is taken once (records the server already has are skipped)")
+        None,
+        ge=0,
+        description="step of records[0]: a batch sent again after a lost answer"
+        " is taken once (records the server already has are skipped)",
+    )
 
 
 class SystemIn(BaseModel):
@@ -109,7 +114,8 @@ class SystemIn(BaseModel):
     preset: str | None = Field(None, description="or the name of a preset policy")
     quality: Literal["r2", "mean_prediction"] = "r2"
     energy_profile_uj: dict[str, float] | None = Field(
-        None, description="mean energy per call of each model (µJ); default: learnt")
+        None, description="mean energy per call of each model (µJ); default: learnt"
+    )
 
     _check_url = field_validator("endpoint")(lambda v: v if v is None else _url(v))
 

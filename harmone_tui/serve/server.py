@@ -60,8 +60,9 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve(config: ServeConfig, log: Callable[[str], None],
-                control: Control | None = None) -> None:
+async def serve(
+    config: ServeConfig, log: Callable[[str], None], control: Control | None = None
+) -> None:
     """Serve until SIGINT/SIGTERM (or ``control.stop()``), then flush and return."""
     sock = bind(config.host, config.port)
     service = Service(config, log)
@@ -71,9 +72,16 @@ async def serve(config: ServeConfig, log: Callable[[str], None],
         sock.close()
         raise
     app = create_app(service, config)
-    server = _Server(uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off",
-        timeout_graceful_shutdown=5, server_header=False))
+    server = _Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+            server_header=False,
+        )
+    )
     loop = asyncio.get_running_loop()
     handled = threading.current_thread() is threading.main_thread()
     if handled:
@@ -89,8 +97,10 @@ async def serve(config: ServeConfig, log: Callable[[str], None],
         if server.started:
             host = f"[{config.host}]" if ":" in config.host else config.host
             auth = "bearer token required" if config.token else "no token: localhost only"
-            log(f"listening on http://{host}:{port} ({auth}; {len(service.systems)} systems,"
-                f" data {config.data_dir})")
+            log(
+                f"listening on http://{host}:{port} ({auth}; {len(service.systems)} systems,"
+                f" data {config.data_dir})"
+            )
             if control is not None:
                 control.ready.set()
         await task

@@ -64,8 +64,9 @@ class Served:
     harmonica: HarmonicaState | None = None
     seq: int = 0
     snapshot_seq: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("pending", "delivered", "failed"), 0))
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("pending", "delivered", "failed"), 0)
+    )
 
     def state_blob(self) -> bytes:
         if self.remote is not None:
@@ -80,7 +81,8 @@ class Served:
         def job(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "UPDATE serve_systems SET snapshot=?, snapshot_seq=?, config_json=?, updated_at=?"
-                " WHERE system_id=?", (blob, seq, json.dumps(self.config), time.time(), sid),
+                " WHERE system_id=?",
+                (blob, seq, json.dumps(self.config), time.time(), sid),
             )
 
         return job
@@ -126,14 +128,14 @@ class Service:
         top = self.store.query("SELECT MAX(id) FROM serve_deliveries")[0][0]
         self._next_delivery = int(top or 0) + 1
         rows = self.store.query(
-            "SELECT system_id, kind, run_id, config_json, snapshot, snapshot_seq"
-            " FROM serve_systems")
+            "SELECT system_id, kind, run_id, config_json, snapshot, snapshot_seq FROM serve_systems"
+        )
         for row in rows:
             served = await asyncio.to_thread(self._restore, *row)
             self.systems[served.system_id] = served
         for sid, state, n in self.store.query(
-                "SELECT system_id, state, COUNT(*) FROM serve_deliveries"
-                " GROUP BY system_id, state"):
+            "SELECT system_id, state, COUNT(*) FROM serve_deliveries GROUP BY system_id, state"
+        ):
             if sid in self.systems:
                 self.systems[sid].counts[state] = n
         await self.store.writer.commit(resume_runs([s.run_id for s in self.systems.values()]))
@@ -150,7 +152,8 @@ class Service:
             holder = path.read_text(encoding="utf-8").strip() or "another process"
             raise ServeError(
                 f"{root}: `harmone serve` is already running on this data directory ({holder});"
-                " stop it or pass --data-dir") from None
+                " stop it or pass --data-dir"
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()}\n".encode())
         self._lock_fd = fd
@@ -163,16 +166,24 @@ class Service:
         await self.deliveries.close()
         jobs = [s.snapshot_job() for s in self.systems.values()]
         served = list(self.systems.values())
-        jobs.append(finish_runs([s.run_id for s in served], "stopped",
-                                {s.run_id: s.seq for s in served}))
+        jobs.append(
+            finish_runs([s.run_id for s in served], "stopped", {s.run_id: s.seq for s in served})
+        )
         await self.store.writer.commit(lambda conn: [job(conn) for job in jobs])
         self.store.close()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def _restore(self, sid: str, kind: str, run_id: int, config_json: str, blob: bytes | None,
-                 snapshot_seq: int) -> Served:
+    def _restore(
+        self,
+        sid: str,
+        kind: str,
+        run_id: int,
+        config_json: str,
+        blob: bytes | None,
+        snapshot_seq: int,
+    ) -> Served:
         config = json.loads(config_json)
         served = Served(sid, kind, run_id, config)
         if kind == "v1":
@@ -187,7 +198,8 @@ class Service:
             served.remote = state or self._new_remote(sid, config)
             if state is None:
                 first = self.store.query(
-                    "SELECT MIN(seq) FROM serve_records WHERE system_id=?", (sid,))[0][0]
+                    "SELECT MIN(seq) FROM serve_records WHERE system_id=?", (sid,)
+                )[0][0]
                 served.remote.start_at(first or 0)
         else:
             state = HarmonicaState.load(json.loads(blob)) if blob else None
@@ -197,7 +209,9 @@ class Service:
         while True:
             rows = self.store.query(
                 "SELECT seq, policy_id, body FROM serve_records WHERE system_id=? AND seq>=?"
-                " ORDER BY seq LIMIT ?", (sid, served.seq, REPLAY_CHUNK))
+                " ORDER BY seq LIMIT ?",
+                (sid, served.seq, REPLAY_CHUNK),
+            )
             if not rows:
                 break
             if served.remote is not None:
@@ -215,10 +229,23 @@ class Service:
         rows = self.store.query(
             "SELECT id, system_id, policy_id, seq, tactic_id, endpoint, payload, trigger_metric,"
             " trigger_value, attempts, coalesced, created_at FROM serve_deliveries"
-            " WHERE state='pending' ORDER BY id")
+            " WHERE state='pending' ORDER BY id"
+        )
         for r in rows:
-            d = Delivery(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8],
-                         attempts=r[9], coalesced=r[10], created_at=r[11])
+            d = Delivery(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                json.loads(r[6]),
+                r[7],
+                r[8],
+                attempts=r[9],
+                coalesced=r[10],
+                created_at=r[11],
+            )
             self.deliveries.submit(d)
         if rows:
             self.log(f"resending {len(rows)} pending tactic deliveries")
@@ -227,11 +254,13 @@ class Service:
     def _new_remote(self, sid: str, config: dict[str, Any]) -> RemoteSystem:
         text, source = policy_text_of(config)
         policy = parse_policy(text, source)
-        return RemoteSystem(sid, policy, config.get("quality", "r2"),
-                            config.get("energy_profile_uj"))
+        return RemoteSystem(
+            sid, policy, config.get("quality", "r2"), config.get("energy_profile_uj")
+        )
 
-    async def system(self, sid: str, kind: str, config: dict[str, Any],
-                     build: Callable[[], Served]) -> Served:
+    async def system(
+        self, sid: str, kind: str, config: dict[str, Any], build: Callable[[], Served]
+    ) -> Served:
         """The system ``sid``, created (with its run) if new; concurrent creators share one."""
         served = self.systems.get(sid)
         if served is not None:
@@ -253,7 +282,8 @@ class Service:
                 conn.execute(
                     "INSERT INTO serve_systems(system_id, kind, run_id, config_json, created_at,"
                     " updated_at) VALUES (?,?,?,?,?,?)",
-                    (sid, kind, run_id, json.dumps(config), now, now))
+                    (sid, kind, run_id, json.dumps(config), now, now),
+                )
                 return run_id
 
             served.run_id = await self.store.writer.commit(job)
@@ -271,23 +301,42 @@ class Service:
     def find(self, sid: str, kind: str | None = None) -> Served:
         served = self.systems.get(sid)
         if served is None or (kind is not None and served.kind != kind):
-            raise RequestProblem(404, f"system_id: no {kind or ''} system {sid!r}".replace(
-                "  ", " "), "system_id")
+            raise RequestProblem(
+                404, f"system_id: no {kind or ''} system {sid!r}".replace("  ", " "), "system_id"
+            )
         return served
 
     # decisions and deliveries -------------------------------------------------------------------
-    def new_delivery(self, served: Served, policy_id: str | None, seq: int, tactic_id: str,
-                     endpoint: str, payload: dict[str, Any], metric: str | None = None,
-                     value: float | None = None) -> Delivery:
-        d = Delivery(self._next_delivery, served.system_id, policy_id, seq, tactic_id, endpoint,
-                     {**payload, "delivery_id": self._next_delivery}, metric, value)
+    def new_delivery(
+        self,
+        served: Served,
+        policy_id: str | None,
+        seq: int,
+        tactic_id: str,
+        endpoint: str,
+        payload: dict[str, Any],
+        metric: str | None = None,
+        value: float | None = None,
+    ) -> Delivery:
+        d = Delivery(
+            self._next_delivery,
+            served.system_id,
+            policy_id,
+            seq,
+            tactic_id,
+            endpoint,
+            {**payload, "delivery_id": self._next_delivery},
+            metric,
+            value,
+        )
         self._next_delivery += 1
         self.deliveries.hold(d)
         served.counts["pending"] += 1
         return d
 
-    async def commit(self, systems: list[Served], job: Callable[[sqlite3.Connection], Any],
-                     new: list[Delivery]) -> None:
+    async def commit(
+        self, systems: list[Served], job: Callable[[sqlite3.Connection], Any], new: list[Delivery]
+    ) -> None:
         """Commit an intake; on failure forget its deliveries and rebuild its systems."""
         try:
             await self.store.writer.commit(job)
@@ -297,8 +346,13 @@ class Service:
                 self.systems[d.system_id].counts["pending"] -= 1
             for served in systems:
                 fresh = await asyncio.to_thread(
-                    self._restore, served.system_id, served.kind, served.run_id,
-                    json.dumps(served.config), *self._snapshot_row(served.system_id))
+                    self._restore,
+                    served.system_id,
+                    served.kind,
+                    served.run_id,
+                    json.dumps(served.config),
+                    *self._snapshot_row(served.system_id),
+                )
                 fresh.counts = served.counts
                 self.systems[served.system_id] = fresh
             raise RequestProblem(503, f"the knowledge store could not be written ({exc})") from exc
@@ -307,11 +361,11 @@ class Service:
 
     def _snapshot_row(self, sid: str) -> tuple[bytes | None, int]:
         rows = self.store.query(
-            "SELECT snapshot, snapshot_seq FROM serve_systems WHERE system_id=?", (sid,))
+            "SELECT snapshot, snapshot_seq FROM serve_systems WHERE system_id=?", (sid,)
+        )
         return rows[0] if rows else (None, 0)
 
-    def log_decision(self, served: Served, step: int, text: str,
-                     delivery: Delivery | None) -> None:
+    def log_decision(self, served: Served, step: int, text: str, delivery: Delivery | None) -> None:
         """The one line per decision of a headless server (none with ``--quiet``)."""
         if self.config.quiet:
             return
@@ -325,8 +379,10 @@ class Service:
             served.counts["pending"] -= 1
             served.counts[d.state] = served.counts.get(d.state, 0) + 1
         if d.state == "failed" and not self.config.quiet:
-            self.log(f"{d.system_id}: delivery {d.id} ({d.tactic_id} to {d.endpoint}) failed after"
-                     f" {d.attempts} attempt(s): {d.http_status or ''} {d.answer or ''}".rstrip())
+            self.log(
+                f"{d.system_id}: delivery {d.id} ({d.tactic_id} to {d.endpoint}) failed after"
+                f" {d.attempts} attempt(s): {d.http_status or ''} {d.answer or ''}".rstrip()
+            )
 
     # housekeeping: snapshots and retention -----------------------------------------------------
     async def _housekeep(self) -> None:
@@ -348,30 +404,33 @@ class Service:
             if served.seq > served.snapshot_seq and self.systems.get(served.system_id) is served:
                 await self.store.writer.commit(served.snapshot_job())
         keep = self.config.keep_records
-        jobs = [_prune(s.system_id, s.run_id, s.snapshot_seq, keep)
-                for s in self.systems.values()]
+        jobs = [_prune(s.system_id, s.run_id, s.snapshot_seq, keep) for s in self.systems.values()]
         if jobs:
             await self.store.writer.commit(lambda conn: [job(conn) for job in jobs])
 
 
-def _prune(sid: str, run_id: int, snapshot_seq: int, keep: int) -> Callable[
-        [sqlite3.Connection], None]:
+def _prune(
+    sid: str, run_id: int, snapshot_seq: int, keep: int
+) -> Callable[[sqlite3.Connection], None]:
     """Keep the newest ``keep`` records, deliveries and events of a system (never a record the
     snapshot does not cover, never a pending delivery)."""
 
     def job(conn: sqlite3.Connection) -> None:
-        top = conn.execute("SELECT MAX(seq) FROM serve_records WHERE system_id=?",
-                           (sid,)).fetchone()[0]
+        top = conn.execute(
+            "SELECT MAX(seq) FROM serve_records WHERE system_id=?", (sid,)
+        ).fetchone()[0]
         if top is not None:
             floor = min(snapshot_seq, top + 1 - keep)
             conn.execute("DELETE FROM serve_records WHERE system_id=? AND seq<?", (sid, floor))
         conn.execute(
             "DELETE FROM serve_deliveries WHERE system_id=? AND state!='pending' AND id<=("
             "SELECT id FROM serve_deliveries WHERE system_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (sid, sid, keep))
+            (sid, sid, keep),
+        )
         conn.execute(
             "DELETE FROM events WHERE run_id=? AND id<=("
             "SELECT id FROM events WHERE run_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (run_id, run_id, keep))
+            (run_id, run_id, keep),
+        )
 
     return job

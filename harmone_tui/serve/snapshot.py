@@ -16,21 +16,23 @@ from importlib import resources
 from typing import Any
 
 ALLOWED_MODULES = ("mape.", "harmone_tui.serve.systems", "river.")
-ALLOWED = frozenset({
-    ("collections", "deque"),
-    ("collections", "OrderedDict"),
-    ("random", "Random"),
-    ("copyreg", "_reconstructor"),
-    ("builtins", "object"),
-    ("builtins", "set"),
-    ("builtins", "frozenset"),
-    ("engines.metrics", "window_r2"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy._core.numeric", "_frombuffer"),
-})
+ALLOWED = frozenset(
+    {
+        ("collections", "deque"),
+        ("collections", "OrderedDict"),
+        ("random", "Random"),
+        ("copyreg", "_reconstructor"),
+        ("builtins", "object"),
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("engines.metrics", "window_r2"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy._core.numeric", "_frombuffer"),
+    }
+)
 
 
 class RefusedSnapshot(pickle.UnpicklingError):
@@ -58,9 +60,13 @@ class _Restricted(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-STATE_CODE = (("mape", ("loop.py", "monitor.py", "analyse.py", "plan.py", "execute.py",
-                         "drift.py", "policy.py")),
-              ("harmone_tui.serve", ("systems.py",)))
+STATE_CODE = (
+    (
+        "mape",
+        ("loop.py", "monitor.py", "analyse.py", "plan.py", "execute.py", "drift.py", "policy.py"),
+    ),
+    ("harmone_tui.serve", ("systems.py",)),
+)
 
 
 def _fingerprint() -> bytes:
@@ -84,4 +90,4 @@ def load(blob: bytes) -> Any | None:
     """The state, or None when the snapshot was taken by other code (rebuild from records)."""
     if blob[: len(FINGERPRINT)] != FINGERPRINT:
         return None
-    return _Restricted(io.BytesIO(blob[len(FINGERPRINT):])).load()
+    return _Restricted(io.BytesIO(blob[len(FINGERPRINT) :])).load()

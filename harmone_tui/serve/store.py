@@ -194,6 +194,7 @@ class ServeStore:
 
 # Jobs: functions of a connection, run by the writer inside its transaction -----------------------
 
+
 def start_run(system_id: str, engine: str, policy: str) -> Job:
     """A ``runs`` row for a new system; the job returns its run id."""
 
@@ -201,8 +202,14 @@ def start_run(system_id: str, engine: str, policy: str) -> Job:
         cur = conn.execute(
             "INSERT INTO runs(started_at, status, pid, policy, engine, data, settings_json)"
             " VALUES (?, 'running', ?, ?, ?, ?, ?)",
-            (time.time(), os.getpid(), policy, engine, f"served system {system_id}",
-             json.dumps({"system_id": system_id})),
+            (
+                time.time(),
+                os.getpid(),
+                policy,
+                engine,
+                f"served system {system_id}",
+                json.dumps({"system_id": system_id}),
+            ),
         )
         return int(cur.lastrowid or 0)
 
@@ -221,8 +228,13 @@ def resume_runs(run_ids: list[int]) -> Job:
     return job
 
 
-COUNTED = {"switch": "switches", "retrain_done": "retrains", "reuse": "reuses",
-           "drift": "drifts", "error": "errors"}
+COUNTED = {
+    "switch": "switches",
+    "retrain_done": "retrains",
+    "reuse": "reuses",
+    "drift": "drifts",
+    "error": "errors",
+}
 
 
 def finish_runs(run_ids: list[int], status: str, steps: dict[int, int] | None = None) -> Job:
@@ -232,13 +244,21 @@ def finish_runs(run_ids: list[int], status: str, steps: dict[int, int] | None = 
     def job(conn: sqlite3.Connection) -> None:
         now = time.time()
         for run_id in run_ids:
-            counts = dict(conn.execute(
-                "SELECT kind, COUNT(*) FROM events WHERE run_id=? GROUP BY kind", (run_id,)))
-            summary: dict[str, Any] = {"run_id": run_id, "status": status,
-                                       "steps": (steps or {}).get(run_id),
-                                       "energy_source": "reported"}
+            counts = dict(
+                conn.execute(
+                    "SELECT kind, COUNT(*) FROM events WHERE run_id=? GROUP BY kind", (run_id,)
+                )
+            )
+            summary: dict[str, Any] = {
+                "run_id": run_id,
+                "status": status,
+                "steps": (steps or {}).get(run_id),
+                "energy_source": "reported",
+            }
             summary.update({name: counts.get(kind, 0) for kind, name in COUNTED.items()})
-            conn.execute("UPDATE runs SET status=?, finished_at=?, summary_json=? WHERE run_id=?",
-                         (status, now, json.dumps(summary), run_id))
+            conn.execute(
+                "UPDATE runs SET status=?, finished_at=?, summary_json=? WHERE run_id=?",
+                (status, now, json.dumps(summary), run_id),
+            )
 
     return job

@@ -31,8 +31,18 @@ from mape.policy import Policy
 CALIBRATION_RECORDS = 50
 SERIES_EVERY = 50
 SERIES_POINTS = 240
-STATUS_KEYS = ("quality", "score", "decision", "reason", "decision_step", "drift_statistic",
-               "window_energy_uj", "energy_credit", "dwell_left", "recovery_left")
+STATUS_KEYS = (
+    "quality",
+    "score",
+    "decision",
+    "reason",
+    "decision_step",
+    "drift_statistic",
+    "window_energy_uj",
+    "energy_credit",
+    "dwell_left",
+    "recovery_left",
+)
 
 
 def mean_prediction(predictions: Sequence[float], truths: Sequence[float | None]) -> float:
@@ -57,8 +67,15 @@ class StepRecord:
 
     def row(self) -> list[Any]:
         """Stored form (a compact JSON array)."""
-        return [self.truth, self.prediction, self.model, self.version, self.energy_uj,
-                self.latency_ms, self.drift]
+        return [
+            self.truth,
+            self.prediction,
+            self.model,
+            self.version,
+            self.energy_uj,
+            self.latency_ms,
+            self.drift,
+        ]
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> StepRecord:
@@ -84,12 +101,16 @@ class TacticEffector:
 
     def switch_model(self, model: str, reason: str, detail: dict[str, Any]) -> None:
         s = self.system
-        s.act("switch", {"from": s.active[0], "to": model, "reason": reason, **detail},
-              {"tactic_id": "switch_model", "model": model, "reason": reason})
+        s.act(
+            "switch",
+            {"from": s.active[0], "to": model, "reason": reason, **detail},
+            {"tactic_id": "switch_model", "model": model, "reason": reason},
+        )
 
     def reuse_version(self, model: str, version: int, reason: str, detail: dict[str, Any]) -> None:
         self.system.act(
-            "reuse", {"model": model, "version": version, "reason": reason, **detail},
+            "reuse",
+            {"model": model, "version": version, "reason": reason, **detail},
             {"tactic_id": "reuse_version", "model": model, "version": version, "reason": reason},
         )
 
@@ -100,8 +121,11 @@ class TacticEffector:
         if s.step < s.retrain_until.get(model, -1):
             return False
         s.retrain_until[model] = s.step + s.policy.retrain.delay_steps
-        s.act("retrain_started", {"model": model, "reason": reason, **detail},
-              {"tactic_id": "retrain", "model": model, "reason": reason, "values": list(values)})
+        s.act(
+            "retrain_started",
+            {"model": model, "reason": reason, **detail},
+            {"tactic_id": "retrain", "model": model, "reason": reason, "values": list(values)},
+        )
         return True
 
     def record(self, kind: str, detail: dict[str, Any]) -> None:
@@ -114,8 +138,13 @@ class TacticEffector:
 class RemoteSystem:
     """Loop state of one served system; :meth:`ingest` feeds records and returns the actions."""
 
-    def __init__(self, system_id: str, policy: Policy, quality: str,
-                 energy_profile_uj: dict[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        system_id: str,
+        policy: Policy,
+        quality: str,
+        energy_profile_uj: dict[str, float] | None = None,
+    ) -> None:
         self.system_id = system_id
         self.policy = policy
         self.quality = quality
@@ -146,8 +175,9 @@ class RemoteSystem:
         models = self.policy.models
         for i, r in enumerate(records):
             if r.model not in models:
-                return (f"records[{i}].model: {r.model!r} is not in the policy's models"
-                        f" {list(models)}")
+                return (
+                    f"records[{i}].model: {r.model!r} is not in the policy's models {list(models)}"
+                )
         return None
 
     def ingest(self, records: Sequence[StepRecord]) -> list[Action]:
@@ -175,9 +205,16 @@ class RemoteSystem:
         self.loop.set_active(model, version)
         if model == previous_model and version != previous_version:
             retrained = model in self.retrain_until
-            self.act("retrain_done" if retrained else "info",
-                     {"model": model, "version": version, "from": f"v{previous_version}",
-                      "reason": f"the managed system reports {model} v{version}"}, None)
+            self.act(
+                "retrain_done" if retrained else "info",
+                {
+                    "model": model,
+                    "version": version,
+                    "from": f"v{previous_version}",
+                    "reason": f"the managed system reports {model} v{version}",
+                },
+                None,
+            )
 
     def _observe(self, chunk: Sequence[StepRecord]) -> None:
         model = chunk[0].model
@@ -185,8 +222,13 @@ class RemoteSystem:
         pred = np.fromiter((r.prediction for r in chunk), float, len(chunk))
         truth = np.fromiter((nan if r.truth is None else r.truth for r in chunk), float, len(chunk))
         drift = np.fromiter(
-            (r.drift if r.drift is not None else (nan if r.truth is None else r.truth)
-             for r in chunk), float, len(chunk))
+            (
+                r.drift if r.drift is not None else (nan if r.truth is None else r.truth)
+                for r in chunk
+            ),
+            float,
+            len(chunk),
+        )
         energy = np.fromiter((r.energy_uj for r in chunk), float, len(chunk))
         self.loop.observe(self.step, model, pred, truth, drift, energy)
         self._calibrate(model, energy)
@@ -228,6 +270,12 @@ class RemoteSystem:
     def status(self) -> dict[str, Any]:
         s: LoopStatus = self.loop.status()
         out = {k: getattr(s, k) for k in STATUS_KEYS}
-        out.update(step=self.step, active_model=self.active[0], active_version=self.active[1],
-                   ema=s.ema, e_norm=s.e_norm, energy_profile_uj=dict(self.fixed_profile))
+        out.update(
+            step=self.step,
+            active_model=self.active[0],
+            active_version=self.active[1],
+            ema=s.ema,
+            e_norm=s.e_norm,
+            energy_profile_uj=dict(self.fixed_profile),
+        )
         return out

@@ -66,22 +66,35 @@ def system_out(served: Served) -> SystemOut:
         policy = served.remote.policy.name
     else:
         assert served.harmonica is not None
-        status = {"historic_avg": {
-            k.split("\x1f")[0]: (s / n if n else None) for k, (s, n) in
-            served.harmonica.sums.items()}}
+        status = {
+            "historic_avg": {
+                k.split("\x1f")[0]: (s / n if n else None)
+                for k, (s, n) in served.harmonica.sums.items()
+            }
+        }
         policy = served.config.get("policy_name", "")
-    return SystemOut(system_id=served.system_id, kind=served.kind,  # type: ignore[arg-type]
-                     run_id=served.run_id,
-                     endpoint=served.config.get("endpoint"), policy=policy, records=served.seq,
-                     status=status, deliveries=dict(served.counts))
+    return SystemOut(
+        system_id=served.system_id,
+        kind=served.kind,  # type: ignore[arg-type]
+        run_id=served.run_id,
+        endpoint=served.config.get("endpoint"),
+        policy=policy,
+        records=served.seq,
+        status=status,
+        deliveries=dict(served.counts),
+    )
 
 
 @router.get("/health", summary="Is the server up; how many systems it serves")
 async def health(request: Request) -> dict[str, Any]:
     service = _service(request)
-    return {"status": "ok", "version": __version__, "systems": len(service.systems),
-            "deliveries_queued": service.deliveries.queued(),
-            "uptime_s": round(time.time() - service.started_at, 1)}
+    return {
+        "status": "ok",
+        "version": __version__,
+        "systems": len(service.systems),
+        "deliveries_queued": service.deliveries.queued(),
+        "uptime_s": round(time.time() - service.started_at, 1),
+    }
 
 
 @router.get("/systems", summary="Every managed system")
@@ -90,12 +103,14 @@ async def list_systems(request: Request) -> list[SystemOut]:
 
 
 @router.put("/systems/{system_id}", summary="Register a system, or change its endpoint or policy")
-async def put_system(request: Request, response: Response, body: SystemIn,
-                     system_id: str = SystemId) -> SystemOut:
+async def put_system(
+    request: Request, response: Response, body: SystemIn, system_id: str = SystemId
+) -> SystemOut:
     service = _service(request)
     if body.policy is not None and body.preset is not None:
-        raise RequestProblem(422, "policy: give a policy (TOML text) or a preset, not both",
-                             "policy")
+        raise RequestProblem(
+            422, "policy: give a policy (TOML text) or a preset, not both", "policy"
+        )
     config = body.model_dump(exclude_none=True)
     existing = service.systems.get(system_id)
     if existing is None:
@@ -104,7 +119,8 @@ async def put_system(request: Request, response: Response, body: SystemIn,
         config["policy_name"] = policy.name
         remote = RemoteSystem(system_id, policy, body.quality, body.energy_profile_uj)
         served = await service.system(
-            system_id, "v1", config, lambda: Served(system_id, "v1", 0, config, remote=remote))
+            system_id, "v1", config, lambda: Served(system_id, "v1", 0, config, remote=remote)
+        )
         response.status_code = 201
         return system_out(served)
     if existing.kind != "v1":
@@ -126,10 +142,14 @@ async def get_system(request: Request, system_id: str = SystemId) -> SystemOut:
     return system_out(_service(request).find(system_id))
 
 
-@router.post("/systems/{system_id}/telemetry", summary="A batch of per-inference records",
-             response_model=TelemetryAck)
-async def post_telemetry(request: Request, body: TelemetryIn,
-                         system_id: str = SystemId) -> JSONResponse:
+@router.post(
+    "/systems/{system_id}/telemetry",
+    summary="A batch of per-inference records",
+    response_model=TelemetryAck,
+)
+async def post_telemetry(
+    request: Request, body: TelemetryIn, system_id: str = SystemId
+) -> JSONResponse:
     """The hot path: the answer is built as JSON here (TelemetryAck documents it), not
     validated and serialised a second time by FastAPI."""
     service = _service(request)
@@ -139,11 +159,17 @@ async def post_telemetry(request: Request, body: TelemetryIn,
     given = body.records
     if body.first_step is not None:
         if body.first_step > served.seq:
-            raise RequestProblem(409, f"first_step: {body.first_step} is past the {served.seq}"
-                                 " records the server has of this system", "first_step")
-        given = given[served.seq - body.first_step:]
-    records = [StepRecord(r.prediction, r.truth, r.model, r.version, r.energy_uj, r.latency_ms,
-                          r.drift) for r in given]
+            raise RequestProblem(
+                409,
+                f"first_step: {body.first_step} is past the {served.seq}"
+                " records the server has of this system",
+                "first_step",
+            )
+        given = given[served.seq - body.first_step :]
+    records = [
+        StepRecord(r.prediction, r.truth, r.model, r.version, r.energy_uj, r.latency_ms, r.drift)
+        for r in given
+    ]
     problem = remote.check(records)
     if problem:
         raise RequestProblem(422, problem, problem.split(":")[0])
@@ -162,15 +188,21 @@ async def post_telemetry(request: Request, body: TelemetryIn,
             if d is not None and _same_tactic(d.payload, a.tactic):
                 d.coalesced += 1  # the same command is still on its way: not queued twice
             else:
-                payload = {**a.tactic, "system_id": system_id, "step": a.step,
-                           "trigger_timestamp": stamp}
-                d = service.new_delivery(served, None, a.step, a.tactic["tactic_id"],
-                                         endpoint, payload)
+                payload = {
+                    **a.tactic,
+                    "system_id": system_id,
+                    "step": a.step,
+                    "trigger_timestamp": stamp,
+                }
+                d = service.new_delivery(
+                    served, None, a.step, a.tactic["tactic_id"], endpoint, payload
+                )
                 new.append(d)
         events.append((served.run_id, a.step, ts, a.kind, json.dumps(a.detail, default=str)))
         text = describe(a.kind, a.detail)
-        decisions.append({"step": a.step, "kind": a.kind, "text": text,
-                          "delivery_id": d.id if d else None})
+        decisions.append(
+            {"step": a.step, "kind": a.kind, "text": text, "delivery_id": d.id if d else None}
+        )
         service.log_decision(served, a.step, text, d)
     jobs = []
     if served.seq - served.snapshot_seq >= SNAPSHOT_EVERY:
@@ -179,15 +211,22 @@ async def post_telemetry(request: Request, body: TelemetryIn,
     def job(conn: sqlite3.Connection) -> None:
         conn.executemany("INSERT INTO serve_records VALUES (?,?,?,?,?)", rows)
         conn.executemany(
-            "INSERT INTO events(run_id, step, ts, kind, detail_json) VALUES (?,?,?,?,?)", events)
+            "INSERT INTO events(run_id, step, ts, kind, detail_json) VALUES (?,?,?,?,?)", events
+        )
         for d in new:
             d.insert(conn)
         for extra in jobs:
             extra(conn)
 
     await service.commit([served], job, new)
-    return JSONResponse({"system_id": system_id, "accepted": len(records), "step": served.seq,
-                         "decisions": decisions})
+    return JSONResponse(
+        {
+            "system_id": system_id,
+            "accepted": len(records),
+            "step": served.seq,
+            "decisions": decisions,
+        }
+    )
 
 
 def _same_tactic(sent: dict[str, Any], tactic: dict[str, Any]) -> bool:
@@ -224,10 +263,14 @@ async def _apply_policy(service: Service, served: Served, text: str, source: str
     snap = served.snapshot_job()
 
     def job(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO events(run_id, step, ts, kind, detail_json) VALUES (?,?,?,?,?)",
-                     (served.run_id, step, ts, "policy_changed", json.dumps(detail)))
-        conn.execute("INSERT INTO policies_applied VALUES (?,?,?,?,?)",
-                     (served.run_id, step, ts, policy.name, text))
+        conn.execute(
+            "INSERT INTO events(run_id, step, ts, kind, detail_json) VALUES (?,?,?,?,?)",
+            (served.run_id, step, ts, "policy_changed", json.dumps(detail)),
+        )
+        conn.execute(
+            "INSERT INTO policies_applied VALUES (?,?,?,?,?)",
+            (served.run_id, step, ts, policy.name, text),
+        )
         snap(conn)
 
     await service.commit([served], job, [])
@@ -235,34 +278,57 @@ async def _apply_policy(service: Service, served: Served, text: str, source: str
 
 
 @router.get("/systems/{system_id}/events", summary="Decisions and other events, oldest first")
-async def get_events(request: Request, system_id: str = SystemId,
-                     after: int = Query(0, ge=0, description="only events with a larger id"),
-                     limit: int = Query(200, ge=1, le=10_000)) -> list[EventOut]:
+async def get_events(
+    request: Request,
+    system_id: str = SystemId,
+    after: int = Query(0, ge=0, description="only events with a larger id"),
+    limit: int = Query(200, ge=1, le=10_000),
+) -> list[EventOut]:
     service = _service(request)
     served = service.find(system_id)
     rows = await service.store.read(
         "SELECT id, step, ts, kind, detail_json FROM events WHERE run_id=? AND id>?"
-        " ORDER BY id LIMIT ?", (served.run_id, after, limit))
+        " ORDER BY id LIMIT ?",
+        (served.run_id, after, limit),
+    )
     out = []
     for eid, step, ts, kind, detail_json in rows:
         detail = json.loads(detail_json)
-        out.append(EventOut(id=eid, step=step, ts=ts, kind=kind, text=describe(kind, detail),
-                            detail=detail))
+        out.append(
+            EventOut(
+                id=eid, step=step, ts=ts, kind=kind, text=describe(kind, detail), detail=detail
+            )
+        )
     return out
 
 
 @router.get("/systems/{system_id}/deliveries", summary="Tactic deliveries, newest first")
-async def get_deliveries(request: Request, system_id: str = SystemId,
-                         limit: int = Query(50, ge=1, le=10_000)) -> list[DeliveryOut]:
+async def get_deliveries(
+    request: Request, system_id: str = SystemId, limit: int = Query(50, ge=1, le=10_000)
+) -> list[DeliveryOut]:
     service = _service(request)
     service.find(system_id)
     rows = await service.store.read(
         "SELECT id, seq, tactic_id, endpoint, state, attempts, coalesced, http_status, answer,"
         " trigger_metric, trigger_value, created_at, updated_at FROM serve_deliveries"
-        " WHERE system_id=? ORDER BY id DESC LIMIT ?", (system_id, limit))
-    keys = ("id", "step", "tactic_id", "endpoint", "state", "attempts", "coalesced",
-            "http_status", "answer", "trigger_metric", "trigger_value", "created_at",
-            "updated_at")
+        " WHERE system_id=? ORDER BY id DESC LIMIT ?",
+        (system_id, limit),
+    )
+    keys = (
+        "id",
+        "step",
+        "tactic_id",
+        "endpoint",
+        "state",
+        "attempts",
+        "coalesced",
+        "http_status",
+        "answer",
+        "trigger_metric",
+        "trigger_value",
+        "created_at",
+        "updated_at",
+    )
     return [DeliveryOut(**dict(zip(keys, r, strict=True))) for r in rows]
 
 
@@ -271,13 +337,16 @@ async def get_series(request: Request, system_id: str = SystemId) -> SeriesOut:
     served = _service(request).find(system_id)
     if served.remote is not None:
         label = QUALITY_LABEL[served.remote.quality]
-        return SeriesOut(system_id=system_id, quality_label=label, energy_label="µJ/inference",
-                         points=list(served.remote.series))
+        return SeriesOut(
+            system_id=system_id,
+            quality_label=label,
+            energy_label="µJ/inference",
+            points=list(served.remote.series),
+        )
     assert served.harmonica is not None
     series = served.harmonica.series
     key = next(iter(series), None)
     points = list(series[key]) if key is not None else []
     policy = _service(request).policies.get(key or "")
     label = policy.attribute if policy is not None else (key or "")
-    return SeriesOut(system_id=system_id, quality_label=label, energy_label="energy",
-                     points=points)  # type: ignore[arg-type]
+    return SeriesOut(system_id=system_id, quality_label=label, energy_label="energy", points=points)  # type: ignore[arg-type]

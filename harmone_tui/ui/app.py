@@ -71,21 +71,44 @@ class HarmoneApp(RunControls, App[int]):
         _b("question_mark,f1", "help", "Help", "help", "Keys and screens"),
         _b("q", "quit", "Quit", "quit", "Stop the run (its summary is stored) and quit"),
         _b("p,space", "toggle_pause", "Pause", "pause", "Pause or resume the run"),
-        _b("plus,equals_sign", "speed(1)", "Faster", "faster", "Faster (steps/s up to max)", group=SPEED_GROUP),
+        _b(
+            "plus,equals_sign",
+            "speed(1)",
+            "Faster",
+            "faster",
+            "Faster (steps/s up to max)",
+            group=SPEED_GROUP,
+        ),
         _b("minus", "speed(-1)", "Slower", "slower", "Slower", group=SPEED_GROUP),
         _b("s", "switch", "Switch", "switch", "Force a switch to a chosen model"),
         _b("r", "retrain", "Retrain", "retrain", "Force a retrain of the active model"),
         _b("e", "export", "Export", "export", "Export steps CSV, summary and events JSON"),
-        _b("1", "switch_mode('dashboard')", "Dash", "dashboard", "Dashboard: live panels and chart", group=SCREENS_GROUP),
+        _b(
+            "1",
+            "switch_mode('dashboard')",
+            "Dash",
+            "dashboard",
+            "Dashboard: live panels and chart",
+            group=SCREENS_GROUP,
+        ),
         _b("2", "switch_mode('policy')", "Policy", "policy", "Policy editor", group=SCREENS_GROUP),
         _b("3", "switch_mode('events')", "Events", "events", "Event log", group=SCREENS_GROUP),
         _b("4", "switch_mode('models')", "Models", "models", "Model versions", group=SCREENS_GROUP),
         _b("5", "switch_mode('runs')", "Runs", "runs", "Earlier runs", group=SCREENS_GROUP),
         _b("t", "next_theme", "Theme", "theme", "Next theme (remembered)", show=False),
-        _b("colon", "command_palette", "Commands", "palette", "Command palette (also ctrl+p)", show=False),
+        _b(
+            "colon",
+            "command_palette",
+            "Commands",
+            "palette",
+            "Command palette (also ctrl+p)",
+            show=False,
+        ),
     ]
 
-    def __init__(self, session: RunSession, *, autostart: bool = True, refresh_hz: float = 4.0) -> None:
+    def __init__(
+        self, session: RunSession, *, autostart: bool = True, refresh_hz: float = 4.0
+    ) -> None:
         super().__init__()
         self.session = session
         self.autostart = autostart
@@ -193,16 +216,26 @@ class HarmoneApp(RunControls, App[int]):
     def on_adaptation_recorded(self, message: AdaptationRecorded) -> None:
         event = message.event
         now = time.monotonic()
-        if event.kind in TOASTED and (event.kind == "error" or now - self._last_toast > TOAST_GAP_S):
+        if event.kind in TOASTED and (
+            event.kind == "error" or now - self._last_toast > TOAST_GAP_S
+        ):
             self._last_toast = now
             severity = "error" if event.kind == "error" else "information"
-            self.notify(f"step {event.step:,}: {describe(event.kind, event.detail)}", severity=severity, timeout=4)
+            self.notify(
+                f"step {event.step:,}: {describe(event.kind, event.detail)}",
+                severity=severity,
+                timeout=4,
+            )
 
     def on_run_finished(self, message: RunFinished) -> None:
         s = message.summary
         quality = s.get("r2", s.get("mean_confidence"))
         figure = f", quality {quality:.3f}" if isinstance(quality, float) else ""
-        self.notify(f"run {s.get('status')}: {s.get('steps', 0):,} steps{figure}; summary stored (e exports)", timeout=8)
+        self.notify(
+            f"run {s.get('status')}: {s.get('steps', 0):,} steps{figure}; "
+            "summary stored (e exports)",
+            timeout=8,
+        )
         self.tick()
 
     def on_run_failed(self, message: RunFailed) -> None:
@@ -210,7 +243,9 @@ class HarmoneApp(RunControls, App[int]):
         self.tick()
 
     def on_policy_applied(self, message: PolicyApplied) -> None:
-        self.notify(f"policy {message.policy.name} applied: in force at the next MAPE cycle", timeout=4)
+        self.notify(
+            f"policy {message.policy.name} applied: in force at the next MAPE cycle", timeout=4
+        )
 
     def on_policy_saved(self, message: PolicySaved) -> None:
         self.policy_dirty = False
@@ -223,13 +258,33 @@ class HarmoneApp(RunControls, App[int]):
         screen = self.screen
         groups = [
             ("everywhere", self.BINDINGS),
-            (f"this screen ({type(screen).__name__.removesuffix('Screen').lower()})", type(screen).BINDINGS),
+            (
+                f"this screen ({type(screen).__name__.removesuffix('Screen').lower()})",
+                type(screen).BINDINGS,
+            ),
         ]
         if isinstance(screen, DashboardScreen):
             groups.append(("chart (when focused)", ForecastChart.BINDINGS))
-        groups.append(("always", [Binding("ctrl+p", "command_palette", "Command palette", tooltip="Command palette: every command by name"),
-                                  Binding("tab,shift+tab", "focus_next", "Focus", tooltip="Move the focus between panels"),
-                                  Binding("ctrl+q", "quit", "Quit", tooltip="Quit (same as q)")]))
+        groups.append(
+            (
+                "always",
+                [
+                    Binding(
+                        "ctrl+p",
+                        "command_palette",
+                        "Command palette",
+                        tooltip="Command palette: every command by name",
+                    ),
+                    Binding(
+                        "tab,shift+tab",
+                        "focus_next",
+                        "Focus",
+                        tooltip="Move the focus between panels",
+                    ),
+                    Binding("ctrl+q", "quit", "Quit", tooltip="Quit (same as q)"),
+                ],
+            )
+        )
         self.push_screen(HelpModal(getattr(screen, "HELP", "") or "", groups, self.keymap))
 
 
@@ -238,6 +293,14 @@ def binding_ids() -> set[str]:
     from harmone_tui.ui.screens.modals import QuitModal, SaveAsModal, SwitchModal
     from harmone_tui.ui.screens.run_detail import RunDetailScreen
 
-    owners = [HarmoneApp, *HarmoneApp.MODES.values(), ForecastChart, RunDetailScreen, HelpModal,
-              QuitModal, SaveAsModal, SwitchModal]
+    owners = [
+        HarmoneApp,
+        *HarmoneApp.MODES.values(),
+        ForecastChart,
+        RunDetailScreen,
+        HelpModal,
+        QuitModal,
+        SaveAsModal,
+        SwitchModal,
+    ]
     return {b.id for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}

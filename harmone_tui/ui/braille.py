@@ -132,7 +132,8 @@ class Plot:
     def text_rows(self) -> list[str]:
         """Each row as text, empty cells as spaces (for tests and doctests)."""
         return [
-            "".join(" " if c == BRAILLE_BASE else chr(c) for c in row) for row in self.codes().tolist()
+            "".join(" " if c == BRAILLE_BASE else chr(c) for c in row)
+            for row in self.codes().tolist()
         ]
 
 

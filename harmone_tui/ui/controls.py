@@ -43,7 +43,10 @@ class RunControls:
         s = self.session
         rt = s.runtime
         if rt is None or not s.ready:
-            return StatusInfo(state=s.state if s.state != "running" else "preparing", progress=s.error or s.progress)
+            return StatusInfo(
+                state=s.state if s.state != "running" else "preparing",
+                progress=s.error or s.progress,
+            )
         state = "paused" if s.state == "running" and rt.paused else s.state
         note = self._retraining_note()
         return StatusInfo(
@@ -62,8 +65,10 @@ class RunControls:
     def _retraining_note(self) -> str:
         started = [e for e in self.session.events if e.kind == "retrain_started"]
         finished = sum(
-            1 for e in self.session.events
-            if e.kind == "retrain_done" or (e.kind == "error" and e.detail.get("action") == "retrain")
+            1
+            for e in self.session.events
+            if e.kind == "retrain_done"
+            or (e.kind == "error" and e.detail.get("action") == "retrain")
         )
         if len(started) > finished:
             return f"retraining {started[-1].detail.get('model', '')}…"
@@ -107,7 +112,9 @@ class RunControls:
 
         rt = self._require_live()
         if rt is not None:
-            self.push_screen(SwitchModal(list(rt.telemetry.models), rt.active_model), self._switch_chosen)  # type: ignore[attr-defined]
+            self.push_screen(
+                SwitchModal(list(rt.telemetry.models), rt.active_model), self._switch_chosen
+            )  # type: ignore[attr-defined]
 
     def _switch_chosen(self, model: str | None) -> None:
         if model:
@@ -148,7 +155,10 @@ class RunControls:
     def policy_names(self) -> list[str]:
         from mape.policy_file import preset_names, user_policy_names
 
-        return sorted(set(preset_names()) | set(user_policy_names(paths.policies_dir(self.session.settings.data_dir))))
+        return sorted(
+            set(preset_names())
+            | set(user_policy_names(paths.policies_dir(self.session.settings.data_dir)))
+        )
 
     def apply_named_policy(self, name: str) -> None:
         from mape.policy import PolicyError
@@ -158,7 +168,9 @@ class RunControls:
         if rt is None:
             return
         try:
-            policy, source, text = resolve_policy(name, paths.policies_dir(self.session.settings.data_dir))
+            policy, source, text = resolve_policy(
+                name, paths.policies_dir(self.session.settings.data_dir)
+            )
             missing = [m for m in policy.models if m not in rt.telemetry.models]
             if missing:
                 raise PolicyError(f"{name} needs {', '.join(missing)}, not loaded in this run")
@@ -174,7 +186,9 @@ class RunControls:
     def action_next_theme(self) -> None:
         names = sorted(n for n in self.available_themes if n.startswith("harmone"))  # type: ignore[attr-defined]
         current = self.theme  # type: ignore[attr-defined]
-        self.theme = names[(names.index(current) + 1) % len(names)] if current in names else names[0]  # type: ignore[attr-defined]
+        self.theme = (
+            names[(names.index(current) + 1) % len(names)] if current in names else names[0]
+        )  # type: ignore[attr-defined]
         self.notify(f"theme {self.theme}", timeout=2)  # type: ignore[attr-defined]
 
     def remember_theme(self, name: str) -> None:

@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from harmone_tui.runtime import Runtime
 
 STEP_COLUMNS = (
-    "step", "truth", "prediction", "model", "version", "latency_ms", "cpu_ms", "energy_mj",
+    "step",
+    "truth",
+    "prediction",
+    "model",
+    "version",
+    "latency_ms",
+    "cpu_ms",
+    "energy_mj",
     "energy_source",
 )
 FETCH_ROWS = 5000
@@ -46,8 +53,9 @@ class ExportData:
     events: list[dict[str, Any]]
 
 
-def collect(runtime: Runtime, elapsed_s: float | None = None,
-            now: datetime | None = None) -> ExportData:
+def collect(
+    runtime: Runtime, elapsed_s: float | None = None, now: datetime | None = None
+) -> ExportData:
     """Store the pending steps and copy the summary and events (call on the event-loop thread).
 
     ``elapsed_s``: the run's running time so far when it is still going (the summary is then
@@ -84,8 +92,17 @@ def write(data: ExportData) -> Path:
         out.writerow(STEP_COLUMNS)
         for rows in _stored_steps(data.store_path, data.run_id, data.steps):
             out.writerows(
-                (step, "" if truth is None or truth != truth else truth, pred, model, version,
-                 round(lat, 6), round(cpu, 6), round(energy, 6), source)
+                (
+                    step,
+                    "" if truth is None or truth != truth else truth,
+                    pred,
+                    model,
+                    version,
+                    round(lat, 6),
+                    round(cpu, 6),
+                    round(energy, 6),
+                    source,
+                )
                 for step, truth, pred, model, version, lat, cpu, energy, source in rows
             )
     (data.directory / "summary.json").write_text(dumps(data.summary, indent=2) + "\n")

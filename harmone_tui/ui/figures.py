@@ -45,19 +45,29 @@ class RunSeries:
         if start >= tel.first_held:
             return value_range(tel.truth[start:end], tel.prediction[start:end])
         with tel.lock:  # the inference thread may be adding a batch to the buckets
-            ranges = [r for r in (tel.chart_truth.value_range(start, end),
-                                  tel.chart_prediction.value_range(start, end)) if r is not None]
+            ranges = [
+                r
+                for r in (
+                    tel.chart_truth.value_range(start, end),
+                    tel.chart_prediction.value_range(start, end),
+                )
+                if r is not None
+            ]
         return value_range(np.array([v for r in ranges for v in r])) if ranges else None
 
     def columns(self, start: int, end: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
         """Truth and prediction of steps [start, end) as ``columns`` values each."""
         tel = self.telemetry
         if start >= tel.first_held:
-            return (resample(tel.truth[start:end], columns),
-                    resample(tel.prediction[start:end], columns))
+            return (
+                resample(tel.truth[start:end], columns),
+                resample(tel.prediction[start:end], columns),
+            )
         with tel.lock:
-            return (column_means(tel.chart_truth, start, end, columns),
-                    column_means(tel.chart_prediction, start, end, columns))
+            return (
+                column_means(tel.chart_truth, start, end, columns),
+                column_means(tel.chart_prediction, start, end, columns),
+            )
 
 
 def bucket_means(values: np.ndarray, buckets: int) -> list[float]:
@@ -74,7 +84,11 @@ def bucket_means(values: np.ndarray, buckets: int) -> list[float]:
 
 
 def quality_series(
-    quality: QualityFn, predictions: np.ndarray, truths: np.ndarray, buckets: int, floor: float = -1.0
+    quality: QualityFn,
+    predictions: np.ndarray,
+    truths: np.ndarray,
+    buckets: int,
+    floor: float = -1.0,
 ) -> list[float]:
     """Quality (R² or confidence) of each slice of a window, clipped below at ``floor``."""
     n = len(predictions)
@@ -82,7 +96,9 @@ def quality_series(
         return []
     buckets = max(1, min(buckets, n // 4))
     out = []
-    for p, t in zip(np.array_split(predictions, buckets), np.array_split(truths, buckets), strict=True):
+    for p, t in zip(
+        np.array_split(predictions, buckets), np.array_split(truths, buckets), strict=True
+    ):
         tl = [None if v != v else float(v) for v in t.tolist()]
         out.append(max(floor, float(quality(p.tolist(), tl))))
     return out
@@ -118,9 +134,25 @@ def step_history(points: list[tuple[int, float]], buckets: int) -> list[float]:
 def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     """The figures of a run summary worth a row each, in reading order."""
     keys = (
-        "status", "steps", "r2", "mae", "mean_confidence", "energy_mj_per_inference",
-        "energy_j_total", "energy_source", "latency_ms_mean", "latency_ms_p95",
-        "cpu_ms_per_inference", "switches", "retrains", "reuses", "drifts", "errors", "wall_s",
-        "policy", "engine", "data",
+        "status",
+        "steps",
+        "r2",
+        "mae",
+        "mean_confidence",
+        "energy_mj_per_inference",
+        "energy_j_total",
+        "energy_source",
+        "latency_ms_mean",
+        "latency_ms_p95",
+        "cpu_ms_per_inference",
+        "switches",
+        "retrains",
+        "reuses",
+        "drifts",
+        "errors",
+        "wall_s",
+        "policy",
+        "engine",
+        "data",
     )
     return [(k, summary[k]) for k in keys if k in summary]

@@ -56,8 +56,9 @@ def read_keymap(
         where = f"{source}: [keymap] {binding_id}"
         if binding_id not in known:
             close = difflib.get_close_matches(binding_id, known, n=1)
-            hint = (f" (did you mean {close[0]}?)" if close
-                    else " (the help screen, ?, lists the ids)")
+            hint = (
+                f" (did you mean {close[0]}?)" if close else " (the help screen, ?, lists the ids)"
+            )
             problems.append(f"{where}: no binding has this id{hint}")
             continue
         keys = value.split(",") if isinstance(value, str) else value

@@ -76,7 +76,9 @@ class RunSession:
         """Import and construct the runtime in a thread (the import is the slow part)."""
         if self.runtime is None:
             self._set_progress("loading the runtime")
-            module = await asyncio.to_thread(__import__, "harmone_tui.runtime", fromlist=["Runtime"])
+            module = await asyncio.to_thread(
+                __import__, "harmone_tui.runtime", fromlist=["Runtime"]
+            )
             self.runtime = module.Runtime(self.settings, self.policy, self.source, self.text)
             self.runtime.listeners.append(self._listen)
             if self._stop_requested:

@@ -35,7 +35,9 @@ class RecordingEffector:
     def reuse_version(self, model: str, version: int, reason: str, detail: dict[str, Any]) -> None:
         self.calls.append(("reuse", (model, version, reason, detail)))
 
-    def start_retrain(self, model: str, values: Sequence[float], reason: str, detail: dict[str, Any]) -> bool:
+    def start_retrain(
+        self, model: str, values: Sequence[float], reason: str, detail: dict[str, Any]
+    ) -> bool:
         self.calls.append(("retrain", (model, list(values), reason, detail)))
         return self.accept_retrain
 
@@ -60,7 +62,7 @@ def drifted_stream() -> np.ndarray:
     PeMS data and the third block is the old regime returning, not a copy of the first.
     """
     s = pems_stream()
-    return np.concatenate([s[0:REGIME], s[3528:3528 + REGIME], s[7056:7056 + REGIME]])
+    return np.concatenate([s[0:REGIME], s[3528 : 3528 + REGIME], s[7056 : 7056 + REGIME]])
 
 
 def write_stream(path: Path, values: np.ndarray) -> Path:
@@ -78,15 +80,23 @@ def policy(text: str) -> Policy:
 
 def run_headless(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        harmone_cmd("--no-ui", "--quiet", *args), capture_output=True, text=True,
-        timeout=timeout, env=subprocess_env(), stdin=subprocess.DEVNULL,
+        harmone_cmd("--no-ui", "--quiet", *args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=subprocess_env(),
+        stdin=subprocess.DEVNULL,
     )
 
 
 def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        harmone_cmd(*args), capture_output=True, text=True, timeout=timeout,
-        env=subprocess_env(), stdin=subprocess.DEVNULL,
+        harmone_cmd(*args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=subprocess_env(),
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -117,8 +127,13 @@ class SimRuntime(RecordingEffector):
     known; ``energy_uj[model]`` is its cost per call.
     """
 
-    def __init__(self, noise: dict[str, float], energy_uj: dict[str, float],
-                 versions: Sequence[VersionInfo] = (), accept_retrain: bool = True) -> None:
+    def __init__(
+        self,
+        noise: dict[str, float],
+        energy_uj: dict[str, float],
+        versions: Sequence[VersionInfo] = (),
+        accept_retrain: bool = True,
+    ) -> None:
         super().__init__(versions, accept_retrain)
         self.noise, self.energy = noise, energy_uj
         self.loop: Any = None

@@ -10,9 +10,23 @@ import pytest
 from tests.mape.helpers import run_cli
 
 COLUMNS = [
-    "policy", "r2", "mae", "mean_confidence", "energy_mj_per_inference", "energy_source",
-    "energy_mj_per_inference_incl_retrain", "latency_ms_mean", "latency_ms_p95", "switches",
-    "retrains", "reuses", "drifts", "errors", "steps", "wall_s", "retrain_energy_j",
+    "policy",
+    "r2",
+    "mae",
+    "mean_confidence",
+    "energy_mj_per_inference",
+    "energy_source",
+    "energy_mj_per_inference_incl_retrain",
+    "latency_ms_mean",
+    "latency_ms_p95",
+    "switches",
+    "retrains",
+    "reuses",
+    "drifts",
+    "errors",
+    "steps",
+    "wall_s",
+    "retrain_energy_j",
 ]
 
 
@@ -21,8 +35,16 @@ COLUMNS = [
 def test_compare_writes_csv_and_markdown_with_every_column(tmp_path: Path) -> None:
     pytest.importorskip("tensorflow")
     done = run_cli(
-        "compare", "--steps", "1500", "--policies", "naive,single-linear,switch",
-        "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "out"), timeout=400,
+        "compare",
+        "--steps",
+        "1500",
+        "--policies",
+        "naive,single-linear,switch",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--out",
+        str(tmp_path / "out"),
+        timeout=400,
     )
     assert done.returncode == 0, done.stderr
     (out,) = (tmp_path / "out").glob("compare-*")  # a new directory of its own under --out
@@ -33,7 +55,9 @@ def test_compare_writes_csv_and_markdown_with_every_column(tmp_path: Path) -> No
     assert [r["policy"] for r in rows] == ["naive", "single-linear", "switch"]
     for r in rows:
         assert int(r["steps"]) == 1500 and 0.5 < float(r["r2"]) < 1.0
-        assert r["energy_source"] in ("rapl", "estimated") and float(r["energy_mj_per_inference"]) > 0
+        assert (
+            r["energy_source"] in ("rapl", "estimated") and float(r["energy_mj_per_inference"]) > 0
+        )
     assert float(rows[1]["share_linear"]) == 1.0 and float(rows[0]["share_naive"]) == 1.0
     assert float(rows[2]["share_lstm"]) > 0  # switch starts on the LSTM
     lstm = float(rows[2]["energy_mj_per_inference"])
@@ -44,4 +68,9 @@ def test_compare_writes_csv_and_markdown_with_every_column(tmp_path: Path) -> No
     assert "single-linear" in done.stdout and "R²" in done.stdout  # the table on stdout
     assert "[3/3] switch: done" in done.stderr  # progress on stderr
     # every policy ran from the same first versions, each in its own store
-    assert sorted(p.name for p in (out / "runs").iterdir()) == ["_base", "naive", "single-linear", "switch"]
+    assert sorted(p.name for p in (out / "runs").iterdir()) == [
+        "_base",
+        "naive",
+        "single-linear",
+        "switch",
+    ]

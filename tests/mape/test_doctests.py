@@ -7,9 +7,17 @@ import importlib
 
 import pytest
 
-MODULES = ["mape.monitor", "mape.drift", "mape.analyse", "mape.plan", "mape.policy_doc",
-           "mape.policy_fields", "mape.policy_schema", "mape.harmonica",
-           "harmone_tui.compare_report"]
+MODULES = [
+    "mape.monitor",
+    "mape.drift",
+    "mape.analyse",
+    "mape.plan",
+    "mape.policy_doc",
+    "mape.policy_fields",
+    "mape.policy_schema",
+    "mape.harmonica",
+    "harmone_tui.compare_report",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

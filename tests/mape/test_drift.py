@@ -32,7 +32,9 @@ def fired(detector: KLDetector | RiverDetector, values: np.ndarray) -> list[int]
 
 
 def test_kl_fires_after_an_affine_change_at_a_known_index() -> None:
-    hits = fired(KLDetector(window=600, bins=50, threshold=0.75, check_every=20), seeded_stream(True))
+    hits = fired(
+        KLDetector(window=600, bins=50, threshold=0.75, check_every=20), seeded_stream(True)
+    )
     assert hits, "the change must be detected"
     assert CHANGE <= hits[0] < CHANGE + 600  # after the change, within one window
 
@@ -61,7 +63,9 @@ def test_shared_edges_see_a_pure_shift_that_per_window_edges_miss() -> None:
 
 def test_kl_resets_after_a_detection_like_river() -> None:
     d = KLDetector(window=100, bins=10, threshold=0.5)
-    x = np.concatenate([np.zeros(100) + np.arange(100) % 7, 50 + np.arange(100) % 7, 50 + np.arange(300) % 7])
+    x = np.concatenate(
+        [np.zeros(100) + np.arange(100) % 7, 50 + np.arange(100) % 7, 50 + np.arange(300) % 7]
+    )
     hits = fired(d, x)
     assert len(hits) == 1  # after the reset it compares data of the new regime only
 
@@ -75,11 +79,15 @@ def test_river_detectors_fire_on_a_mean_shift(name: str) -> None:
 
 
 def test_watch_applies_warmup_and_cooldown_in_steps() -> None:
-    p = DriftPolicy(window=600, bins=50, threshold=0.75, every_steps=20, warmup_steps=3000, cooldown_steps=0)
+    p = DriftPolicy(
+        window=600, bins=50, threshold=0.75, every_steps=20, warmup_steps=3000, cooldown_steps=0
+    )
     watch = DriftWatch(p, seed=7)
     watch.observe(0, seeded_stream(True))
     assert watch.check() is None  # the change at 2000 was found during the warm-up
-    early = DriftWatch(DriftPolicy(window=600, bins=50, threshold=0.75, every_steps=20, warmup_steps=0), 7)
+    early = DriftWatch(
+        DriftPolicy(window=600, bins=50, threshold=0.75, every_steps=20, warmup_steps=0), 7
+    )
     early.observe(0, seeded_stream(True))
     found = early.check()
     assert found is not None and CHANGE <= found.step < CHANGE + 600
@@ -95,5 +103,11 @@ def test_river_is_imported_only_by_a_river_detector() -> None:
         "DriftWatch(DriftPolicy(detector='adwin'), 7)\n"
         "assert 'river' in sys.modules\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr

@@ -100,13 +100,23 @@ def run_policy(text: str, data_dir: Path, stream: Path, tmp_path: Path) -> dict:
     policy_file = tmp_path / "policy.toml"
     policy_file.write_text(text)
     summary = tmp_path / f"{data_dir.name}.json"
-    done = run_headless("--policy", str(policy_file), "--data", str(stream), "--data-dir", str(data_dir),
-                        "--summary", str(summary))
+    done = run_headless(
+        "--policy",
+        str(policy_file),
+        "--data",
+        str(stream),
+        "--data-dir",
+        str(data_dir),
+        "--summary",
+        str(summary),
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(summary.read_text())
 
 
-def test_drift_then_retrain_then_reuse_when_the_old_regime_returns(trained: Path, stream: Path, tmp_path: Path) -> None:
+def test_drift_then_retrain_then_reuse_when_the_old_regime_returns(
+    trained: Path, stream: Path, tmp_path: Path
+) -> None:
     data_dir = fresh(trained, tmp_path, "drift")
     summary = run_policy(DRIFT_POLICY, data_dir, stream, tmp_path)
     evs = events(data_dir)
@@ -128,11 +138,16 @@ def test_drift_then_retrain_then_reuse_when_the_old_regime_returns(trained: Path
     assert kinds.count("retrain_started") == 1  # the return of the old regime cost no retrain
     # the summary's counters come from these events
     assert (summary["drifts"], summary["retrains"], summary["reuses"]) == (
-        kinds.count("drift"), kinds.count("retrain_done"), kinds.count("reuse"))
+        kinds.count("drift"),
+        kinds.count("retrain_done"),
+        kinds.count("reuse"),
+    )
     assert summary["steps"] == 3 * REGIME - 5
 
 
-def test_same_policy_data_and_seed_give_the_same_event_sequence(trained: Path, stream: Path, tmp_path: Path) -> None:
+def test_same_policy_data_and_seed_give_the_same_event_sequence(
+    trained: Path, stream: Path, tmp_path: Path
+) -> None:
     first = fresh(trained, tmp_path, "one")
     second = fresh(trained, tmp_path, "two")
     run_policy(DETERMINISM_POLICY, first, stream, tmp_path)
@@ -144,9 +159,13 @@ def test_same_policy_data_and_seed_give_the_same_event_sequence(trained: Path, s
     assert a == b
 
 
-def test_a_failing_retrain_is_an_error_event_and_the_run_goes_on(trained: Path, stream: Path, tmp_path: Path) -> None:
+def test_a_failing_retrain_is_an_error_event_and_the_run_goes_on(
+    trained: Path, stream: Path, tmp_path: Path
+) -> None:
     data_dir = fresh(trained, tmp_path, "fail")
-    text = DRIFT_POLICY.replace("settle_steps = 200", "settle_steps = 5")  # 5 rows: too few to train
+    text = DRIFT_POLICY.replace(
+        "settle_steps = 200", "settle_steps = 5"
+    )  # 5 rows: too few to train
     summary = run_policy(text, data_dir, stream, tmp_path)
     evs = events(data_dir)
     errors = [d for k, _, d in evs if k == "error"]

@@ -8,7 +8,15 @@ import numpy as np
 
 from mape.effector import VersionInfo
 from mape.loop import MapeLoop
-from tests.mape.helpers import REGIME, RecordingEffector, SimRuntime, drifted_stream, policy, r2_quality, summary_of
+from tests.mape.helpers import (
+    REGIME,
+    RecordingEffector,
+    SimRuntime,
+    drifted_stream,
+    policy,
+    r2_quality,
+    summary_of,
+)
 
 BASE = """
 name = "t"
@@ -59,18 +67,26 @@ def test_ema_moves_for_the_active_model_only_and_score_uses_energy() -> None:
     loop.cycle(100)
     s = loop.status()
     assert s.e_norm == {"cheap": 0.1, "costly": 1.0} and s.energy_ceiling_uj == 1000.0
-    assert s.score is not None and abs(s.score - 0.95 * s.quality) < 1e-9  # E_norm 1: no energy credit
+    assert (
+        s.score is not None and abs(s.score - 0.95 * s.quality) < 1e-9
+    )  # E_norm 1: no energy credit
     assert s.ema["costly"] == round(0.8 * s.score + 0.2 * 0.8, 6)
     assert s.ema["cheap"] == 0.8  # not run: unchanged
 
 
 def test_dwell_bounds_switching_even_when_every_cycle_wants_to_switch() -> None:
     # Both models are bad (noise >> signal): every cycle finds a need; exploration flips models.
-    text = BASE.replace("min_score = 0.5", "min_score = 0.99").replace("explore = 0.0", "explore = 1.0")
+    text = BASE.replace("min_score = 0.5", "min_score = 0.99").replace(
+        "explore = 0.0", "explore = 1.0"
+    )
     free = SimRuntime({"cheap": 200.0, "costly": 200.0}, {"cheap": 1.0, "costly": 1.0})
     free.run(make(text, free), sine(5000), "costly")
     dwell = SimRuntime({"cheap": 200.0, "costly": 200.0}, {"cheap": 1.0, "costly": 1.0})
-    dwell.run(make(text.replace("min_dwell_steps = 0", "min_dwell_steps = 1000"), dwell), sine(5000), "costly")
+    dwell.run(
+        make(text.replace("min_dwell_steps = 0", "min_dwell_steps = 1000"), dwell),
+        sine(5000),
+        "costly",
+    )
     assert free.kinds().count("switch") >= 40
     switch_steps = [i for i in range(1, 5000) if dwell.model_at[i] != dwell.model_at[i - 1]]
     assert 3 <= len(switch_steps) <= 5
@@ -120,9 +136,9 @@ delay_steps = 20
 def drift_versions(stream: np.ndarray) -> list[VersionInfo]:
     edges = np.linspace(-130, 400, 51)
     return [
-        VersionInfo("m", 1, summary_of(stream[:REGIME], edges), "first use"),          # normal
-        VersionInfo("m", 2, summary_of(stream[REGIME:2 * REGIME], edges), "drift"),    # affine
-        VersionInfo("m", 3, summary_of(stream[:REGIME] + 200, edges), "drift"),        # far away
+        VersionInfo("m", 1, summary_of(stream[:REGIME], edges), "first use"),  # normal
+        VersionInfo("m", 2, summary_of(stream[REGIME : 2 * REGIME], edges), "drift"),  # affine
+        VersionInfo("m", 3, summary_of(stream[:REGIME] + 200, edges), "drift"),  # far away
     ]
 
 
@@ -139,7 +155,9 @@ def test_drift_reuses_the_closest_stored_version_after_settling() -> None:
     assert reuses[0][3]["kl_by_version"]["v2"] < 0.75 < reuses[0][3]["kl_by_version"]["v3"]
     second = [d for d in drifts if d["detected_at"] > 2 * REGIME][0]
     assert 2 * REGIME < second["detected_at"] < 2 * REGIME + 576
-    assert sim.reuse_steps[1] == second["act_at"] and second["act_at"] - second["detected_at"] >= 200
+    assert (
+        sim.reuse_steps[1] == second["act_at"] and second["act_at"] - second["detected_at"] >= 200
+    )
 
 
 def test_drift_retrains_on_new_regime_data_when_no_version_is_close() -> None:
@@ -151,13 +169,15 @@ def test_drift_retrains_on_new_regime_data_when_no_version_is_close() -> None:
     assert retrains, sim.kinds()
     values, detail = retrains[0][1], retrains[0][3]
     assert detail["trigger"] == "drift" and len(values) == 200  # settle_steps values, nothing older
-    affine = stream[REGIME:2 * REGIME]
+    affine = stream[REGIME : 2 * REGIME]
     assert set(values) <= set(affine.tolist())
 
 
 def test_a_refused_retrain_is_retried_and_the_loop_goes_on() -> None:
     stream = drifted_stream()
-    sim = SimRuntime({"m": 5.0}, {"m": 1.0}, versions=drift_versions(stream)[:1], accept_retrain=False)
+    sim = SimRuntime(
+        {"m": 5.0}, {"m": 1.0}, versions=drift_versions(stream)[:1], accept_retrain=False
+    )
     loop = make(DRIFT, sim, start="m")
     sim.run(loop, stream[: 2 * REGIME], "m")
     attempts = [c for k, c in sim.calls if k == "retrain"]
@@ -166,7 +186,10 @@ def test_a_refused_retrain_is_retried_and_the_loop_goes_on() -> None:
 
 
 def test_periodic_retrain_uses_the_last_window_of_truths() -> None:
-    text = BASE.replace('models = ["cheap", "costly"]', 'models = ["cheap", "costly"]') + "[retrain]\nwindow = 250\nevery_steps = 1000\n"
+    text = (
+        BASE.replace('models = ["cheap", "costly"]', 'models = ["cheap", "costly"]')
+        + "[retrain]\nwindow = 250\nevery_steps = 1000\n"
+    )
     sim = SimRuntime({"cheap": 5.0, "costly": 5.0}, {"cheap": 1.0, "costly": 1.0})
     truth = sine(3500)
     sim.run(make(text, sim), truth, "costly")
@@ -177,7 +200,13 @@ def test_periodic_retrain_uses_the_last_window_of_truths() -> None:
 
 
 def test_next_due_covers_every_period_and_pending_action() -> None:
-    loop = MapeLoop(policy(DRIFT.replace("[switch]\nenabled = false", "[switch]\nevery_steps = 267")), r2_quality, RecordingEffector(), "m", 1)
+    loop = MapeLoop(
+        policy(DRIFT.replace("[switch]\nenabled = false", "[switch]\nevery_steps = 267")),
+        r2_quality,
+        RecordingEffector(),
+        "m",
+        1,
+    )
     assert loop.next_due(0) == 10 and loop.next_due(265) == 267 and loop.next_due(267) == 270
 
 
@@ -185,7 +214,13 @@ def test_policy_change_takes_effect_at_the_next_cycle() -> None:
     sim = SimRuntime({"cheap": 5.0, "costly": 5.0}, {"cheap": 1.0, "costly": 1.0})
     loop = make(BASE, sim)
     sim.run(loop, sine(300), "costly")
-    loop.apply_policy(policy(BASE.replace("window_steps = 100", "window_steps = 50").replace("min_score = 0.5", "min_score = 0.999")))
+    loop.apply_policy(
+        policy(
+            BASE.replace("window_steps = 100", "window_steps = 50").replace(
+                "min_score = 0.5", "min_score = 0.999"
+            )
+        )
+    )
     assert loop.policy.switch.min_score == 0.5
     loop.cycle(300)
     assert loop.policy.switch.min_score == 0.999 and loop.status().window_rows == 50

@@ -42,7 +42,18 @@ class FixedRandom(random.Random):
         ("score: explore never picks active", "linear", SCORE, 0.05, 0, 0.1, 0, 0, "switch", "svm"),
         ("score: explore off", "lstm", SCORE, 0.0, 0, 0.0, 0, 0, "switch", "linear"),
         ("score: active is best -> stay", "linear", SCORE, 0.5, 0, 0.1, 0, 0, "stay", "linear"),
-        ("energy: best OTHER even if active best", "linear", ENERGY, 0.0, 0, 1.0, 0, 0, "switch", "svm"),
+        (
+            "energy: best OTHER even if active best",
+            "linear",
+            ENERGY,
+            0.0,
+            0,
+            1.0,
+            0,
+            0,
+            "switch",
+            "svm",
+        ),
         ("energy: from lstm to linear", "lstm", ENERGY, 0.5, 0, 0.1, 0, 0, "switch", "linear"),
         ("dwell blocks", "lstm", SCORE, 0.5, 0, 0.1, 10, 0, "hold", "lstm"),
         ("dwell blocks energy too", "lstm", ENERGY, 0.5, 0, 0.1, 1, 0, "hold", "lstm"),
@@ -50,8 +61,16 @@ class FixedRandom(random.Random):
     ],
 )
 def test_plan_switch_table(
-    case: str, active: str, need: SwitchNeed, draw: float, pick: int, explore: float,
-    dwell: int, recovery: int, action: str, model: str,
+    case: str,
+    active: str,
+    need: SwitchNeed,
+    draw: float,
+    pick: int,
+    explore: float,
+    dwell: int,
+    recovery: int,
+    action: str,
+    model: str,
 ) -> None:
     d = plan_switch(active, MODELS, EMA, need, FixedRandom(draw, pick), explore, dwell, recovery)
     assert (d.action, d.model) == (action, model), case
@@ -81,8 +100,12 @@ RNG = np.random.default_rng(3)
 LOW = summary_of(RNG.normal(100, 20, 2000), EDGES)
 HIGH = summary_of(RNG.normal(250, 20, 2000), EDGES)
 MID = summary_of(RNG.normal(175, 20, 2000), EDGES)
-VERSIONS = [VersionInfo("m", 1, LOW, "first use"), VersionInfo("m", 2, HIGH, "drift"),
-            VersionInfo("m", 3, MID, "drift"), VersionInfo("m", 4, None, "imported")]
+VERSIONS = [
+    VersionInfo("m", 1, LOW, "first use"),
+    VersionInfo("m", 2, HIGH, "drift"),
+    VersionInfo("m", 3, MID, "drift"),
+    VersionInfo("m", 4, None, "imported"),
+]
 
 
 @pytest.mark.parametrize(
@@ -99,7 +122,12 @@ VERSIONS = [VersionInfo("m", 1, LOW, "first use"), VersionInfo("m", 2, HIGH, "dr
     ],
 )
 def test_plan_drift_table(
-    case: str, on_drift: str, running: int, center: float, threshold: float, action: str,
+    case: str,
+    on_drift: str,
+    running: int,
+    center: float,
+    threshold: float,
+    action: str,
     version: int | None,
 ) -> None:
     recent = np.random.default_rng(9).normal(center, 20, 600)

@@ -64,24 +64,42 @@ CASES = [
     ("huge drift window", {"drift.window": 10**12}, "drift.window", "must be <= 1000000"),
     ("huge period", {"retrain.every_steps": 10**12}, "retrain.every_steps", "must be <="),
     ("seed past 32 bits", {"seed": 2**32}, "seed", "must be <= 4294967295"),
-    ("adwin delta text", {**ADWIN, "drift.params.delta": "abc"}, "drift.params.delta",
-     "must be a number"),
+    (
+        "adwin delta text",
+        {**ADWIN, "drift.params.delta": "abc"},
+        "drift.params.delta",
+        "must be a number",
+    ),
     ("adwin clock 0", {**ADWIN, "drift.params.clock": 0}, "drift.params.clock", "must be >= 1"),
-    ("kswin stat > window", {**KSWIN, "drift.params.stat_size": 200,
-                             "drift.params.window_size": 100}, "drift.params.stat_size",
-     "at most half of window_size"),
-    ("kswin stat > half window", {**KSWIN, "drift.params.stat_size": 60,
-                                  "drift.params.window_size": 100}, "drift.params.stat_size",
-     "at most half of window_size"),
-    ("page_hinkley mode", {"drift.detector": "page_hinkley", "drift.params.mode": "sideways"},
-     "drift.params.mode", "must be one of"),
+    (
+        "kswin stat > window",
+        {**KSWIN, "drift.params.stat_size": 200, "drift.params.window_size": 100},
+        "drift.params.stat_size",
+        "at most half of window_size",
+    ),
+    (
+        "kswin stat > half window",
+        {**KSWIN, "drift.params.stat_size": 60, "drift.params.window_size": 100},
+        "drift.params.stat_size",
+        "at most half of window_size",
+    ),
+    (
+        "page_hinkley mode",
+        {"drift.detector": "page_hinkley", "drift.params.mode": "sideways"},
+        "drift.params.mode",
+        "must be one of",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("what", "changes", "key", "words"), CASES, ids=[c[0] for c in CASES])
 def test_policy_check_refuses_with_file_line_and_key(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], what: str, changes: dict[str, Any],
-    key: str, words: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    what: str,
+    changes: dict[str, Any],
+    key: str,
+    words: str,
 ) -> None:
     path = _policy(tmp_path, changes)
     code, err = _check(path, capsys)
@@ -93,8 +111,14 @@ def test_policy_check_refuses_with_file_line_and_key(
 def test_every_problem_of_a_file_is_reported(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    changes = {"name": "..", "seed": 2**32, "drift.threshold": NAN, **ADWIN,
-               "drift.params.delta": "abc", "drift.params.clock": 0}
+    changes = {
+        "name": "..",
+        "seed": 2**32,
+        "drift.threshold": NAN,
+        **ADWIN,
+        "drift.params.delta": "abc",
+        "drift.params.clock": 0,
+    }
     path = _policy(tmp_path, changes)
     code, err = _check(path, capsys)
     assert code == 2
@@ -106,19 +130,26 @@ def test_every_problem_of_a_file_is_reported(
 def test_valid_river_parameters_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for changes in (
         {**ADWIN, "drift.params.delta": 0.01, "drift.params.clock": 16},
-        {**KSWIN, "drift.params.stat_size": 50, "drift.params.window_size": 100,
-         "drift.params.alpha": 0.01},
-        {"drift.detector": "page_hinkley", "drift.params.mode": "up",
-         "drift.params.threshold": 20},
+        {
+            **KSWIN,
+            "drift.params.stat_size": 50,
+            "drift.params.window_size": 100,
+            "drift.params.alpha": 0.01,
+        },
+        {"drift.detector": "page_hinkley", "drift.params.mode": "up", "drift.params.threshold": 20},
     ):
         code, err = _check(_policy(tmp_path, changes), capsys)
         assert code == 0, err
 
 
-@pytest.mark.parametrize("changes", [
-    {"drift.threshold": NAN},
-    {**KSWIN, "drift.params.stat_size": 60, "drift.params.window_size": 100},
-], ids=["nan", "kswin"])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"drift.threshold": NAN},
+        {**KSWIN, "drift.params.stat_size": 60, "drift.params.window_size": 100},
+    ],
+    ids=["nan", "kswin"],
+)
 def test_a_run_refuses_the_policy_before_touching_the_data_dir(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], changes: dict[str, Any]
 ) -> None:
@@ -169,8 +200,19 @@ def test_compare_refuses_a_policy_named_dotdot_and_removes_nothing(
     path.write_text(edit_text(preset_text("single-linear"), {"name": ".."}), encoding="utf-8")
     out = tmp_path / "v"
     canary = _canary(out)
-    code = main(["compare", "--policies", str(path), "--out", str(out), "--steps", "500",
-                 "--data-dir", str(tmp_path / "data")])
+    code = main(
+        [
+            "compare",
+            "--policies",
+            str(path),
+            "--out",
+            str(out),
+            "--steps",
+            "500",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and f"{path}:{_line(path, 'name')}: name: " in err and "Traceback" not in err
     assert _intact(out, canary) and sorted(p.name for p in out.iterdir()) == ["keep", "top.txt"]
@@ -181,8 +223,17 @@ def test_compare_writes_into_a_new_directory_under_out(
 ) -> None:
     out = tmp_path / "v"
     canary = _canary(out)
-    args = ["compare", "--policies", "naive", "--out", str(out), "--steps", "200",
-            "--data-dir", str(tmp_path / "data")]
+    args = [
+        "compare",
+        "--policies",
+        "naive",
+        "--out",
+        str(out),
+        "--steps",
+        "200",
+        "--data-dir",
+        str(tmp_path / "data"),
+    ]
     assert main(args) == 0 and main(args) == 0
     err = capsys.readouterr().err
     runs = sorted(p for p in out.iterdir() if p.name.startswith("compare-"))

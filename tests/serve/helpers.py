@@ -82,8 +82,9 @@ class Adaptor:
 
 
 @contextlib.contextmanager
-def adaptor(status: int = 200, delay_s: float = 0.0,
-            path: str = "/adaptor/tactic") -> Iterator[Adaptor]:
+def adaptor(
+    status: int = 200, delay_s: float = 0.0, path: str = "/adaptor/tactic"
+) -> Iterator[Adaptor]:
     state = Adaptor(status, delay_s)
     released = threading.Event()  # ends a hung answer when the test is done
 

@@ -39,8 +39,9 @@ delay_steps = 30
 """
 
 
-def records(n: int, seed: int = 1, switch_at: int = 400,
-            shift_at: int = 900) -> list[dict[str, Any]]:
+def records(
+    n: int, seed: int = 1, switch_at: int = 400, shift_at: int = 900
+) -> list[dict[str, Any]]:
     """``mean`` (poor) until ``switch_at``, then ``ridge`` (good); the level moves at
     ``shift_at``; energy per call differs by model."""
     rng = random.Random(seed)
@@ -49,8 +50,15 @@ def records(n: int, seed: int = 1, switch_at: int = 400,
         truth = 100 + 40 * math.sin(step / 15) + rng.gauss(0, 3) + (120 if step >= shift_at else 0)
         model = "mean" if step < switch_at else "ridge"
         prediction = 100.0 if model == "mean" else truth + rng.gauss(0, 4)
-        out.append({"prediction": prediction, "truth": truth, "model": model,
-                    "energy_uj": 20.0 if model == "mean" else 90.0, "latency_ms": 0.1})
+        out.append(
+            {
+                "prediction": prediction,
+                "truth": truth,
+                "model": model,
+                "energy_uj": 20.0 if model == "mean" else 90.0,
+                "latency_ms": 0.1,
+            }
+        )
     return out
 
 
@@ -60,6 +68,6 @@ def batches(items: list[Any], seed: int) -> list[list[Any]]:
     out, i = [], 0
     while i < len(items):
         size = rng.randint(1, 120)
-        out.append(items[i:i + size])
+        out.append(items[i : i + size])
         i += size
     return out

@@ -28,8 +28,10 @@ def load(name: str) -> ModuleType:
 def test_the_agent_switches_a_real_model_when_the_server_says_so(tmp_path: Path) -> None:
     agent_mod, demo = load("harmone_agent"), load("sklearn_pipeline")
     x_train, y_train = demo.windows(demo.flows("flow_train.csv"))
-    models = {"mean": DummyRegressor().fit(x_train, y_train),
-              "ridge": Ridge(alpha=1.0).fit(x_train, y_train)}
+    models = {
+        "mean": DummyRegressor().fit(x_train, y_train),
+        "ridge": Ridge(alpha=1.0).fit(x_train, y_train),
+    }
     x_stream, y_stream = demo.windows(demo.flows("pems_stream.csv"))
     with running(tmp_path) as server, server.client() as http:
         agent = agent_mod.Agent(server.url, "traffic", models, policy=demo.POLICY, batch=10)

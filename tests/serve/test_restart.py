@@ -50,7 +50,10 @@ def test_retention_keeps_n_records_and_the_state_survives(tmp_path: Path) -> Non
 def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         harmone_cmd("serve", "--port", "0", "--data-dir", str(data_dir)),
-        stderr=subprocess.PIPE, text=True, env=subprocess_env())
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+    )
     assert proc.stderr is not None
     for line in proc.stderr:
         found = re.search(r"listening on (http://\S+)", line)
@@ -105,7 +108,8 @@ def test_harmonica_historic_mean_survives_a_restart(tmp_path: Path) -> None:
 
 
 def test_a_stopped_systems_run_shows_in_harmone_runs(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from harmone_tui.cli import main
 
     stream = records(1000)

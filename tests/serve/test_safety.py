@@ -17,7 +17,8 @@ TOKEN = "s3cret-token-of-32-characters-ok"
 
 
 def test_a_non_local_bind_without_a_token_is_refused(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["serve", "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2
@@ -34,7 +35,8 @@ def test_a_short_token_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_without_the_extra_one_line_names_it(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     real_import = builtins.__import__
 
     def no_uvicorn(name: str, *args: Any, **kwargs: Any) -> Any:
@@ -62,8 +64,10 @@ def test_cors_is_off_unless_asked_for(tmp_path: Path) -> None:
     with running(tmp_path) as server, server.client() as http:
         answer = http.options("/api/telemetry", headers=preflight)
         assert "access-control-allow-origin" not in answer.headers
-    with running(tmp_path, cors_origins=("http://localhost:8000",)) as server, \
-            server.client() as http:
+    with (
+        running(tmp_path, cors_origins=("http://localhost:8000",)) as server,
+        server.client() as http,
+    ):
         answer = http.options("/api/telemetry", headers=preflight)
         assert answer.headers["access-control-allow-origin"] == "http://localhost:8000"
 
@@ -81,39 +85,84 @@ def test_bodies_over_the_limit_are_refused(tmp_path: Path) -> None:
                 yield b'{"prediction": 1.0, "model": "lstm"},'
             yield b'{"prediction": 1.0, "model": "lstm"}]}'
 
-        streamed = http.post("/v1/systems/s/telemetry", content=chunks(),
-                             headers={"Content-Type": "application/json"})
+        streamed = http.post(
+            "/v1/systems/s/telemetry",
+            content=chunks(),
+            headers={"Content-Type": "application/json"},
+        )
         assert streamed.status_code == 413
         assert http.get("/v1/systems/s").json()["records"] == 0
 
 
-@pytest.mark.parametrize(("method", "path", "body", "status", "field"), [
-    ("POST", "/v1/systems/s/telemetry", {"records": [{"model": "ridge"}]}, 422,
-     "records[0].prediction"),
-    ("POST", "/v1/systems/s/telemetry", {"records": [{"prediction": 1, "model": "x"}]}, 422,
-     "records[0].model"),
-    ("POST", "/v1/systems/s/telemetry", {"records": []}, 422, "records"),
-    ("POST", "/v1/systems/s/telemetry", {"records": [{"prediction": 1, "model": "ridge",
-                                                      "energy_uj": -1}]}, 422,
-     "records[0].energy_uj"),
-    ("POST", "/v1/systems/nobody/telemetry", {"records": [{"prediction": 1, "model": "ridge"}]},
-     404, "system_id"),
-    ("PUT", "/v1/systems/t", {"preset": "no-such"}, 422, "preset"),
-    ("PUT", "/v1/systems/t", {"preset": "switch", "endpoint": "ftp://x"}, 422, "endpoint"),
-    ("PUT", "/v1/systems/bad id", {"preset": "switch"}, 422, "system_id"),
-    ("POST", "/api/policy", {"policy_id": "p", "quality_attribute": "score",
-                             "adaptation_boundary": {"condition": "LESS", "threshold": 1}}, 422,
-     "adaptation_boundary.condition"),
-    ("POST", "/api/policy", {"policy_id": "p", "quality_attribute": "score",
-                             "adaptation_boundary": {"condition": "LESS_THAN", "threshold": 1,
-                                                     "dynamic_logic": "max * 2"}}, 422,
-     "adaptation_boundary.dynamic_logic"),
-    ("POST", "/api/telemetry", [1, 2], 422, "body"),
-    ("POST", "/api/telemetry", {"score": 1, "system_id": 7}, 422, "system_id"),
-    ("GET", "/api/knowledge/nope", None, 404, "policy_id"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "field"),
+    [
+        (
+            "POST",
+            "/v1/systems/s/telemetry",
+            {"records": [{"model": "ridge"}]},
+            422,
+            "records[0].prediction",
+        ),
+        (
+            "POST",
+            "/v1/systems/s/telemetry",
+            {"records": [{"prediction": 1, "model": "x"}]},
+            422,
+            "records[0].model",
+        ),
+        ("POST", "/v1/systems/s/telemetry", {"records": []}, 422, "records"),
+        (
+            "POST",
+            "/v1/systems/s/telemetry",
+            {"records": [{"prediction": 1, "model": "ridge", "energy_uj": -1}]},
+            422,
+            "records[0].energy_uj",
+        ),
+        (
+            "POST",
+            "/v1/systems/nobody/telemetry",
+            {"records": [{"prediction": 1, "model": "ridge"}]},
+            404,
+            "system_id",
+        ),
+        ("PUT", "/v1/systems/t", {"preset": "no-such"}, 422, "preset"),
+        ("PUT", "/v1/systems/t", {"preset": "switch", "endpoint": "ftp://x"}, 422, "endpoint"),
+        ("PUT", "/v1/systems/bad id", {"preset": "switch"}, 422, "system_id"),
+        (
+            "POST",
+            "/api/policy",
+            {
+                "policy_id": "p",
+                "quality_attribute": "score",
+                "adaptation_boundary": {"condition": "LESS", "threshold": 1},
+            },
+            422,
+            "adaptation_boundary.condition",
+        ),
+        (
+            "POST",
+            "/api/policy",
+            {
+                "policy_id": "p",
+                "quality_attribute": "score",
+                "adaptation_boundary": {
+                    "condition": "LESS_THAN",
+                    "threshold": 1,
+                    "dynamic_logic": "max * 2",
+                },
+            },
+            422,
+            "adaptation_boundary.dynamic_logic",
+        ),
+        ("POST", "/api/telemetry", [1, 2], 422, "body"),
+        ("POST", "/api/telemetry", {"score": 1, "system_id": 7}, 422, "system_id"),
+        ("GET", "/api/knowledge/nope", None, 404, "policy_id"),
+    ],
+)
 def test_bad_requests_get_4xx_naming_the_field(
-        tmp_path: Path, method: str, path: str, body: Any, status: int, field: str) -> None:
+    tmp_path: Path, method: str, path: str, body: Any, status: int, field: str
+) -> None:
     with running(tmp_path) as server, server.client() as http:
         http.put("/v1/systems/s", json={"policy": POLICY})
         answer = http.request(method, path, json=body)
@@ -125,8 +174,9 @@ def test_bad_requests_get_4xx_naming_the_field(
 
 def test_not_json_is_400(tmp_path: Path) -> None:
     with running(tmp_path) as server, server.client() as http:
-        answer = http.post("/api/telemetry", content=b"{oops",
-                           headers={"Content-Type": "application/json"})
+        answer = http.post(
+            "/api/telemetry", content=b"{oops", headers={"Content-Type": "application/json"}
+        )
         assert answer.status_code == 400 and answer.json()["field"] == "body"
 
 

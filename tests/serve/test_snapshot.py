@@ -19,8 +19,10 @@ from tests.serve.test_v1_api import decisions, post_all
 
 
 def steps(stream: list[dict]) -> list[StepRecord]:
-    return [StepRecord(r["prediction"], r["truth"], r["model"], 1, r["energy_uj"], 0.1, None)
-            for r in stream]
+    return [
+        StepRecord(r["prediction"], r["truth"], r["model"], 1, r["energy_uj"], 0.1, None)
+        for r in stream
+    ]
 
 
 def test_a_restored_loop_decides_as_the_original() -> None:

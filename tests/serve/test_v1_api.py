@@ -16,8 +16,14 @@ from tests.serve.streams import POLICY, batches, records
 def reference(stream: list[dict[str, Any]]) -> list[tuple[int, str]]:
     """The decisions of the loop fed the whole stream at once, in-process."""
     system = RemoteSystem("ref", parse_policy(POLICY, "policy"), "r2")
-    actions = system.ingest([StepRecord(r["prediction"], r["truth"], r["model"], 1,
-                                        r["energy_uj"], r["latency_ms"], None) for r in stream])
+    actions = system.ingest(
+        [
+            StepRecord(
+                r["prediction"], r["truth"], r["model"], 1, r["energy_uj"], r["latency_ms"], None
+            )
+            for r in stream
+        ]
+    )
     return [(a.step, a.kind) for a in actions]
 
 
@@ -44,6 +50,7 @@ def test_served_loop_decides_as_in_process_whatever_the_batching(tmp_path: Path)
             post_all(http, sid, stream, seed)
             assert decisions(http, sid) == expected
         posted = sum(1 for _, k in expected if k in ("switch", "retrain_started"))
+
         def stored() -> list[dict[str, Any]]:
             return http.get("/v1/systems/a/deliveries", params={"limit": 1000}).json()
 
@@ -68,8 +75,10 @@ def test_policy_put_is_validated_and_applied(tmp_path: Path) -> None:
         bad = POLICY.replace("min_score = 0.5", "min_score = 3")
         answer = http.put("/v1/systems/p/policy", json={"toml": bad})
         assert answer.status_code == 422
-        assert answer.json() == {"error": "policy:14: switch.min_score: must be <= 1.0, got 3",
-                                 "field": "switch.min_score"}
+        assert answer.json() == {
+            "error": "policy:14: switch.min_score: must be <= 1.0, got 3",
+            "field": "switch.min_score",
+        }
         good = POLICY.replace("min_score = 0.5", "min_score = 0.6")
         assert http.put("/v1/systems/p/policy", json={"toml": good}).status_code == 200
         assert http.get("/v1/systems/p/policy").json()["toml"] == good
@@ -81,8 +90,12 @@ def test_a_dead_adaptor_never_holds_up_another_system(tmp_path: Path) -> None:
     from harmone_tui.serve.config import DeliverySettings
 
     slow = DeliverySettings(timeout_s=0.3, attempts=2, backoff_s=0.05, backoff_max_s=0.05)
-    with adaptor(delay_s=30) as hung, adaptor() as live, \
-            running(tmp_path, delivery=slow) as server, server.client() as http:
+    with (
+        adaptor(delay_s=30) as hung,
+        adaptor() as live,
+        running(tmp_path, delivery=slow) as server,
+        server.client() as http,
+    ):
         http.put("/v1/systems/stuck", json={"policy": POLICY, "endpoint": hung.url})
         http.put("/v1/systems/fine", json={"policy": POLICY, "endpoint": live.url})
         stream = records(600)

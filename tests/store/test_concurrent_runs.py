@@ -46,8 +46,13 @@ sys.stdin.readline()
 
 def _python(code: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", code, *args], cwd=REPO, env=subprocess_env(), text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-c", code, *args],
+        cwd=REPO,
+        env=subprocess_env(),
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -101,9 +106,13 @@ def test_a_run_needing_a_model_another_run_is_training_waits_and_uses_that_versi
     lock = TrainingLock(repo.models_root / "regression" / "linear")
     assert lock.try_acquire()
     run = subprocess.Popen(
-        harmone_cmd("--no-ui", "--policy", "single-linear", "--steps", "20", "--data-dir",
-                    str(root)),
-        env=subprocess_env(), stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        harmone_cmd(
+            "--no-ui", "--policy", "single-linear", "--steps", "20", "--data-dir", str(root)
+        ),
+        env=subprocess_env(),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert run.stderr is not None

@@ -34,9 +34,15 @@ DAMAGES = {
     "edited meta.json": ("meta.json", lambda d: _meta(d, validation_r2=0.99), False),
     "meta without scaler (recorded)": ("meta.json", lambda d: _meta(d, scaler="drop"), True),
     "zero-span scaler (recorded)": (
-        "meta.json", lambda d: _meta(d, scaler={"min": 5.0, "max": 5.0}), True),
+        "meta.json",
+        lambda d: _meta(d, scaler={"min": 5.0, "max": 5.0}),
+        True,
+    ),
     "wrong object in the pickle (recorded)": (
-        "model.pkl", lambda d: pickle.dumps(np.arange(3.0)), True),
+        "model.pkl",
+        lambda d: pickle.dumps(np.arange(3.0)),
+        True,
+    ),
     "truncated model.pkl (recorded)": ("model.pkl", lambda d: _pkl(d)[:40], True),
 }
 
@@ -61,7 +67,7 @@ def test_a_damaged_newest_version_falls_back_to_the_previous_one(
 
 
 def test_with_no_valid_version_left_a_new_one_is_trained_and_the_run_says_so(
-    tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     repo = repo_at(tmp_path)
     v1 = train_version(repo)
@@ -137,8 +143,11 @@ def test_compare_never_adopts_a_damaged_or_crafted_user_version(tmp_path: Path) 
     err = io.StringIO()
 
     rows = compare_policies(
-        ["single-linear"], tmp_path / "out", RunSettings(data_dir=user, steps=50, speed=None),
-        user / "policies", err,
+        ["single-linear"],
+        tmp_path / "out",
+        RunSettings(data_dir=user, steps=50, speed=None),
+        user / "policies",
+        err,
     )
 
     assert not marker.exists()

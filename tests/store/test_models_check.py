@@ -30,8 +30,14 @@ def damaged_dir(tmp_path: Path) -> dict[str, Path]:
     unrecorded = parent / "v9"  # renamed into place, then the process died before the row
     unrecorded.mkdir()
     repo.store.close()
-    return {"root": root, "v2": v2.directory, "v3": v3.directory, "outside": outside,
-            "staging": staging, "unrecorded": unrecorded}
+    return {
+        "root": root,
+        "v2": v2.directory,
+        "v3": v3.directory,
+        "outside": outside,
+        "staging": staging,
+        "unrecorded": unrecorded,
+    }
 
 
 def test_check_reports_each_version_and_the_leftovers(
@@ -46,7 +52,8 @@ def test_check_reports_each_version_and_the_leftovers(
     assert "model.pkl does not match its recorded sha256" in status[2][1]
     assert status[3][0] == "damaged" and "'../elsewhere' is outside" in status[3][1]
     assert sorted(report["leftovers"]) == sorted(  # v3's own directory no longer has a row
-        str(damaged_dir[k]) for k in ("staging", "unrecorded", "v3"))
+        str(damaged_dir[k]) for k in ("staging", "unrecorded", "v3")
+    )
 
     assert main(["models", "check", "--data-dir", root]) == 1
     text = capsys.readouterr().out
@@ -77,10 +84,16 @@ def test_remove_one_version_and_then_every_damaged_one(
     assert main(["models", "check", "--data-dir", str(root)]) == 0
 
 
-@pytest.mark.parametrize("argv", [
-    ["regression", "linear", "two"], ["regression", "linear", "7"], [], ["regression"],
-    ["--damaged", "regression"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["regression", "linear", "two"],
+        ["regression", "linear", "7"],
+        [],
+        ["regression"],
+        ["--damaged", "regression"],
+    ],
+)
 def test_remove_refuses_bad_arguments_with_one_line(
     damaged_dir: dict[str, Path], capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:

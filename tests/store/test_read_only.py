@@ -41,8 +41,11 @@ def test_a_store_on_a_read_only_mount_is_reported_as_read_only(tmp_path: Path) -
         f" exec {command}"
     )
     done = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script], env=subprocess_env(), capture_output=True,
-        text=True, timeout=120,
+        ["unshare", "-m", "sh", "-c", script],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if done.returncode == 99 or "Operation not permitted" in done.stderr:
         pytest.skip("no permission to make a private read-only mount here")

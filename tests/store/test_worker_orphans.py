@@ -34,9 +34,18 @@ def _children(parent: psutil.Process) -> tuple[list[psutil.Process], list[psutil
 def test_worker_and_resource_tracker_exit_when_the_run_is_killed(tmp_path: Path) -> None:
     log = (tmp_path / "run.log").open("w")
     run = subprocess.Popen(
-        harmone_cmd("--no-ui", "--policy", "single-lstm", "--steps", "20",
-                    "--data-dir", str(tmp_path / "data")),
-        env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
+        harmone_cmd(
+            "--no-ui",
+            "--policy",
+            "single-lstm",
+            "--steps",
+            "20",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ),
+        env=subprocess_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     parent = psutil.Process(run.pid)
     left: list[psutil.Process] = []

@@ -120,8 +120,12 @@ def _seed(root: Path) -> None:
         data = engine.initial_training_data(spec.name)
         staging = repo.staging_dir(engine.name, spec.name)
         result = train_fake(TrainRequest(engine.name, spec.name, data, staging))
-        meta = {**result.meta, "data_summary": engine.summarise(data).to_dict(),
-                "train_cpu_s": result.cpu_s, "train_energy_j": result.cpu_s * 1.54}
+        meta = {
+            **result.meta,
+            "data_summary": engine.summarise(data).to_dict(),
+            "train_cpu_s": result.cpu_s,
+            "train_energy_j": result.cpu_s * 1.54,
+        }
         repo.commit(engine.name, spec.name, staging, meta, "first use", None)
     store.close()
 
@@ -131,7 +135,9 @@ def copy_template(template: Path, target: Path) -> Path:
     return target
 
 
-def fake_session(data_dir: Path, speed: float | None = None, steps: int | None = None) -> RunSession:
+def fake_session(
+    data_dir: Path, speed: float | None = None, steps: int | None = None
+) -> RunSession:
     """A session over the fake engine with the fake-demo policy."""
     policy = parse_policy(FAKE_POLICY, "test policy fake-demo")
     settings = RunSettings(data_dir=data_dir, engine="fake", speed=speed, steps=steps)
@@ -151,12 +157,26 @@ class Record:
 def script() -> list[Any]:
     """The adaptations of the scripted run, at fixed steps near its end (where the chart looks)."""
     return [
-        Record(1210, "drift", {"statistic": 0.91, "threshold": 0.75, "reason": "KL over threshold"}),
+        Record(
+            1210, "drift", {"statistic": 0.91, "threshold": 0.75, "reason": "KL over threshold"}
+        ),
         SwitchTo(1640, "fast", "EMA 0.74 < 0.78", {"ema": 0.74}),
-        Record(1700, "drift", {"statistic": 0.88, "threshold": 0.75, "reason": "KL over threshold"}),
+        Record(
+            1700, "drift", {"statistic": 0.88, "threshold": 0.75, "reason": "KL over threshold"}
+        ),
         Record(1701, "retrain_started", {"model": "fast", "reason": "drift", "swap_step": 1760}),
-        Record(1760, "retrain_done", {"model": "fast", "version": 2, "reason": "drift",
-                                      "train_cpu_s": 0.42, "train_energy_j": 0.65, "validation_r2": 0.912}),
+        Record(
+            1760,
+            "retrain_done",
+            {
+                "model": "fast",
+                "version": 2,
+                "reason": "drift",
+                "train_cpu_s": 0.42,
+                "train_energy_j": 0.65,
+                "validation_r2": 0.912,
+            },
+        ),
         SwitchTo(1820, "accurate", "EMA 0.71 < 0.78", {"ema": 0.71}),
         ReuseVersion(1900, "balanced", 1, "drift distance 0.12 < 0.75", {"distance": 0.12}),
     ]

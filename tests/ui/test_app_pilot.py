@@ -48,13 +48,20 @@ async def test_navigation_and_help(fake_data_dir: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.session.live)
         await pilot.press("2")  # the editor opens with no field focused: 1 still navigates
-        await wait_for(pilot, lambda: isinstance(app.screen, PolicyScreen) and app.screen.data_ready)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, PolicyScreen) and app.screen.data_ready
+        )
         await pilot.pause(0.2)
         assert not isinstance(app.focused, (Input, Select))
         await pilot.press("1")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
-        for key, screen in (("2", PolicyScreen), ("3", EventsScreen), ("4", ModelsScreen),
-                            ("5", RunsScreen), ("1", DashboardScreen)):
+        for key, screen in (
+            ("2", PolicyScreen),
+            ("3", EventsScreen),
+            ("4", ModelsScreen),
+            ("5", RunsScreen),
+            ("1", DashboardScreen),
+        ):
             await pilot.press(key)
             await wait_for(pilot, lambda s=screen: isinstance(app.screen, s))
         await pilot.press("question_mark")
@@ -62,7 +69,9 @@ async def test_navigation_and_help(fake_data_dir: Path) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         await pilot.press("5")
-        await wait_for(pilot, lambda: app.screen.data_ready and app.screen.query_one("#runs").row_count > 0)
+        await wait_for(
+            pilot, lambda: app.screen.data_ready and app.screen.query_one("#runs").row_count > 0
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunDetailScreen))
         await pilot.press("escape")
@@ -76,7 +85,9 @@ async def test_policy_editor_invalid_then_apply_and_save(fake_data_dir: Path) ->
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.session.live)
         await pilot.press("2")
-        await wait_for(pilot, lambda: isinstance(app.screen, PolicyScreen) and app.screen.data_ready)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, PolicyScreen) and app.screen.data_ready
+        )
         screen = app.screen
         assert isinstance(screen, PolicyScreen)
         form = screen.query_one(PolicyForm)
@@ -122,7 +133,9 @@ async def test_choice_fields_are_selects(fake_data_dir: Path) -> None:
     app = live_app(fake_data_dir)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
-        await wait_for(pilot, lambda: isinstance(app.screen, PolicyScreen) and app.screen.data_ready)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, PolicyScreen) and app.screen.data_ready
+        )
         detector = app.screen.query_one("#field-drift-detector", Select)
         assert detector.value == "kl"
         detector.value = "adwin"
@@ -142,7 +155,9 @@ async def test_pause_resume_speed_and_export(fake_data_dir: Path) -> None:
         frozen_at = rt.step
         await pilot.pause(0.3)
         assert rt.step == frozen_at
-        await wait_for(pilot, lambda: "paused" in str(app.screen.query_one("#status").render()), 2.0)
+        await wait_for(
+            pilot, lambda: "paused" in str(app.screen.query_one("#status").render()), 2.0
+        )
         await pilot.press("p")
         await wait_for(pilot, lambda: rt.step > frozen_at)
         await pilot.press("plus")
@@ -176,7 +191,9 @@ async def test_force_switch_and_event_filter(fake_data_dir: Path) -> None:
         await wait_for(pilot, lambda: any(e.kind == "switch" for e in app.session.events))
         assert app.session.runtime.active_model != "balanced"
         await pilot.press("3")
-        await wait_for(pilot, lambda: isinstance(app.screen, EventsScreen) and app.screen.data_ready)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, EventsScreen) and app.screen.data_ready
+        )
         await pilot.press("slash", *"drift")
         table = app.screen.query_one(EventTable)
         await wait_for(pilot, lambda: table.seen >= 1)
@@ -214,7 +231,9 @@ async def test_real_regression_engine(tmp_path: Path) -> None:
         assert quality.startswith("R² 0.")
         assert app.session.summary["steps"] == 400
         await pilot.press("4")
-        await wait_for(pilot, lambda: isinstance(app.screen, ModelsScreen) and app.screen.data_ready)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ModelsScreen) and app.screen.data_ready
+        )
         app.tick()
         await pilot.pause()
         assert app.screen.query_one("#versions").row_count == 1

@@ -15,8 +15,9 @@ TRUTH = np.linspace(100.0, 300.0, STEPS)
 PREDICTION = TRUTH + 5.0
 
 
-def run_series(truth: np.ndarray, prediction: np.ndarray, history: int = MIN_HISTORY,
-               batch: int = 500) -> RunSeries:
+def run_series(
+    truth: np.ndarray, prediction: np.ndarray, history: int = MIN_HISTORY, batch: int = 500
+) -> RunSeries:
     """A run's telemetry holding these steps (recorded in batches, as the runtime does)."""
     tel = Telemetry(len(truth), ("model",), history)
     for lo in range(0, len(truth), batch):
@@ -42,7 +43,9 @@ async def test_axes_legend_and_markers_of_the_followed_window() -> None:
     app = ChartApp()
     async with app.run_test(size=(90, 24)) as pilot:
         chart = app.query_one(ForecastChart)
-        chart.set_data(run_series(TRUTH, PREDICTION), [(100, "switch"), (900, "drift"), (950, "reuse")])
+        chart.set_data(
+            run_series(TRUTH, PREDICTION), [(100, "switch"), (900, "drift"), (950, "reuse")]
+        )
         await pilot.pause()
         text = lines(chart)
         assert chart.border_subtitle == "steps 600–1,000 of 1,000 · following"

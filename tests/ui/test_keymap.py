@@ -21,9 +21,15 @@ def test_keymap_entries_are_checked_one_line_each() -> None:
     known = binding_ids()
     assert {"harmone.pause", "harmone.quit", "harmone.chart_zoom_in", "harmone.quit_yes"} <= known
     keymap, problems = read_keymap(
-        {"harmone.pause": "z", "harmone.help": ["f2", "h"], "harmone.paus": "x",
-         "harmone.export": "ctrl+nope", "harmone.theme": 3},
-        known, "settings.toml",
+        {
+            "harmone.pause": "z",
+            "harmone.help": ["f2", "h"],
+            "harmone.paus": "x",
+            "harmone.export": "ctrl+nope",
+            "harmone.theme": 3,
+        },
+        known,
+        "settings.toml",
     )
     assert keymap == {"harmone.pause": "z", "harmone.help": "f2,h"}
     assert problems == [

@@ -20,14 +20,20 @@ def test_doctests(module: object) -> None:
 
 
 def test_event_sentences_carry_their_figures() -> None:
-    assert describe("retrain_done", {"model": "lstm", "version": 3, "validation_r2": 0.91234,
-                                     "train_cpu_s": 12.5, "reason": "drift"}) == (
-        "retrained lstm → v3: val R² 0.912, 12 CPU-s (drift)"
-    )
-    assert describe("retrain_done", {"model": "linear", "version": 2, "validation_r2": 0.3,
-                                     "persistence_validation_r2": 0.25}) == (
-        "retrained linear → v2: val R² 0.3 (repeat-last 0.25)"
-    )
+    assert describe(
+        "retrain_done",
+        {
+            "model": "lstm",
+            "version": 3,
+            "validation_r2": 0.91234,
+            "train_cpu_s": 12.5,
+            "reason": "drift",
+        },
+    ) == ("retrained lstm → v3: val R² 0.912, 12 CPU-s (drift)")
+    assert describe(
+        "retrain_done",
+        {"model": "linear", "version": 2, "validation_r2": 0.3, "persistence_validation_r2": 0.25},
+    ) == ("retrained linear → v2: val R² 0.3 (repeat-last 0.25)")
     assert describe("drift", {"statistic": 0.9, "threshold": 0.75}) == "drift 0.9 > 0.75"
     assert describe("switch", {"from": "a", "to": "b", "reason": "r", "ema": 0.5}) == (
         "switch a→b: r (EMA 0.5)"
@@ -36,16 +42,53 @@ def test_event_sentences_carry_their_figures() -> None:
 
 # Details as the MAPE loop records them (copied from a run of the harmone policy).
 LOOP_EVENTS = [
-    ("switch", {"from": "lstm", "to": "linear", "reason": "energy budget 0.5 exceeded",
-                "cause": "energy", "ema": {"linear": 0.8, "svm": 0.79, "lstm": 0.8744}}),
-    ("drift", {"reason": "kl statistic 0.7821 > threshold 0.75", "detector": "kl",
-               "input": "truth", "statistic": 0.7821, "threshold": 0.75, "detected_at": 3660,
-               "on_drift": "reuse_or_retrain", "act_at": 4260}),
-    ("retrain_started", {"model": "linear", "reason": "no stored version other than the running one",
-                         "swap_step": 4527, "trigger": "drift", "detected_at": 3660,
-                         "kl_by_version": {"v1": 3.5777}, "rows": 600}),
-    ("reuse", {"model": "linear", "version": 1, "from": "linear v2", "reason": "closest data",
-               "trigger": "drift", "detected_at": 7460, "kl_by_version": {"v1": 0.0318, "v2": 3.6347}}),
+    (
+        "switch",
+        {
+            "from": "lstm",
+            "to": "linear",
+            "reason": "energy budget 0.5 exceeded",
+            "cause": "energy",
+            "ema": {"linear": 0.8, "svm": 0.79, "lstm": 0.8744},
+        },
+    ),
+    (
+        "drift",
+        {
+            "reason": "kl statistic 0.7821 > threshold 0.75",
+            "detector": "kl",
+            "input": "truth",
+            "statistic": 0.7821,
+            "threshold": 0.75,
+            "detected_at": 3660,
+            "on_drift": "reuse_or_retrain",
+            "act_at": 4260,
+        },
+    ),
+    (
+        "retrain_started",
+        {
+            "model": "linear",
+            "reason": "no stored version other than the running one",
+            "swap_step": 4527,
+            "trigger": "drift",
+            "detected_at": 3660,
+            "kl_by_version": {"v1": 3.5777},
+            "rows": 600,
+        },
+    ),
+    (
+        "reuse",
+        {
+            "model": "linear",
+            "version": 1,
+            "from": "linear v2",
+            "reason": "closest data",
+            "trigger": "drift",
+            "detected_at": 7460,
+            "kl_by_version": {"v1": 0.0318, "v2": 3.6347},
+        },
+    ),
 ]
 
 
@@ -70,9 +113,22 @@ def test_filter_alternatives() -> None:
 
 
 def test_status_line_narrow_and_wide() -> None:
-    info = StatusInfo("running", step=1200, total=14000, rate=49.6, speed=50, model="lstm",
-                      version=2, policy="harmone", energy="est.")
+    info = StatusInfo(
+        "running",
+        step=1200,
+        total=14000,
+        rate=49.6,
+        speed=50,
+        model="lstm",
+        version=2,
+        policy="harmone",
+        energy="est.",
+    )
     wide = StatusBar.line(info).plain
-    assert "step 1,200/14,000" in wide and "50 steps/s (speed 50/s)" in wide and "policy harmone" in wide
+    assert (
+        "step 1,200/14,000" in wide
+        and "50 steps/s (speed 50/s)" in wide
+        and "policy harmone" in wide
+    )
     narrow = StatusBar.line(info, narrow=True).plain
     assert "policy" not in narrow and "lstm v2" in narrow

@@ -56,8 +56,13 @@ def before(*keys: str) -> Callable[[Any], Any]:
         ("runs", ("5",)),
     ],
 )
-def test_screen(snap_compare: Any, scripted_app: Callable[[], HarmoneApp], screen: str,
-                keys: tuple[str, ...], size: str) -> None:
+def test_screen(
+    snap_compare: Any,
+    scripted_app: Callable[[], HarmoneApp],
+    screen: str,
+    keys: tuple[str, ...],
+    size: str,
+) -> None:
     assert snap_compare(scripted_app(), terminal_size=SIZES[size], run_before=before(*keys))
 
 
@@ -65,9 +70,12 @@ def test_help_narrow(snap_compare: Any, scripted_app: Callable[[], HarmoneApp]) 
     assert snap_compare(scripted_app(), terminal_size=(80, 24), run_before=before("question_mark"))
 
 
-def test_event_filter_and_invalid_policy(snap_compare: Any, scripted_app: Callable[[], HarmoneApp]) -> None:
+def test_event_filter_and_invalid_policy(
+    snap_compare: Any, scripted_app: Callable[[], HarmoneApp]
+) -> None:
     """The event log filtered to switches (typed after /)."""
     assert snap_compare(
-        scripted_app(), terminal_size=(120, 40),
+        scripted_app(),
+        terminal_size=(120, 40),
         run_before=before("3", "slash", "s", "w", "i", "t", "c", "h", "enter"),
     )

@@ -32,9 +32,24 @@ def headless(data_dir: Path, *args: str) -> dict:
     summary = data_dir.parent / f"{data_dir.name}-summary.json"
     env = {**os.environ, "CI": "true"}
     done = subprocess.run(
-        [sys.executable, "-m", "harmone_tui", "--no-ui", "--data-dir", str(data_dir), "--policy", POLICY,
-         "--summary", str(summary), "--quiet", *args],
-        capture_output=True, text=True, timeout=300, env=env,
+        [
+            sys.executable,
+            "-m",
+            "harmone_tui",
+            "--no-ui",
+            "--data-dir",
+            str(data_dir),
+            "--policy",
+            POLICY,
+            "--summary",
+            str(summary),
+            "--quiet",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(summary.read_text())
@@ -43,8 +58,11 @@ def headless(data_dir: Path, *args: str) -> dict:
 def adaptations(data_dir: Path, run_id: int) -> list[tuple[int, str, object]]:
     store = KnowledgeStore.open(paths.knowledge_file(data_dir))
     try:
-        return [(e.step, e.kind, e.detail.get("version")) for e in store.events(run_id)
-                if e.kind not in ("policy_changed", "info")]
+        return [
+            (e.step, e.kind, e.detail.get("version"))
+            for e in store.events(run_id)
+            if e.kind not in ("policy_changed", "info")
+        ]
     finally:
         store.close()
 
@@ -60,7 +78,9 @@ async def test_tui_run_makes_the_headless_runs_decisions(tmp_path: Path) -> None
     cli = headless(cli_dir, "--steps", str(STEPS), "--speed", "max")
 
     policy, source, text = resolve_policy(POLICY)
-    app = HarmoneApp(RunSession(RunSettings(data_dir=ui_dir, steps=STEPS, speed=None), policy, source, text))
+    app = HarmoneApp(
+        RunSession(RunSettings(data_dir=ui_dir, steps=STEPS, speed=None), policy, source, text)
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.session.state in ("finished", "failed"), timeout=180)
         assert app.session.state == "finished", app.session.error

@@ -32,8 +32,13 @@ async def test_every_screen_says_which_it_is(fake_data_dir: Path) -> None:
     app = HarmoneApp(fake_session(fake_data_dir, speed=200.0))
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.session.live)
-        for key, label in (("2", "2 Policy"), ("3", "3 Events"), ("4", "4 Models"),
-                           ("5", "5 Runs"), ("1", "1 Dashboard")):
+        for key, label in (
+            ("2", "2 Policy"),
+            ("3", "3 Events"),
+            ("4", "4 Models"),
+            ("5", "5 Runs"),
+            ("1", "1 Dashboard"),
+        ):
             await pilot.press(key)
             await wait_for(pilot, lambda lb=label: f"[{lb}]" in tabs(app))
         await pilot.press("4")
@@ -42,7 +47,8 @@ async def test_every_screen_says_which_it_is(fake_data_dir: Path) -> None:
         await pilot.press("5")
         await wait_for(pilot, lambda: "[5 Runs]" in tabs(app))
         assert "sw switches  rt retrains  re reuses  dr drifts" in str(
-            app.screen.query_one("#runs-legend").render())
+            app.screen.query_one("#runs-legend").render()
+        )
         await pilot.press("q")
 
 

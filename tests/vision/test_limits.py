@@ -160,10 +160,24 @@ def test_a_run_reports_the_oversized_image_as_an_error_event(
     _frames(folder, 40)  # more than the runtime's 30 calibration frames, which read past the PNG
     _huge_png(folder / "001_zz_huge.png")
     summary = tmp_path / "summary.json"
-    code = main([
-        "--no-ui", "--engine", "vision", "--policy", "vision-single-yolo_n", "--data", str(folder),
-        "--data-dir", str(data), "--summary", str(summary), "--quiet", "--steps", "5",
-    ])
+    code = main(
+        [
+            "--no-ui",
+            "--engine",
+            "vision",
+            "--policy",
+            "vision-single-yolo_n",
+            "--data",
+            str(folder),
+            "--data-dir",
+            str(data),
+            "--summary",
+            str(summary),
+            "--quiet",
+            "--steps",
+            "5",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     result = json.loads(summary.read_text())
     assert result["steps"] == 5 and result["errors"] == 1
@@ -176,9 +190,7 @@ def test_a_run_reports_the_oversized_image_as_an_error_event(
 
 
 @pytest.mark.parametrize("command", ["run", "compare"])
-def test_help_states_the_limits_in_force(
-    command: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_help_states_the_limits_in_force(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([command, "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert f"images above {limits.DEFAULT_IMAGE_PIXELS // 10**6} MP are skipped" in text

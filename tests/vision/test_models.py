@@ -136,10 +136,10 @@ def test_a_run_refuses_a_crafted_checkpoint_in_a_version_dir_without_running_it(
     restricted loader still refuses it, and the run goes on with the previous version."""
     import shutil
 
-    from tests.store.helpers import rewrite
+    from engines.vision.engine import create_vision_engine
     from harmone_tui.start_versions import load_start_versions
     from harmone_tui.trainer_pool import TrainerPool
-    from engines.vision.engine import create_vision_engine
+    from tests.store.helpers import rewrite
 
     root = tmp_path / "data"
     shutil.copytree(vision_root, root)
@@ -153,8 +153,9 @@ def test_a_run_refuses_a_crafted_checkpoint_in_a_version_dir_without_running_it(
     engine = create_vision_engine(None, vision_root / "vision", config_dir=root / "ultralytics")
     errors: list[dict] = []
     pool = TrainerPool(repo, lambda s: s)
-    started = asyncio.run(load_start_versions(engine, pool, ["yolo_n"], lambda _: None,
-                                              errors.append))
+    started = asyncio.run(
+        load_start_versions(engine, pool, ["yolo_n"], lambda _: None, errors.append)
+    )
     assert started["yolo_n"].stored.version == 1
     assert not marker.exists()
     (error,) = errors

@@ -14,7 +14,10 @@ from mape.policy_file import parse_policy, preset_names, preset_text
 from tests.vision.conftest import vision_engine
 
 VISION_PRESETS = (
-    "vision-harmone", "vision-switch", "vision-single-yolo_n", "vision-single-yolo_s",
+    "vision-harmone",
+    "vision-switch",
+    "vision-single-yolo_n",
+    "vision-single-yolo_s",
     "vision-single-yolo_m",
 )
 

@@ -25,7 +25,8 @@ LOW_CONF = 0.01  # the session's 1-epoch model is unsure of everything: keep its
 
 def stored_n(root: Path) -> StoredVersion:
     stored = ModelRepository(root, KnowledgeStore.open(root / "knowledge.sqlite3")).latest(
-        "vision", "yolo_n")
+        "vision", "yolo_n"
+    )
     assert stored is not None
     return stored
 
@@ -62,7 +63,8 @@ def test_the_fast_path_finds_the_boxes_torch_finds_on_real_frames(
     loaded = {}
     for serving in ("framework", "fast"):
         loaded[serving] = engine_over(vision_root, folder, serving).load(
-            "yolo_n", 1, stored.directory)
+            "yolo_n", 1, stored.directory
+        )
         loaded[serving].conf = LOW_CONF
     assert (loaded["framework"].serving, loaded["fast"].serving) == ("framework", "fast")
     boxes = 0
@@ -89,8 +91,7 @@ def test_a_version_stored_without_an_export_is_exported_at_load_and_not_written(
     for model in (exported, committed):
         model.conf = LOW_CONF
     frame = next(engine.samples()).x
-    np.testing.assert_allclose(exported.confidences(frame), committed.confidences(frame),
-                               rtol=1e-5)
+    np.testing.assert_allclose(exported.confidences(frame), committed.confidences(frame), rtol=1e-5)
 
 
 def test_a_damaged_export_is_refused_by_name(vision_root: Path, tmp_path: Path) -> None:
@@ -98,6 +99,9 @@ def test_a_damaged_export_is_refused_by_name(vision_root: Path, tmp_path: Path) 
     shutil.copytree(stored_n(vision_root).directory, version)
     (version / "weights.onnx").write_bytes(b"not a model")
     engine = engine_over(vision_root, some_frames(tmp_path), "fast")
-    with pytest.raises(EngineError, match=r"v1/weights.onnx: not runnable by ONNX Runtime.*"
-                                          r'serving = "framework"'):
+    with pytest.raises(
+        EngineError,
+        match=r"v1/weights.onnx: not runnable by ONNX Runtime.*"
+        r'serving = "framework"',
+    ):
         engine.load("yolo_n", 1, version)

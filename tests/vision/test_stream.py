@@ -137,6 +137,12 @@ def test_engine_import_loads_no_framework() -> None:
         "bad = [m for m in ('torch', 'ultralytics', 'tensorflow', 'textual', 'harmone_tui')"
         " if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
-    done = subprocess.run([sys.executable, "-c", code], env=subprocess_env(), cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=subprocess_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -70,10 +70,12 @@ class AttachApp(App[int]):
 
     def on_mount(self) -> None:
         table = self.query_one("#systems", DataTable)
-        table.add_columns("system", "api", "policy", "records", "model", "quality", "decision",
-                          "tactics p/d/f")
+        table.add_columns(
+            "system", "api", "policy", "records", "model", "quality", "decision", "tactics p/d/f"
+        )
         self.query_one("#deliveries", DataTable).add_columns(
-            "id", "step", "tactic", "state", "tries", "answer")
+            "id", "step", "tactic", "state", "tries", "answer"
+        )
         self.query_one("#policy").display = False
         self.poll()
         self.set_interval(self.poll_s, self.poll)
@@ -113,10 +115,16 @@ class AttachApp(App[int]):
         table = self.query_one("#systems", DataTable)
         for s in systems:
             st, c = s["status"], s["deliveries"]
-            row = (s["system_id"], s["kind"], s["policy"], f"{s['records']:,}",
-                   str(st.get("active_model", "–")), number(st.get("quality")),
-                   str(st.get("decision") or "–"),
-                   f"{c.get('pending', 0)}/{c.get('delivered', 0)}/{c.get('failed', 0)}")
+            row = (
+                s["system_id"],
+                s["kind"],
+                s["policy"],
+                f"{s['records']:,}",
+                str(st.get("active_model", "–")),
+                number(st.get("quality")),
+                str(st.get("decision") or "–"),
+                f"{c.get('pending', 0)}/{c.get('delivered', 0)}/{c.get('failed', 0)}",
+            )
             key = s["system_id"]
             if key in table.rows:
                 for column, value in zip(table.columns, row, strict=True):
@@ -133,9 +141,11 @@ class AttachApp(App[int]):
         last_q = number(quality[-1]) if quality else "–"
         last_e = number(energy[-1]) if energy else "–"
         self.query_one("#quality-label", Static).update(
-            f"{series.get('quality_label') or 'quality'} {last_q}")
+            f"{series.get('quality_label') or 'quality'} {last_q}"
+        )
         self.query_one("#energy-label", Static).update(
-            f"{series.get('energy_label') or 'energy'} {last_e}")
+            f"{series.get('energy_label') or 'energy'} {last_e}"
+        )
 
     def _deliveries(self, rows: list[dict[str, Any]]) -> None:
         table = self.query_one("#deliveries", DataTable)
@@ -143,8 +153,14 @@ class AttachApp(App[int]):
         for d in rows[:20]:
             answer = (d.get("answer") or "").replace("\n", " ")[:40]
             code = f"{d['http_status']} " if d.get("http_status") else ""
-            table.add_row(str(d["id"]), f"{d['step']:,}", d["tactic_id"], d["state"],
-                          str(d["attempts"]), code + answer)
+            table.add_row(
+                str(d["id"]),
+                f"{d['step']:,}",
+                d["tactic_id"],
+                d["state"],
+                str(d["attempts"]),
+                code + answer,
+            )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "systems" and event.row_key.value != self.selected:

@@ -42,7 +42,8 @@ class ServeClient:
                 series, evs, deliveries = await asyncio.gather(
                     self._get(f"/v1/systems/{sid}/series"),
                     self._get(f"/v1/systems/{sid}/events", params={"after": after}),
-                    self._get(f"/v1/systems/{sid}/deliveries", params={"limit": 50}))
+                    self._get(f"/v1/systems/{sid}/deliveries", params={"limit": 50}),
+                )
                 out.series, out.events, out.deliveries = series, evs, deliveries
             return out
         except (httpx.HTTPError, ValueError) as exc:

@@ -52,7 +52,10 @@ class HarmoneScreen(Screen[None]):
         return self.has_class("-narrow")
 
     def show_status(self, info: StatusInfo) -> None:
-        self.query_one(StatusBar).show(info, self.narrow)
+        """Show ``info`` in the status bar; a no-op while the app tears the screen down (a tick
+        or a worker's message can still arrive after the bar was removed)."""
+        for bar in self.query(StatusBar):
+            bar.show(info, self.narrow)
 
     def refresh_data(self, session: RunSession) -> None:
         """Copy what this screen shows from the session (called on a UI timer)."""

@@ -134,7 +134,9 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
     def _drift_panel(self, rt: Runtime, session: RunSession) -> None:
         status, drift = rt.loop.status(), rt.policy.drift
         stat = status.drift_statistic
-        threshold = status.drift_threshold if status.drift_threshold is not None else drift.threshold
+        threshold = (
+            status.drift_threshold if status.drift_threshold is not None else drift.threshold
+        )
         state = ""
         if stat is not None and threshold:
             state = "violated" if stat > threshold else "warning" if stat > 0.8 * threshold else ""
@@ -147,7 +149,10 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
             if state == "violated":
                 note += " · over"
         self.query_one("#drift-panel", MetricPanel).show(
-            f"{drift.detector} {number(stat)}", note, step_history(session.drift, SPARK_BUCKETS), state
+            f"{drift.detector} {number(stat)}",
+            note,
+            step_history(session.drift, SPARK_BUCKETS),
+            state,
         )
 
     def _models(self, rt: Runtime, session: RunSession) -> None:
@@ -160,8 +165,13 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
             except KeyError:
                 version = None
             rows.append(
-                ModelRow(model, version, status.ema.get(model), share.get(model, 0.0),
-                         model == rt.active_model)
+                ModelRow(
+                    model,
+                    version,
+                    status.ema.get(model),
+                    share.get(model, 0.0),
+                    model == rt.active_model,
+                )
             )
         counters = event_counts(e.kind for e in session.events)
         self.query_one(ModelScores).show(rows, counters, self.narrow)
@@ -179,7 +189,8 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
             self._run_started = local_time(run_row.started_at) if run_row else ""
         started = self._run_started if wall is None else ""
         lines = [
-            f"run      #{rt.run_id}" + (f" since {started}" if started else f" took {duration(wall)}"),
+            f"run      #{rt.run_id}"
+            + (f" since {started}" if started else f" took {duration(wall)}"),
             f"policy   {rt.policy.name}",
             f"source   {rt.policy_source}",
             f"data     {data}",

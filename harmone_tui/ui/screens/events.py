@@ -29,12 +29,28 @@ Every adaptation with its step, local time, reason and figures.
 **/** filters (e.g. `drift`, `switch|reuse`, `lstm`); **esc** clears the filter.
 """
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="harmone.filter", tooltip="Filter events by kind or text"),
-        Binding("escape", "clear_filter", "Clear filter", id="harmone.clear_filter", tooltip="Show every event"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="harmone.filter",
+            tooltip="Filter events by kind or text",
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            id="harmone.clear_filter",
+            tooltip="Show every event",
+        ),
     ]
 
     def compose_body(self) -> ComposeResult:
-        yield Input(placeholder="/ filter: kind or text, e.g. drift or switch|reuse (esc clears)", id="filter", compact=True)
+        yield Input(
+            placeholder="/ filter: kind or text, e.g. drift or switch|reuse (esc clears)",
+            id="filter",
+            compact=True,
+        )
         yield Static("", id="event-counts")
         yield EventTable(id="log")
         yield Static("", id="event-detail")

@@ -39,8 +39,11 @@ quits at once. On exit the terminal gets one line with the run id and where its 
 """
 
 
-def binding_table(groups: list[tuple[str, Iterable[BindingType]]], app_display: object,
-                  keymap: dict[str, str] | None = None) -> Table:
+def binding_table(
+    groups: list[tuple[str, Iterable[BindingType]]],
+    app_display: object,
+    keymap: dict[str, str] | None = None,
+) -> Table:
     """A table of (key, what, id) per group; ``app_display`` formats key names
     (App.get_key_display); ``keymap`` (binding id -> keys) gives the keys in force where the
     user remapped them."""
@@ -56,7 +59,9 @@ def binding_table(groups: list[tuple[str, Iterable[BindingType]]], app_display: 
         table.add_row("", Text(title, style="bold underline"), "")
         for b in bindings:
             bound = keymap.get(b.id or "", b.key)
-            keys = ", ".join(app_display(Binding(key.strip(), b.action)) for key in bound.split(","))  # type: ignore[operator]
+            keys = ", ".join(
+                app_display(Binding(key.strip(), b.action)) for key in bound.split(",")
+            )  # type: ignore[operator]
             table.add_row(keys, b.tooltip or b.description, b.id or "")
     return table
 
@@ -65,11 +70,21 @@ class HelpModal(ModalScreen[None]):
     """Help for the screen it was opened from; esc, ? or q closes it."""
 
     BINDINGS = [
-        Binding("escape,question_mark,f1,q", "dismiss", "Close", id="harmone.close_help", tooltip="Close the help"),
+        Binding(
+            "escape,question_mark,f1,q",
+            "dismiss",
+            "Close",
+            id="harmone.close_help",
+            tooltip="Close the help",
+        ),
     ]
 
-    def __init__(self, notes: str, groups: list[tuple[str, Iterable[BindingType]]],
-                 keymap: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        notes: str,
+        groups: list[tuple[str, Iterable[BindingType]]],
+        keymap: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.notes = notes
         self.groups = groups
@@ -80,8 +95,11 @@ class HelpModal(ModalScreen[None]):
         with VerticalScroll(classes="dialog help"):
             yield Markdown(self.notes.strip() or "## HarmonE")
             yield Static(binding_table(self.groups, self.app.get_key_display, self.keymap))
-            yield Markdown(KEYMAP_NOTES.format(settings=config.settings_file(),
-                                               quit_after=duration(quit_after)))
+            yield Markdown(
+                KEYMAP_NOTES.format(
+                    settings=config.settings_file(), quit_after=duration(quit_after)
+                )
+            )
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).border_title = "help · esc closes"

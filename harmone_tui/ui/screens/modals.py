@@ -17,15 +17,25 @@ from textual.widgets.option_list import Option
 
 from mape.names import name_problem
 
-CANCEL = Binding("escape", "cancel", "Cancel", id="harmone.cancel", tooltip="Close without doing anything")
+CANCEL = Binding(
+    "escape", "cancel", "Cancel", id="harmone.cancel", tooltip="Close without doing anything"
+)
 
 
 class QuitModal(ModalScreen[bool]):
     """Quit a run that is still going? ``q`` again, ``y`` or enter quits; ``n`` or esc stays."""
 
     BINDINGS = [
-        Binding("q,y,enter", "answer(True)", "Quit", id="harmone.quit_yes", tooltip="Stop the run and quit"),
-        Binding("n,escape", "answer(False)", "Stay", id="harmone.quit_no", tooltip="Go back to the run"),
+        Binding(
+            "q,y,enter",
+            "answer(True)",
+            "Quit",
+            id="harmone.quit_yes",
+            tooltip="Stop the run and quit",
+        ),
+        Binding(
+            "n,escape", "answer(False)", "Stay", id="harmone.quit_no", tooltip="Go back to the run"
+        ),
     ]
 
     def __init__(self, question: str) -> None:
@@ -35,7 +45,9 @@ class QuitModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.question)
-            yield Label("[b]q[/b] or [b]y[/b] quit   [b]esc[/b] or [b]n[/b] stay", classes="dialog-keys")
+            yield Label(
+                "[b]q[/b] or [b]y[/b] quit   [b]esc[/b] or [b]n[/b] stay", classes="dialog-keys"
+            )
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -67,7 +79,11 @@ class SaveAsModal(ModalScreen[str | None]):
     def _hint(self, name: str) -> None:
         problem = name_problem(name)
         path = self.folder / f"{name}.toml"
-        text = f"✖ {problem}" if problem else f"→ {path}" + (" (exists: overwrites)" if path.exists() else "")
+        text = (
+            f"✖ {problem}"
+            if problem
+            else f"→ {path}" + (" (exists: overwrites)" if path.exists() else "")
+        )
         hint = self.query_one("#name-hint", Static)
         hint.update(text)
         hint.set_class(bool(problem), "-error")
@@ -94,7 +110,10 @@ class SwitchModal(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label("Switch to model (from the next step):")
             yield OptionList(
-                *(Option(f"{m}{'  (active)' if m == self.active else ''}", id=m) for m in self.models),
+                *(
+                    Option(f"{m}{'  (active)' if m == self.active else ''}", id=m)
+                    for m in self.models
+                ),
                 id="models",
             )
             yield Label("[b]enter[/b] switch   [b]esc[/b] cancel", classes="dialog-keys")

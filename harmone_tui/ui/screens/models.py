@@ -45,13 +45,26 @@ def describe_version(v: StoredVersion) -> str:
     """The detail text of a version: metrics and hyper-parameters from its meta."""
     meta: dict[str, Any] = v.meta
     lines = [f"[b]{v.model} v{v.version}[/b] · {v.reason} · {local_time(v.created_at, date=True)}"]
-    figures = [f"{k} {number(meta[k])}" for k in ("validation_r2", "persistence_validation_r2",
-               "train_rows", "train_cpu_s", "train_energy_j") if meta.get(k) is not None]
+    figures = [
+        f"{k} {number(meta[k])}"
+        for k in (
+            "validation_r2",
+            "persistence_validation_r2",
+            "train_rows",
+            "train_cpu_s",
+            "train_energy_j",
+        )
+        if meta.get(k) is not None
+    ]
     if figures:
         lines.append(" · ".join(figures))
     if meta.get("hyperparameters"):
         hp = meta["hyperparameters"]
-        shown = {k: val for k, val in hp.items() if not isinstance(val, dict)} if isinstance(hp, dict) else hp
+        shown = (
+            {k: val for k, val in hp.items() if not isinstance(val, dict)}
+            if isinstance(hp, dict)
+            else hp
+        )
         lines.append(f"hyper-parameters {shown}")
     data = meta.get("data_summary")
     if data:
@@ -92,7 +105,17 @@ model would run if switched to. ↑/↓ select a version to see its training-dat
 
     def on_mount(self) -> None:
         table = self.query_one("#versions", DataTable)
-        for label in ("", "model", "ver", "created", "why", "rows", "data mean ± std", "val R²", "CPU-s"):
+        for label in (
+            "",
+            "model",
+            "ver",
+            "created",
+            "why",
+            "rows",
+            "data mean ± std",
+            "val R²",
+            "CPU-s",
+        ):
             table.add_column(label)
         self.query_one("#version-detail").border_title = "version"
 
@@ -116,8 +139,11 @@ model would run if switched to. ↑/↓ select a version to see its training-dat
         row = table.cursor_row
         table.clear()
         for v in versions:
-            marker = "▶" if v.model == rt.active_model and current.get(v.model) == v.version else (
-                "●" if current.get(v.model) == v.version else "")
+            marker = (
+                "▶"
+                if v.model == rt.active_model and current.get(v.model) == v.version
+                else ("●" if current.get(v.model) == v.version else "")
+            )
             table.add_row(*version_cells(v, marker))
         if versions:
             table.move_cursor(row=min(max(row, 0), len(versions) - 1))

@@ -23,7 +23,13 @@ class RunDetailScreen(Screen[None]):
     """Summary and events of a stored run; nothing here can change it."""
 
     BINDINGS = [
-        Binding("escape,backspace", "app.pop_screen", "Back", id="harmone.back", tooltip="Back to the runs"),
+        Binding(
+            "escape,backspace",
+            "app.pop_screen",
+            "Back",
+            id="harmone.back",
+            tooltip="Back to the runs",
+        ),
     ]
 
     def __init__(self, run: RunRow, events: list[EventRow]) -> None:
@@ -34,7 +40,8 @@ class RunDetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         r = self.run
         yield Static(
-            f"[b]run {r.run_id}[/b] · {r.policy} · {r.status} · started {local_time(r.started_at, date=True)}"
+            f"[b]run {r.run_id}[/b] · {r.policy} · {r.status} · "
+            f"started {local_time(r.started_at, date=True)}"
             f" · ended {local_time(r.finished_at, date=True)} · read-only",
             id="run-title",
         )

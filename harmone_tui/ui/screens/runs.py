@@ -21,7 +21,20 @@ if TYPE_CHECKING:
     from harmone_tui.ui.session import RunSession
     from mape.knowledge import RunRow
 
-COLUMNS = ("run", "started", "status", "policy", "data", "steps", "quality", "µJ/inf", "sw", "rt", "re", "dr")
+COLUMNS = (
+    "run",
+    "started",
+    "status",
+    "policy",
+    "data",
+    "steps",
+    "quality",
+    "µJ/inf",
+    "sw",
+    "rt",
+    "re",
+    "dr",
+)
 
 
 def run_cells(run: RunRow, narrow: bool = False) -> list[Text]:
@@ -39,7 +52,10 @@ def run_cells(run: RunRow, narrow: bool = False) -> list[Text]:
         Text(number(s.get("steps")), justify="right"),
         Text(number(quality), justify="right"),
         Text(number(energy * 1e3 if energy is not None else None), justify="right"),
-        *(Text(number(s.get(k)), justify="right") for k in ("switches", "retrains", "reuses", "drifts")),
+        *(
+            Text(number(s.get(k)), justify="right")
+            for k in ("switches", "retrains", "reuses", "drifts")
+        ),
     ]
     if narrow:  # the data column goes first: the figures matter more at 80 columns
         del cells[COLUMNS.index("data")]
@@ -62,7 +78,13 @@ inference, and the counters (sw switches, rt retrains, re reuses, dr drifts).
 **enter** opens a run read-only (summary and events).
 """
     BINDINGS = [
-        Binding("enter", "open_run", "Open run", id="harmone.open_run", tooltip="Show the run's summary and events"),
+        Binding(
+            "enter",
+            "open_run",
+            "Open run",
+            id="harmone.open_run",
+            tooltip="Show the run's summary and events",
+        ),
     ]
 
     def __init__(self) -> None:

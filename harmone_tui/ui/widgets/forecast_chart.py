@@ -33,8 +33,13 @@ MARKERS: dict[str, tuple[str, str]] = {
     "reuse": ("U", "secondary"),
     "policy_changed": ("P", "warning"),
 }
-MARKER_NAMES = {"switch": "switch", "drift": "drift", "retrain_done": "retrained", "reuse": "reuse",
-                "policy_changed": "policy"}
+MARKER_NAMES = {
+    "switch": "switch",
+    "drift": "drift",
+    "retrain_done": "retrained",
+    "reuse": "reuse",
+    "policy_changed": "policy",
+}
 PAN = Binding.Group("pan", compact=True)
 ZOOM = Binding.Group("zoom", compact=True)
 MIN_SPAN = 40
@@ -71,12 +76,49 @@ class ForecastChart(Widget):
 
     can_focus = True
     BINDINGS = [
-        Binding("left", "pan(-1)", "Earlier", id="harmone.chart_earlier", tooltip="Pan the chart back half a window", group=PAN),
-        Binding("right", "pan(1)", "Later", id="harmone.chart_later", tooltip="Pan the chart forward half a window", group=PAN),
-        Binding("left_square_bracket", "zoom(0.5)", "Zoom in", id="harmone.chart_zoom_in", tooltip="Halve the window", group=ZOOM),
-        Binding("right_square_bracket", "zoom(2)", "Zoom out", id="harmone.chart_zoom_out", tooltip="Double the window", group=ZOOM),
-        Binding("home", "start", "Start", show=False, id="harmone.chart_start", tooltip="Show the first steps"),
-        Binding("end", "follow", "follow", id="harmone.chart_follow", tooltip="Follow the newest steps"),
+        Binding(
+            "left",
+            "pan(-1)",
+            "Earlier",
+            id="harmone.chart_earlier",
+            tooltip="Pan the chart back half a window",
+            group=PAN,
+        ),
+        Binding(
+            "right",
+            "pan(1)",
+            "Later",
+            id="harmone.chart_later",
+            tooltip="Pan the chart forward half a window",
+            group=PAN,
+        ),
+        Binding(
+            "left_square_bracket",
+            "zoom(0.5)",
+            "Zoom in",
+            id="harmone.chart_zoom_in",
+            tooltip="Halve the window",
+            group=ZOOM,
+        ),
+        Binding(
+            "right_square_bracket",
+            "zoom(2)",
+            "Zoom out",
+            id="harmone.chart_zoom_out",
+            tooltip="Double the window",
+            group=ZOOM,
+        ),
+        Binding(
+            "home",
+            "start",
+            "Start",
+            show=False,
+            id="harmone.chart_start",
+            tooltip="Show the first steps",
+        ),
+        Binding(
+            "end", "follow", "follow", id="harmone.chart_follow", tooltip="Follow the newest steps"
+        ),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -122,7 +164,9 @@ class ForecastChart(Widget):
     def action_zoom(self, factor: float) -> None:
         start, end = self.window()
         middle = (start + end) // 2
-        self.view_span = int(max(MIN_SPAN, min(self.view_span * factor, max(self._count, MIN_SPAN))))
+        self.view_span = int(
+            max(MIN_SPAN, min(self.view_span * factor, max(self._count, MIN_SPAN)))
+        )
         if self.view_start is not None:
             self.view_start = max(0, middle - self.view_span // 2)
         self._redraw()
@@ -214,16 +258,26 @@ class ForecastChart(Widget):
         base = self._base
         codes, owners = plot.codes().tolist(), plot.owner.tolist()
         return [
-            [(" " if c == BRAILLE_BASE else chr(c), base if o == NO_LAYER else layer_style[o])
-             for c, o in zip(code_row, owner_row, strict=True)]
+            [
+                (" " if c == BRAILLE_BASE else chr(c), base if o == NO_LAYER else layer_style[o])
+                for c, o in zip(code_row, owner_row, strict=True)
+            ]
             for code_row, owner_row in zip(codes, owners, strict=True)
         ]
 
-    def _overlay(self, grid: list[list[Cell]], series: list[tuple[str, Any, str]], plot_w: int,
-                 start: int, end: int) -> None:
+    def _overlay(
+        self,
+        grid: list[list[Cell]],
+        series: list[tuple[str, Any, str]],
+        plot_w: int,
+        start: int,
+        end: int,
+    ) -> None:
         """The legend (top left: each line's pattern) and the marker letters (bottom row)."""
-        legend = [(f" {DASHED if name == 'prediction' else SOLID} {name} ", self._style(colour))
-                  for name, _values, colour in series]
+        legend = [
+            (f" {DASHED if name == 'prediction' else SOLID} {name} ", self._style(colour))
+            for name, _values, colour in series
+        ]
         for row, (text, style) in enumerate(legend[: max(0, len(grid) - 1)]):
             for col, ch in enumerate(text[:plot_w]):
                 grid[row][col] = (ch, style)
@@ -241,18 +295,36 @@ class ForecastChart(Widget):
         text = f"─ {names} " if names else ""
         return (text + "─" * width)[:width] if len(text) <= width else "─" * width
 
-    def _frame(self, grid: list[list[Cell]], plot: Plot, labels: list[str], y_ticks: list[float],
-               label_w: int, start: int, end: int) -> list[list[Cell]]:
+    def _frame(
+        self,
+        grid: list[list[Cell]],
+        plot: Plot,
+        labels: list[str],
+        y_ticks: list[float],
+        label_w: int,
+        start: int,
+        end: int,
+    ) -> list[list[Cell]]:
         """Axes around the plot: y labels with ┤ ticks, x ticks ┬ with step numbers under them."""
         base = self._base
         axis = self._style("foreground")
         plot_w = plot.width
-        tick_rows = {int(plot.row_of(np.array([v]))[0]) // 4: label for v, label in zip(y_ticks, labels, strict=True)}
+        tick_rows = {
+            int(plot.row_of(np.array([v]))[0]) // 4: label
+            for v, label in zip(y_ticks, labels, strict=True)
+        }
         top = "┌" + self._marker_legend(plot_w, start, end) + "┐"
         rows: list[list[Cell]] = [[(" " * label_w, base), (top, axis)]]
         for r, cells in enumerate(grid):
             label = tick_rows.get(r)
-            rows.append([((label or "").rjust(label_w), axis), ("┤" if label else "│", axis), *cells, ("│", axis)])
+            rows.append(
+                [
+                    ((label or "").rjust(label_w), axis),
+                    ("┤" if label else "│", axis),
+                    *cells,
+                    ("│", axis),
+                ]
+            )
         steps = sorted({int(round(t)) for t in np.linspace(start, end - 1, X_TICKS)})
         columns = [min(plot_w - 1, int((t - start) / (end - start) * plot_w)) for t in steps]
         bottom = ["─"] * plot_w

@@ -51,8 +51,16 @@ class ModelScores(Static):
     def show(self, rows: list[ModelRow], counters: dict[str, int], narrow: bool = False) -> None:
         """Draw the table, unless what it would show (to the digits shown) is unchanged."""
         key = (
-            tuple((r.name, r.version, None if r.ema is None else round(r.ema, 3), round(100 * r.share), r.active)
-                  for r in rows),
+            tuple(
+                (
+                    r.name,
+                    r.version,
+                    None if r.ema is None else round(r.ema, 3),
+                    round(100 * r.share),
+                    r.active,
+                )
+                for r in rows
+            ),
             tuple(counters.items()),
             narrow,
         )

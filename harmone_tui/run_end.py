@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from harmone_common.errors import HarmoneError
 from harmone_tui.json_safe import finite
+from harmone_tui.run_context import context
 
 if TYPE_CHECKING:
     from harmone_tui.actions import ActionQueue
@@ -118,4 +119,9 @@ def summary(runtime: Runtime) -> dict[str, Any]:
     )
     if engine is not None and engine.data_read:
         out["data_read"] = engine.data_read
+    speed_now = getattr(rt, "speed", rt.settings.speed)
+    out.update(context(rt.settings.mode, rt.settings.speed, speed_now, out["steps"], rt.wall_s))
+    calibration = getattr(rt, "energy_profile", None)
+    if calibration is not None:  # what the run's decisions used for energy (µJ per call)
+        out["calibration_uj_per_call"] = calibration
     return finite(out)

@@ -22,6 +22,7 @@ class RunSettings:
     j_per_cpu_s: float | None = None
     batch_rows: int = 500
     gaps: str = "hold"  # empty cells in a CSV stream: hold | skip | refuse (see --gaps)
+    mode: str = "headless"  # the front end: tui | headless | compare (run_context.MODES)
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-ready data, stored with the run."""
@@ -34,4 +35,5 @@ class RunSettings:
             "steps": self.steps,
             "speed": self.speed,
             "j_per_cpu_s": self.j_per_cpu_s,
+            "mode": self.mode,
         }

@@ -274,7 +274,7 @@ def compare_entries(
         run_dir = runs / entry.policy.name  # names are unique, follow the name rule, and never
         shutil.copytree(base, run_dir)  # start with "_" (so never "_base")
         print(f"{label}: running", file=err, flush=True)
-        run_settings = replace(base_settings, data_dir=run_dir, speed=None)
+        run_settings = replace(base_settings, data_dir=run_dir, speed=None, mode="compare")
         row = _run_one(run_settings, entry, label, err)
         rows.append(row)
         r2 = "-" if row["r2"] is None else f"{row['r2']:.4f}"

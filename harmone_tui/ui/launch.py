@@ -51,6 +51,7 @@ def build_app(
     from harmone_tui.ui.app import HarmoneApp
     from harmone_tui.ui.session import RunSession
 
+    settings.mode = "tui"
     return HarmoneApp(RunSession(settings, policy, source, text), autostart=autostart)
 
 

@@ -1,0 +1,80 @@
+"""What makes a run's figures comparable with another's: its pace, mode, machine and energy source.
+
+Energy per inference depends on the pace (a paced run leaves the CPU idle between batches and
+its caches cold), on the front end sharing the process (the TUI draws on the same cores), on the
+machine, and on how energy was measured (RAPL or a CPU-time estimate). A summary without them
+cannot be compared with another, so every summary carries them (see :func:`context`).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+MODES = ("tui", "headless", "compare")
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def cpu_model(cpuinfo_text: str | None = None) -> str:
+    """The CPU's model name from /proc/cpuinfo, else the platform's processor name.
+
+    >>> cpu_model("processor\\t: 0\\nmodel name\\t: AMD EPYC 7B13\\n")
+    'AMD EPYC 7B13'
+    """
+    if cpuinfo_text is None:
+        try:
+            cpuinfo_text = CPUINFO.read_text(errors="replace")
+        except OSError:
+            cpuinfo_text = ""
+    match = re.search(r"^model name\s*:\s*(.+?)\s*$", cpuinfo_text, re.MULTILINE)
+    if match:
+        return match.group(1)
+    return platform.processor() or platform.machine() or "unknown"
+
+
+@lru_cache(maxsize=1)
+def machine() -> dict[str, Any]:
+    """The machine a run ran on: CPU model, logical cores (all, and those this process may use),
+    operating system and Python."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpu_model": cpu_model(),
+        "cores": os.cpu_count(),
+        "cores_usable": usable,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
+
+
+def pace(speed_setting: float | None, speed_now: float | None, steps: int, wall_s: float) -> dict:
+    """The pace asked for (steps/s, ``"max"``: unpaced) and achieved (steps over running time).
+
+    >>> pace(None, None, 1000, 2.0)
+    {'speed_setting': 'max', 'steps_per_s': 500.0}
+    >>> pace(50.0, 100.0, 10, 0.0)
+    {'speed_setting': 50.0, 'speed_at_end': 100.0, 'steps_per_s': None}
+    """
+    out: dict[str, Any] = {"speed_setting": "max" if speed_setting is None else speed_setting}
+    if speed_now != speed_setting:  # changed while running (the TUI's + and -)
+        out["speed_at_end"] = "max" if speed_now is None else speed_now
+    out["steps_per_s"] = round(steps / wall_s, 3) if wall_s > 0 and steps else None
+    return out
+
+
+def context(
+    mode: str,
+    speed_setting: float | None,
+    speed_now: float | None,
+    steps: int,
+    wall_s: float,
+) -> dict[str, Any]:
+    """The summary's comparability block (the energy source is beside it, ``energy_source``)."""
+    return {
+        "mode": mode,
+        "pace": pace(speed_setting, speed_now, steps, wall_s),
+        "machine": machine(),
+    }

@@ -1,24 +1,31 @@
-"""Exporting a run: steps CSV + summary JSON + events JSON in ``exports/run-<id>-<time>/``.
+"""Exporting a run: its steps (with timestamps), events and summary, as CSV and JSON Lines.
 
-No Textual here (the headless side may reuse it). The telemetry holds only recent steps in
-memory, so the steps come from the knowledge store, which has every step of the run:
-:func:`collect` (on the event-loop thread) hands the steps not yet stored to the store's writer
-and waits for them, and copies the summary and events; :func:`write` streams the rows from the
-store into the CSV in a thread, so an export never stalls the UI or the run and never holds a
-long run in memory.
+One module for both front ends: the TUI's export key and headless ``--export DIR``. No Textual
+here. The telemetry holds only recent steps in memory, so the steps come from the knowledge
+store, which has every step of the run: :func:`collect` (on the event-loop thread) hands the
+steps not yet stored to the store's writer and waits for them, and copies the summary and
+events; :func:`write` (a directory) and :func:`write_stream` (one JSON Lines stream, for
+``--export -``) stream the rows from the store in batches, so an export never holds a long run in
+memory and can run in a thread while the run goes on.
 
 A summary exported while the run goes on says so: ``"partial": true``, with the steps and the
 running time (``wall_s``, pauses left out) up to the moment of the export.
+
+Machine-readable figures keep the store's names, units in the name (``energy_mj``,
+``latency_ms``); ``ts`` is Unix time in seconds, ``time`` the same instant in ISO 8601 (local,
+with its offset). A step's time is when its prediction finished; steps stored before timestamps
+were kept have none.
 """
 
 from __future__ import annotations
 
 import csv
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from harmone_tui import paths
 from harmone_tui.event_text import describe
@@ -27,8 +34,9 @@ from harmone_tui.json_safe import dumps
 if TYPE_CHECKING:
     from harmone_tui.runtime import Runtime
 
-STEP_COLUMNS = (
+STORE_STEP_COLUMNS = (
     "step",
+    "ts",
     "truth",
     "prediction",
     "model",
@@ -38,6 +46,8 @@ STEP_COLUMNS = (
     "energy_mj",
     "energy_source",
 )
+STEP_COLUMNS = ("step", "time", *STORE_STEP_COLUMNS[1:])
+EVENT_COLUMNS = ("step", "time", "ts", "kind", "text", "detail")
 FETCH_ROWS = 5000
 
 
@@ -53,13 +63,25 @@ class ExportData:
     events: list[dict[str, Any]]
 
 
+def iso_time(ts: float | None) -> str | None:
+    """Unix time as local ISO 8601 with milliseconds and the UTC offset (None stays None)."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="milliseconds")
+
+
 def collect(
-    runtime: Runtime, elapsed_s: float | None = None, now: datetime | None = None
+    runtime: Runtime,
+    elapsed_s: float | None = None,
+    now: datetime | None = None,
+    directory: Path | None = None,
 ) -> ExportData:
     """Store the pending steps and copy the summary and events (call on the event-loop thread).
 
     ``elapsed_s``: the run's running time so far when it is still going (the summary is then
     marked partial); None for a run that ended, whose summary already has its own.
+    ``directory``: where :func:`write` puts the files (default: a new
+    ``exports/run-<id>-<time>/`` in the data dir).
     """
     runtime.store_steps()
     summary = runtime.summary()
@@ -69,7 +91,7 @@ def collect(
     events = [
         {
             "step": e.step,
-            "time": datetime.fromtimestamp(e.ts).astimezone().isoformat(timespec="seconds"),
+            "time": iso_time(e.ts),
             "ts": e.ts,
             "kind": e.kind,
             "text": describe(e.kind, e.detail),
@@ -77,46 +99,84 @@ def collect(
         }
         for e in runtime.store.events(runtime.run_id)
     ]
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    directory = paths.exports_dir(runtime.settings.data_dir) / f"run-{runtime.run_id}-{stamp}"
+    if directory is None:
+        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+        directory = paths.exports_dir(runtime.settings.data_dir) / f"run-{runtime.run_id}-{stamp}"
     return ExportData(
         directory, runtime.store.path, runtime.run_id, summary["steps"], summary, events
     )
 
 
+def step_records(data: ExportData) -> Iterator[dict[str, Any]]:
+    """Every exported step as a dict of :data:`STEP_COLUMNS`, in step order (NaN truth: None)."""
+    for rows in _stored_steps(data.store_path, data.run_id, data.steps):
+        for step, ts, truth, pred, model, version, lat, cpu, energy, source in rows:
+            yield {
+                "step": step,
+                "time": iso_time(ts),
+                "ts": ts,
+                "truth": None if truth is None or truth != truth else truth,
+                "prediction": pred,
+                "model": model,
+                "version": version,
+                "latency_ms": round(lat, 6),
+                "cpu_ms": round(cpu, 6),
+                "energy_mj": round(energy, 6),
+                "energy_source": source,
+            }
+
+
 def write(data: ExportData) -> Path:
-    """Write ``steps.csv``, ``summary.json`` and ``events.json``; return the directory."""
+    """Write the steps and events (``.csv`` and ``.jsonl`` each) and ``summary.json`` into the
+    export's directory; return it."""
     data.directory.mkdir(parents=True, exist_ok=True)
-    with (data.directory / "steps.csv").open("w", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle)
-        out.writerow(STEP_COLUMNS)
-        for rows in _stored_steps(data.store_path, data.run_id, data.steps):
-            out.writerows(
-                (
-                    step,
-                    "" if truth is None or truth != truth else truth,
-                    pred,
-                    model,
-                    version,
-                    round(lat, 6),
-                    round(cpu, 6),
-                    round(energy, 6),
-                    source,
-                )
-                for step, truth, pred, model, version, lat, cpu, energy, source in rows
-            )
+    _write_table(data.directory, "steps", STEP_COLUMNS, step_records(data))
+    _write_table(data.directory, "events", EVENT_COLUMNS, iter(data.events))
     (data.directory / "summary.json").write_text(dumps(data.summary, indent=2) + "\n")
-    (data.directory / "events.json").write_text(dumps(data.events, indent=2) + "\n")
     return data.directory
 
 
-def _stored_steps(store: Path, run_id: int, steps: int) -> Any:
+def write_stream(data: ExportData, out: TextIO) -> None:
+    """The same export as one JSON Lines stream (``--export -``): every record names its kind
+    (``"record": "step" | "event" | "summary"``); the summary comes last."""
+    for step in step_records(data):
+        out.write(dumps({"record": "step", **step}) + "\n")
+    for event in data.events:
+        out.write(dumps({"record": "event", **event}) + "\n")
+    out.write(dumps({"record": "summary", **data.summary}) + "\n")
+    out.flush()
+
+
+def _write_table(
+    directory: Path, name: str, columns: tuple[str, ...], records: Iterator[dict[str, Any]]
+) -> None:
+    """``<name>.csv`` (nested values as JSON text, None as an empty cell) and ``<name>.jsonl``."""
+    with (
+        (directory / f"{name}.csv").open("w", newline="", encoding="utf-8") as table,
+        (directory / f"{name}.jsonl").open("w", encoding="utf-8") as lines,
+    ):
+        out = csv.writer(table)
+        out.writerow(columns)
+        for record in records:
+            out.writerow(_cell(record.get(c)) for c in columns)
+            lines.write(dumps(record) + "\n")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return dumps(value, sort_keys=True)
+    return value
+
+
+def _stored_steps(store: Path, run_id: int, steps: int) -> Iterator[list[tuple[Any, ...]]]:
     """Batches of ``steps`` rows of one run, in step order, on a read-only connection of its own
     (this runs in a worker thread; the store's writers go on meanwhile: WAL)."""
     conn = sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True)
     try:
         cursor = conn.execute(
-            "SELECT " + ", ".join(STEP_COLUMNS) + " FROM steps WHERE run_id=? AND step<?"
+            "SELECT " + ", ".join(STORE_STEP_COLUMNS) + " FROM steps WHERE run_id=? AND step<?"
             " ORDER BY step",
             (run_id, steps),
         )

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from harmone_tui import signals
+from harmone_tui import export, signals
 from harmone_tui.event_text import describe
 from harmone_tui.json_safe import dumps
 from harmone_tui.outputs import OutputError, is_stdout, write_output
@@ -133,12 +133,33 @@ def write_summary(
     return True
 
 
-def run_headless(runtime: Runtime, summary_path: Path | None, quiet: bool) -> int:
-    """Run to the end; print the summary (stdout) and write it to ``summary_path`` if given
-    (`-`: stdout, once).
+def write_export(runtime: Runtime, target: Path | None, printer: ProgressPrinter) -> bool:
+    """Write ``--export`` (a directory, or `-`: JSON Lines on stdout); False (and one line on
+    stderr) when it cannot be written."""
+    if target is None or not runtime.run_id:
+        return True
+    data = export.collect(runtime, directory=None if is_stdout(target) else target)
+    try:
+        if is_stdout(target):
+            export.write_stream(data, sys.stdout)
+            return True
+        export.write(data)
+    except OSError as exc:
+        print(f"harmone: error: --export {target}: cannot write ({exc.strerror})", file=sys.stderr)
+        return False
+    printer.message(f"steps, events and summary exported to {target}")
+    return True
 
-    Returns 0, 128 + n after signal n, or 1 when the summary could not be written. A run that
-    failed has its summary written and the error raised (the CLI reports it in one line).
+
+def run_headless(
+    runtime: Runtime, summary_path: Path | None, quiet: bool, export_to: Path | None = None
+) -> int:
+    """Run to the end; print the summary (stdout) and write it to ``summary_path`` if given
+    (`-`: stdout, once); export the run to ``export_to`` if given (`-`: stdout).
+
+    Returns 0, 128 + n after signal n, or 1 when the summary or export could not be written. A
+    run that failed has its summary and export written and the error raised (the CLI reports
+    it in one line).
     """
     printer = ProgressPrinter(sys.stderr, runtime.settings.steps or 0, quiet)
     received: list[int] = []
@@ -147,9 +168,11 @@ def run_headless(runtime: Runtime, summary_path: Path | None, quiet: bool) -> in
     except BaseException:
         if runtime.final_summary is not None and runtime.run_id:
             write_summary(runtime.final_summary, summary_path, printer)
+            write_export(runtime, export_to, printer)
         raise
     written = write_summary(summary, summary_path, printer)
-    if not quiet and not is_stdout(summary_path):
+    written = write_export(runtime, export_to, printer) and written
+    if not quiet and not is_stdout(summary_path) and not is_stdout(export_to):
         print(dumps(summary, indent=2))
     if received:
         return signals.exit_code(received[0])

@@ -20,6 +20,7 @@ them. The inference thread records batches; front ends read views between batche
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
@@ -41,6 +42,7 @@ COLUMNS = {
     "latency_ms": np.float64,
     "cpu_ms": np.float64,
     "energy_mj": np.float64,
+    "ts": np.float64,
 }
 
 
@@ -54,6 +56,18 @@ def history_steps(policy: Policy) -> int:
         policy.switch.window_steps,
         policy.drift.settle_steps,
     )
+
+
+def _finish_times(batch_end: float, latency_ms: np.ndarray) -> np.ndarray:
+    """When each step of a batch that ended at ``batch_end`` (Unix time) finished: the end less
+    the latencies of the steps after it (the time between predictions is not counted, so a step
+    may be a little later than it says, never out of order).
+
+    >>> _finish_times(100.0, np.array([500.0, 250.0, 250.0])).tolist()
+    [99.5, 99.75, 100.0]
+    """
+    after = np.cumsum(latency_ms[::-1])[::-1] - latency_ms
+    return batch_end - after / 1e3
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,7 @@ class Telemetry:
         self.latency_ms = StepColumn(self, "latency_ms")
         self.cpu_ms = StepColumn(self, "cpu_ms")
         self.energy_mj = StepColumn(self, "energy_mj")
+        self.ts = StepColumn(self, "ts")
 
     @property
     def first_held(self) -> int:
@@ -161,6 +176,7 @@ class Telemetry:
             b["energy_mj"][rows] = b["cpu_ms"][rows] * j_per_cpu_s
         else:
             b["energy_mj"][rows] = np.asarray(figures.energy_j) * 1e3
+        b["ts"][rows] = _finish_times(time.time(), b["latency_ms"][rows])
         b["model_index"][rows] = self.model_id(model)
         b["version"][rows] = version
         truth, prediction = b["truth"][rows], b["prediction"][rows]
@@ -218,6 +234,7 @@ class Telemetry:
                 self.cpu_ms[lo:hi].tolist(),
                 self.energy_mj[lo:hi].tolist(),
                 repeat(source, n),
+                self.ts[lo:hi].tolist(),
                 strict=False,
             )
         )

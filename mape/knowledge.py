@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS steps (
     cpu_ms REAL NOT NULL,
     energy_mj REAL NOT NULL,
     energy_source TEXT NOT NULL,
+    ts REAL,
     PRIMARY KEY (run_id, step)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
@@ -87,6 +88,8 @@ CREATE TABLE IF NOT EXISTS policies_applied (
 );
 """
 
+STEP_INSERT = "INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?,?,?)"  # a row: run_id, then StepRow
+
 EVENT_KINDS = (
     "switch",
     "drift",
@@ -112,6 +115,7 @@ class StepRow:
     cpu_ms: float
     energy_mj: float
     energy_source: str
+    ts: float | None = None  # when the prediction was made (Unix time); None in older stores
 
 
 @dataclass(frozen=True)
@@ -317,6 +321,7 @@ class KnowledgeStore:
                 r.cpu_ms,
                 r.energy_mj,
                 r.energy_source,
+                r.ts,
             )
             for r in rows
         )
@@ -328,9 +333,7 @@ class KnowledgeStore:
             self.path,
             lambda: store_write.in_transaction(
                 self._conn,
-                lambda: self._conn.executemany(
-                    "INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)", batch
-                ),
+                lambda: self._conn.executemany(STEP_INSERT, batch),
             ),
         )
 
@@ -338,7 +341,7 @@ class KnowledgeStore:
         hi = stop if stop is not None else 2**62
         rows = self._conn.execute(
             "SELECT step, truth, prediction, model, version, latency_ms, cpu_ms, energy_mj,"
-            " energy_source FROM steps WHERE run_id=? AND step>=? AND step<? ORDER BY step",
+            " energy_source, ts FROM steps WHERE run_id=? AND step>=? AND step<? ORDER BY step",
             (run_id, start, hi),
         ).fetchall()
         return [StepRow(*r) for r in rows]
@@ -462,6 +465,8 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
     if "pid_started" not in columns:
         conn.execute("ALTER TABLE runs ADD COLUMN pid_started REAL")
+    if "ts" not in {row[1] for row in conn.execute("PRAGMA table_info(steps)")}:
+        conn.execute("ALTER TABLE steps ADD COLUMN ts REAL")
     conn.execute(
         "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
         (str(SCHEMA_VERSION),),

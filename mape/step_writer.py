@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mape import store_write
+from mape.knowledge import STEP_INSERT
 
 
 class StepWriter:
@@ -64,9 +65,7 @@ class StepWriter:
             self._conn.execute(f"PRAGMA busy_timeout={store_write.ATTEMPT_TIMEOUT_MS}")
             self._conn.execute("PRAGMA synchronous=NORMAL")
         conn = self._conn
-        store_write.in_transaction(
-            conn, lambda: conn.executemany("INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
-        )
+        store_write.in_transaction(conn, lambda: conn.executemany(STEP_INSERT, rows))
 
     def _disconnect(self) -> None:
         if self._conn is not None:

@@ -51,7 +51,7 @@ def store_dir(tmp_path: Path) -> Path:
     store = KnowledgeStore.open(tmp_path / "knowledge.sqlite3")
     done = store.start_run("switch", "regression", "bundled sample", {"steps": 3})
     store.add_step_tuples(
-        (done, s, 10.0, 11.0, "linear", 1, 0.2, 0.1, 0.15, "estimated") for s in range(3)
+        (done, s, 10.0, 11.0, "linear", 1, 0.2, 0.1, 0.15, "estimated", None) for s in range(3)
     )
     store.add_event(done, 2, "switch", {"from": "lstm", "to": "linear", "reason": "EMA 0.7 < 0.8"})
     summary = {

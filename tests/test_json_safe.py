@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harmone_tui.export import ExportData, write
 from harmone_tui.json_safe import dumps, finite
-from harmone_tui.ui.export import ExportData, write
 from mape.knowledge import KnowledgeStore, StepRow
 
 
@@ -61,8 +61,9 @@ def test_an_export_of_a_run_with_nan_figures_is_valid_json(tmp_path: Path) -> No
     )
     out = write(data)
     assert _strict((out / "summary.json").read_text()) == {"r2": None, "mae": None, "steps": 2}
-    events = _strict((out / "events.json").read_text())
-    assert events[0]["detail"] == {"validation_r2": None}  # type: ignore[index]
+    (line,) = (out / "events.jsonl").read_text().splitlines()
+    assert _strict(line)["detail"] == {"validation_r2": None}  # type: ignore[index]
+    assert (out / "events.csv").read_text().splitlines()[1].endswith('"{""validation_r2"": null}"')
     assert len((out / "steps.csv").read_text().splitlines()) == 3
 
 

@@ -113,3 +113,23 @@ def test_crash_leftover_staging_is_cleaned_and_never_listed(tmp_path: Path) -> N
     assert repo.versions("regression", "lstm") == []
     assert repo.clean_leftovers() == [crashed]
     assert not crashed.exists()
+
+
+def test_a_store_from_before_step_times_gains_the_column_and_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "knowledge.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE steps (run_id INTEGER NOT NULL, step INTEGER NOT NULL, truth REAL,"
+        " prediction REAL NOT NULL, model TEXT NOT NULL, version INTEGER NOT NULL,"
+        " latency_ms REAL NOT NULL, cpu_ms REAL NOT NULL, energy_mj REAL NOT NULL,"
+        " energy_source TEXT NOT NULL, PRIMARY KEY (run_id, step)) WITHOUT ROWID"
+    )
+    conn.execute("INSERT INTO steps VALUES (1, 0, 1.0, 2.0, 'linear', 1, 0.1, 0.1, 0.2, 'rapl')")
+    conn.commit()
+    conn.close()
+    store = KnowledgeStore.open(path)
+    store.add_steps(1, [StepRow(1, 1.0, 2.0, "linear", 1, 0.1, 0.1, 0.2, "rapl", 1700000000.5)])
+    assert [(s.step, s.ts) for s in store.steps(1)] == [(0, None), (1, 1700000000.5)]
+    store.close()

@@ -26,7 +26,19 @@ def fill(path: Path, runs: int, rows: int = ROWS, running_first: bool = False) -
         for i in range(runs):
             run_id = store.start_run("single-linear", "regression", "sample", {"steps": rows})
             store.add_step_tuples(
-                (run_id, s, float(s), float(s) + 0.5, "linear", 1, 0.1, 0.08, 0.12, "estimated")
+                (
+                    run_id,
+                    s,
+                    float(s),
+                    float(s) + 0.5,
+                    "linear",
+                    1,
+                    0.1,
+                    0.08,
+                    0.12,
+                    "estimated",
+                    None,
+                )
                 for s in range(rows)
             )
             store.add_event(run_id, 10, "info", {"reason": "kept"})

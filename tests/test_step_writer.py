@@ -12,7 +12,7 @@ from mape.step_writer import StepWriter
 
 def _rows(run_id: int, lo: int, hi: int) -> list[tuple]:
     return [
-        (run_id, i, float(i), float(i) + 1, "linear", 1, 0.1, 0.1, 0.15, "estimated")
+        (run_id, i, float(i), float(i) + 1, "linear", 1, 0.1, 0.1, 0.15, "estimated", 0.0)
         for i in range(lo, hi)
     ]
 
@@ -34,7 +34,7 @@ def test_nan_truth_is_stored_as_null(tmp_path: Path) -> None:
     store = KnowledgeStore.open(tmp_path / "k.sqlite3")
     run = store.start_run("p", "vision", "d", {})
     writer = StepWriter(store.path)
-    writer.write([(run, 0, float("nan"), 0.5, "yolo_n", 1, 1.0, 1.0, 1.5, "estimated")])
+    writer.write([(run, 0, float("nan"), 0.5, "yolo_n", 1, 1.0, 1.0, 1.5, "estimated", 0.0)])
     writer.close()
     assert store.steps(run)[0].truth is None
 

@@ -56,7 +56,7 @@ def test_a_lock_held_past_the_bound_fails_cleanly_with_one_line(
             store.add_event(run, 0, "info", {})
         else:
             steps = StepWriter(store.path)
-            steps.write([(run, 0, 1.0, 1.0, "linear", 1, 0.1, 0.1, 0.1, "estimated")])
+            steps.write([(run, 0, 1.0, 1.0, "linear", 1, 0.1, 0.1, 0.1, "estimated", 0.0)])
             steps.close()
     message = str(info.value)
     assert "\n" not in message and str(store.path) in message

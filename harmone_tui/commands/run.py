@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harmone_common.errors import HarmoneError
 from harmone_tui import paths
+from harmone_tui.outputs import is_stdout
 from harmone_tui.retention import DEFAULT_KEEP, after_run, configured_keep, parse_keep
 from harmone_tui.settings import RunSettings
 
@@ -103,6 +104,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=positive_int, help="stop after N steps")
     parser.add_argument("--summary", type=Path, help="write the run summary JSON here (-: stdout)")
     parser.add_argument(
+        "--export",
+        type=Path,
+        metavar="DIR",
+        help="headless: at the end, write the run's steps (with timestamps) and events as CSV and"
+        " JSON Lines, and its summary, into DIR (-: one JSON Lines stream on stdout)",
+    )
+    parser.add_argument(
         "--speed",
         type=parse_speed,
         default=None,
@@ -131,6 +139,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mape.policy_file import resolve_policy
 
+    if args.export is not None and not args.no_ui:
+        raise HarmoneError("--export is for headless runs (--no-ui); in the TUI, press e")
+    if is_stdout(args.export) and is_stdout(args.summary):
+        raise HarmoneError("--export - and --summary -: only one of them can be standard output")
     if not args.no_ui:
         from harmone_tui.ui.launch import terminal_problem
 
@@ -158,7 +170,8 @@ def run(args: argparse.Namespace) -> int:
         from harmone_tui.headless import run_headless
         from harmone_tui.runtime import Runtime
 
-        code = run_headless(Runtime(settings, policy, source, text), args.summary, args.quiet)
+        runtime = Runtime(settings, policy, source, text)
+        code = run_headless(runtime, args.summary, args.quiet, args.export)
     else:
         from harmone_tui.ui.launch import launch
 

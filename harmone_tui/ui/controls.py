@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harmone_tui import paths
-from harmone_tui.ui import config, export
+from harmone_tui import export, paths
+from harmone_tui.ui import config
 from harmone_tui.ui.format import duration, energy_source
 from harmone_tui.ui.widgets.status_bar import StatusInfo
 

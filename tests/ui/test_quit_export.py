@@ -86,7 +86,7 @@ async def test_export_mid_run_is_marked_partial_with_the_time_so_far(fake_data_d
     assert (summary["steps"] - 5) / 50 <= summary["wall_s"] <= elapsed
     rows = (folder / "steps.csv").read_text().splitlines()
     assert len(rows) == summary["steps"] + 1 and rows[-1].startswith(f"{summary['steps'] - 1},")
-    events = json.loads((folder / "events.json").read_text())
+    events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
     assert all(isinstance(e["text"], str) for e in events)
 
 

@@ -78,6 +78,9 @@ def close(runtime: Runtime) -> dict[str, Any]:
     pool = getattr(runtime, "pool", None)
     if pool is not None:
         pool.terminate()
+    metrics = getattr(runtime, "metrics", None)
+    if metrics is not None:
+        metrics.close()
     if errors:
         raise errors[0]
     return out

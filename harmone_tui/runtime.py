@@ -23,6 +23,7 @@ from harmone_tui import paths, run_end
 from harmone_tui.actions import ActionQueue, PendingRetrain
 from harmone_tui.calibration import energy_profile, first_items
 from harmone_tui.inference import run_batch
+from harmone_tui.metrics import serve_metrics
 from harmone_tui.pacing import Pacer
 from harmone_tui.settings import RunSettings
 from harmone_tui.start_versions import VersionUnusable, load_checked, load_start_versions
@@ -100,6 +101,7 @@ class Runtime:
 
     async def _prepare(self) -> None:
         s = self.settings
+        self.metrics = serve_metrics(self)  # first: a port that is taken ends the start-up here
         self.progress("opening knowledge store")
         root = s.data_dir
         self.store = KnowledgeStore.open(paths.knowledge_file(root))

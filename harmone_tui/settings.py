@@ -23,6 +23,8 @@ class RunSettings:
     batch_rows: int = 500
     gaps: str = "hold"  # empty cells in a CSV stream: hold | skip | refuse (see --gaps)
     mode: str = "headless"  # the front end: tui | headless | compare (run_context.MODES)
+    metrics_port: int | None = None  # Prometheus endpoint (harmone_tui/metrics.py); 0: any port
+    metrics_host: str = "127.0.0.1"
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-ready data, stored with the run."""

@@ -58,6 +58,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def port_number(text: str) -> int:
+    """A TCP port, 0 meaning any free one."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected 0-65535 (0: any free port), got {value}")
+    return value
+
+
 def positive_finite(text: str) -> float:
     """A number above 0 that is not inf or nan (float() accepts both, and a coefficient of inf
     made every energy figure inf)."""
@@ -127,6 +138,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--quiet", action="store_true", help="headless: no progress and no summary on stdout"
     )
     parser.add_argument(
+        "--metrics-port",
+        type=port_number,
+        metavar="PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics while the run goes on"
+        " (0: any free port, shown at start; needs the 'metrics' extra)",
+    )
+    parser.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address of the metrics endpoint (default 127.0.0.1: this machine only)",
+    )
+    parser.add_argument(
         "--keep-steps-runs",
         type=parse_keep,
         metavar="N|all",
@@ -165,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
         speed=args.speed,
         j_per_cpu_s=args.j_per_cpu_s,
         gaps=args.gaps,
+        metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
     )
     if args.no_ui:
         from harmone_tui.headless import run_headless

@@ -1,0 +1,216 @@
+"""Prometheus metrics of a run (``--metrics-port``), with the official ``prometheus_client``.
+
+Names follow Prometheus' conventions (base units, ``_total`` on counters, labels for
+dimensions): ``harmone_energy_joules_total{stage,model,version,source}``,
+``harmone_inferences_total{model}``, ``harmone_adaptations_total{kind}`` (the run's events),
+and gauges ``harmone_quality{metric}``, ``harmone_drift_statistic``,
+``harmone_drift_threshold``, ``harmone_active_model{model,version}`` (info-style: 1 for the
+active model, the others absent), ``harmone_carbon_grams`` (CO₂e of the energy so far),
+``harmone_step`` and ``harmone_run_info{run_id,policy,engine,mode}``.
+
+The figures are updated by a listener of the runtime, on its event-loop thread, after every
+batch (never on the inference path); the HTTP server answers scrapes from its own thread with
+its own registry, so two runs in one process never share a metric. It listens on 127.0.0.1
+unless told otherwise, and closes when the run ends.
+
+Energy counters are fed from cumulative joules per (stage, model, version, source)
+(:meth:`RunMetrics.energy_totals`); a counter goes up by what a total grew since the last update,
+so another stage is one more entry in that mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from engines.energy import carbon_g
+from harmone_common.errors import HarmoneError
+
+if TYPE_CHECKING:
+    from engines.base import Engine
+    from engines.energy import EnergyMeter
+    from harmone_tui.settings import RunSettings
+    from harmone_tui.telemetry import Telemetry
+    from mape.loop import MapeLoop
+    from mape.policy_schema import Policy
+
+EXTRA_HINT = "pip install 'harmone-tui[metrics]'"
+EnergyKey = tuple[str, str, str, str]  # stage, model, version, source
+
+
+class Runtime(Protocol):
+    """What the metrics read (``harmone_tui.runtime.Runtime`` is one; a protocol, so that the
+    runtime and this module do not import each other)."""
+
+    settings: RunSettings
+    policy: Policy
+    run_id: int
+    active_model: str
+    listeners: list[Callable[[str, Any], None]]
+    engine: Engine
+    loop: MapeLoop
+    telemetry: Telemetry
+    meter: EnergyMeter
+
+    def current_version(self, model: str) -> int: ...
+
+    def progress(self, text: str) -> None: ...
+
+
+class MetricsError(HarmoneError):
+    """The metrics endpoint cannot be served (the port, or the library missing)."""
+
+
+@dataclass
+class MetricsServer:
+    """The listening endpoint; ``port`` is the one bound (``--metrics-port 0``: any free one)."""
+
+    host: str
+    port: int
+    server: Any
+    thread: Any
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/metrics"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+class RunMetrics:
+    """One run's metrics in a registry of their own, and the listener that updates them."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge
+
+        self.runtime = runtime
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.energy = Counter(
+            "harmone_energy_joules",
+            "Energy spent, by stage and by the model and version it was spent for",
+            ["stage", "model", "version", "source"],
+            registry=r,
+        )
+        self.inferences = Counter(
+            "harmone_inferences", "Predictions made, by model", ["model"], registry=r
+        )
+        self.adaptations = Counter(
+            "harmone_adaptations", "Events of the run (switch, drift, retrain, ...)", ["kind"],
+            registry=r,
+        )  # fmt: skip
+        self.quality = Gauge(
+            "harmone_quality", "Active model's windowed quality", ["metric"], registry=r
+        )
+        self.drift = Gauge("harmone_drift_statistic", "Latest drift statistic", registry=r)
+        self.drift_threshold = Gauge(
+            "harmone_drift_threshold", "Drift statistic above which drift is declared", registry=r
+        )
+        self.active = Gauge(
+            "harmone_active_model", "1 for the model now serving", ["model", "version"], registry=r
+        )
+        self.carbon = Gauge(
+            "harmone_carbon_grams", "CO2-equivalent of the energy counted so far", registry=r
+        )
+        self.step = Gauge("harmone_step", "Steps of the stream done", registry=r)
+        self.info = Gauge(
+            "harmone_run_info", "The run (always 1)", ["run_id", "policy", "engine", "mode"],
+            registry=r,
+        )  # fmt: skip
+        self.drift.set(float("nan"))  # unknown until the detector has two windows
+        self.drift_threshold.set(float("nan"))
+        self._seen_step = 0
+        self._inference: dict[EnergyKey, float] = {}
+        self._exported: dict[EnergyKey, float] = {}
+        self._active: tuple[str, str] | None = None
+        self.carbon_of: Callable[[float], float] = carbon_g
+
+    # the listener ---------------------------------------------------------------------------
+    def listen(self, kind: str, payload: Any) -> None:
+        if kind == "steps":
+            self._steps(int(payload))
+        elif kind == "event":
+            self.adaptations.labels(payload.kind).inc()
+
+    def _steps(self, end: int) -> None:
+        rt = self.runtime
+        start, self._seen_step = self._seen_step, end
+        if self._active is None:
+            self.info.labels(str(rt.run_id), rt.policy.name, rt.engine.name, rt.settings.mode).set(
+                1
+            )
+        if end > start:
+            self._count(start, end)
+        self._sync_energy(self.energy_totals())
+        status = rt.loop.status()
+        if status.quality is not None:
+            self.quality.labels(rt.engine.quality_metric).set(status.quality)
+        if status.drift_statistic is not None:
+            self.drift.set(status.drift_statistic)
+        if status.drift_threshold is not None:
+            self.drift_threshold.set(status.drift_threshold)
+        active = (rt.active_model, str(rt.current_version(rt.active_model)))
+        if active != self._active:
+            if self._active is not None:
+                self.active.remove(*self._active)
+            self.active.labels(*active).set(1)
+            self._active = active
+        self.step.set(end)
+
+    def _count(self, start: int, end: int) -> None:
+        """Add steps [start, end) (still held by the telemetry) to the per-model figures."""
+        tel, source = self.runtime.telemetry, self.runtime.meter.source
+        index = tel.model_index[start:end]
+        version = tel.version[start:end]
+        energy_j = tel.energy_mj[start:end] / 1e3
+        pairs = np.stack([index.astype(np.int64), version.astype(np.int64)], axis=1)
+        for m, v in np.unique(pairs, axis=0).tolist():
+            rows = (index == m) & (version == v)
+            model = tel.models[m]
+            self.inferences.labels(model).inc(int(rows.sum()))
+            key = ("inference", model, str(v), source)
+            self._inference[key] = self._inference.get(key, 0.0) + float(energy_j[rows].sum())
+
+    def energy_totals(self) -> dict[EnergyKey, float]:
+        """Cumulative joules per (stage, model, version, source) so far."""
+        return self._inference
+
+    def _sync_energy(self, totals: dict[EnergyKey, float]) -> None:
+        for key, joules in totals.items():
+            grown = joules - self._exported.get(key, 0.0)
+            if grown > 0:
+                self.energy.labels(*key).inc(grown)
+                self._exported[key] = joules
+        self.carbon.set(self.carbon_of(sum(self._exported.values())))
+
+
+def serve_metrics(runtime: Runtime) -> MetricsServer | None:
+    """Start the endpoint of ``runtime.settings.metrics_port`` (None: no metrics) and attach
+    its listener to the runtime; a port that cannot be bound is a :class:`MetricsError`."""
+    s = runtime.settings
+    if s.metrics_port is None:
+        return None
+    try:
+        from prometheus_client import start_http_server
+    except ImportError:
+        raise MetricsError(
+            "--metrics-port needs the prometheus_client library", hint=EXTRA_HINT
+        ) from None
+    metrics = RunMetrics(runtime)
+    try:
+        server, thread = start_http_server(s.metrics_port, s.metrics_host, metrics.registry)
+    except OSError as exc:
+        where = f"{s.metrics_host}:{s.metrics_port}"
+        raise MetricsError(
+            f"--metrics-port {s.metrics_port}: cannot listen on {where} ({exc.strerror or exc})"
+        ) from None
+    runtime.listeners.append(metrics.listen)
+    endpoint = MetricsServer(s.metrics_host, server.server_port, server, thread)
+    runtime.progress(f"metrics on {endpoint.url}")
+    return endpoint

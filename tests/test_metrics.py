@@ -1,0 +1,125 @@
+"""`--metrics-port`: a Prometheus endpoint scraped during a real run (real models, real HTTP),
+whose counters agree with the run's own figures; a taken port is one clear line."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from harmone_tui.runtime import Runtime
+from harmone_tui.settings import RunSettings
+from mape.policy_file import parse_policy
+from tests.conftest import harmone_cmd, subprocess_env
+
+FLIPPING = """
+name = "flipping"
+engine = "regression"
+models = ["linear", "svm"]
+start_model = "linear"
+[score]
+beta = 1.0
+[switch]
+every_steps = 100
+window_steps = 100
+min_score = 0.999
+explore = 0.0
+min_dwell_steps = 100
+[drift]
+enabled = false
+[retrain]
+every_steps = 0
+"""
+
+
+def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of the endpoint: (name, sorted labels) -> value."""
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_metrics_scraped_mid_run_match_the_runs_own_figures(tmp_path: Path) -> None:
+    settings = RunSettings(data_dir=tmp_path / "d", steps=900, speed=3000.0, metrics_port=0)
+    runtime = Runtime(settings, parse_policy(FLIPPING, "flipping"), "flipping", FLIPPING)
+    seen: list[tuple[dict, int, float, dict[str, int], tuple[str, int]]] = []
+
+    def listen(kind: str, payload: object) -> None:
+        if kind == "steps" and not seen and int(payload) >= 450:  # type: ignore[call-overload]
+            tel = runtime.telemetry
+            counts = dict(zip(tel.models, tel.totals.counts.tolist(), strict=True))
+            active = (runtime.active_model, runtime.current_version(runtime.active_model))
+            energy_j = tel.totals.total("energy_mj") / 1e3
+            seen.append((scrape(runtime.metrics.url), runtime.step, energy_j, counts, active))
+
+    async def scenario() -> dict:
+        await runtime.prepare()
+        runtime.listeners.append(listen)  # after the metrics' listener: it has this batch
+        return await runtime.run()
+
+    summary = asyncio.run(scenario())
+    runtime.store.close()
+    assert summary["status"] == "finished" and summary["switches"] >= 2
+    (metrics, step, energy_j, counts, active) = seen[0]
+    assert 450 <= step < 900  # scraped while the run went on
+    assert metrics[("harmone_step", ())] == step
+    inferences = {
+        labels[0][1]: value
+        for (name, labels), value in metrics.items()
+        if name == "harmone_inferences_total"
+    }
+    assert inferences == {m: float(n) for m, n in counts.items() if n}
+    assert sum(inferences.values()) == step
+    energy = {
+        dict(labels)["model"]: value
+        for (name, labels), value in metrics.items()
+        if name == "harmone_energy_joules_total"
+    }
+    assert all(
+        dict(labels)["stage"] == "inference" and dict(labels)["source"] == "estimated"
+        for (name, labels), _ in metrics.items()
+        if name == "harmone_energy_joules_total"
+    )
+    assert sum(energy.values()) == pytest.approx(energy_j, rel=1e-9) and energy_j > 0
+    model, version = active
+    assert metrics[("harmone_active_model", (("model", model), ("version", str(version))))] == 1
+    assert sum(1 for name, _ in metrics if name == "harmone_active_model") == 1
+    assert metrics[("harmone_adaptations_total", (("kind", "switch"),))] >= 2
+    r2 = metrics[("harmone_quality", (("metric", "r2"),))]
+    assert -1.0 <= r2 <= 1.0
+    info = [labels for name, labels in metrics if name == "harmone_run_info"]
+    assert dict(info[0])["run_id"] == str(summary["run_id"])
+    assert dict(info[0])["mode"] == "headless"
+    with pytest.raises(urllib.error.URLError):  # the endpoint closes with the run
+        scrape(runtime.metrics.url)
+
+
+def test_a_taken_metrics_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            harmone_cmd(
+                "--no-ui", "--steps", "10", "--policy", "single-linear",
+                "--data-dir", str(tmp_path / "d"), "--metrics-port", str(port),
+            ),
+            capture_output=True, text=True, timeout=120, env=subprocess_env(),
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        f"harmone: error: --metrics-port {port}: cannot listen on 127.0.0.1:{port}"
+        " (Address already in use)"
+    )
+    assert not (tmp_path / "d" / "knowledge.sqlite3").exists()  # nothing started

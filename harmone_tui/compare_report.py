@@ -66,11 +66,23 @@ def row_from_summary(name: str, summary: dict[str, Any], retrain_energy_j: float
 
 
 def columns(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """The CSV columns: the fixed ones, then one ``share_<model>`` per model seen."""
+    """The CSV columns: the fixed ones, then one ``share_<model>`` per model seen.
+
+    A repeated comparison (``--repeat``) has a row per run, with its ``run`` number, and a row
+    per policy, with ``n_runs``, every figure's spread (``<figure>_sd``) and the policies each
+    judged figure is indistinguishable from (``<figure>_within_noise_of``).
+    """
     shares: list[str] = []
     for row in rows:
         shares += [k for k in row if k.startswith("share_") and k not in shares]
-    return [*BASE_COLUMNS, "retrain_energy_j", *shares]
+    fixed = [*BASE_COLUMNS, "retrain_energy_j", *shares]
+    if any("run" in row for row in rows):  # one row per run of a repeated comparison
+        return ["policy", "run", *fixed[1:]]
+    if not any("n_runs" in row for row in rows):
+        return fixed
+    spread = [f"{k}_sd" for k in fixed if any(f"{k}_sd" in row for row in rows)]
+    noise = [k for k in rows[0] if k.endswith("_within_noise_of")]
+    return ["policy", "n_runs", *fixed[1:], *spread, *noise]
 
 
 def _fmt(value: Any, digits: int) -> str:
@@ -111,6 +123,8 @@ DISPLAY = (
 
 
 CONFIDENCE = ("confidence", "mean_confidence", 4)
+# with --repeat: the figures shown with their spread (every one has it in the CSV)
+SPREAD_SHOWN = ("r2", "mean_confidence", "energy_mj_per_inference", "wall_s")
 
 
 def display(rows: Sequence[dict[str, Any]]) -> tuple[tuple[str, str | None, int | None], ...]:
@@ -122,12 +136,38 @@ def display(rows: Sequence[dict[str, Any]]) -> tuple[tuple[str, str | None, int 
     if any(r.get("r2") is not None for r in rows) or not any(
         r.get("mean_confidence") is not None for r in rows
     ):
-        return DISPLAY
-    return (DISPLAY[0], CONFIDENCE, *DISPLAY[3:])
+        shown = DISPLAY
+    else:
+        shown = (DISPLAY[0], CONFIDENCE, *DISPLAY[3:])
+    if not any(r.get("n_runs", 1) > 1 for r in rows):
+        return shown
+    with_spread: list[tuple[str, str | None, int | None]] = [shown[0], ("runs", "n_runs", None)]
+    for column in shown[1:]:
+        with_spread.append(column)
+        if column[1] in SPREAD_SHOWN:
+            with_spread.append(("±sd", f"{column[1]}_sd", column[2]))
+    return tuple(with_spread)
 
 
 def _cells(row: dict[str, Any], shown: Sequence[tuple[str, str | None, int | None]]) -> list[str]:
-    return [share_text(row) if key is None else _fmt(row.get(key), d or 0) for _, key, d in shown]
+    return [
+        share_text(row)
+        if key is None
+        else _spread(row.get(key))
+        if key.endswith("_sd")
+        else _fmt(row.get(key), d or 0)
+        for _, key, d in shown
+    ]
+
+
+def _spread(value: float | None) -> str:
+    """A standard deviation to two significant digits (a fixed number of decimals showed a
+    spread of 3e-5 as 0.0000).
+
+    >>> _spread(3.2e-5), _spread(0.0), _spread(None)
+    ('3.2e-05', '0', '-')
+    """
+    return "-" if value is None else f"{value:.2g}"
 
 
 def text_table(rows: Sequence[dict[str, Any]]) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import shutil
 import sys
 import time
@@ -31,6 +30,9 @@ from engines.base import EngineError
 from harmone_tui import paths
 from harmone_tui.commands.run import IMAGE_LIMITS, positive_finite, positive_int
 from harmone_tui.compare_report import csv_text, markdown_table, row_from_summary, text_table
+from harmone_tui.compare_stats import NOISE_SE, aggregate, mark_rows, noise_pairs, noise_text
+from harmone_tui.json_safe import dumps
+from harmone_tui.run_context import machine
 from harmone_tui.settings import RunSettings
 
 DEFAULT_POLICIES = (
@@ -87,6 +89,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=positive_int, help="stop every run after N steps")
     parser.add_argument(
         "--j-per-cpu-s", type=positive_finite, help="energy estimate: joules per CPU-second"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="run every policy N times (interleaved) and report mean ± sd per policy, marking"
+        " differences smaller than the noise (|Δ mean| ≤ 2 standard errors); default 1",
     )
 
 
@@ -235,19 +245,31 @@ def compare_policies(
     settings: RunSettings,
     policies_dir: Path,
     err: TextIO | None = None,
+    repeat: int = 1,
 ) -> list[dict[str, Any]]:
     """Run every policy on the same stream from the same first versions; write and return the rows.
 
     ``out`` is this comparison's own directory: new, or without a ``runs/`` (nothing in it is
-    removed or overwritten but the three result files).
+    removed or overwritten but the result files).
     """
-    return compare_entries(resolve_all(names, policies_dir), out, settings, err)
+    return compare_entries(resolve_all(names, policies_dir), out, settings, err, repeat)
 
 
 def compare_entries(
-    entries: list[Entry], out: Path, settings: RunSettings, err: TextIO | None = None
+    entries: list[Entry],
+    out: Path,
+    settings: RunSettings,
+    err: TextIO | None = None,
+    repeat: int = 1,
 ) -> list[dict[str, Any]]:
-    """:func:`compare_policies` for policies already resolved and validated."""
+    """:func:`compare_policies` for policies already resolved and validated.
+
+    With ``repeat`` > 1 every policy runs that many times, in rounds (each policy once, then
+    again), so a change of the machine's load during the comparison spreads over every policy
+    instead of falling on the last ones; each run has its own store under
+    ``runs/<policy>/run-<k>``, and the rows returned are per policy (mean, spread, noise marks;
+    :mod:`harmone_tui.compare_stats`).
+    """
     err = err or sys.stderr
     engine = entries[0].policy.engine
     runs = out / "runs"
@@ -257,7 +279,10 @@ def compare_entries(
         runs.mkdir()
     except FileExistsError:
         raise EngineError(f"{out}: holds an earlier comparison's runs/; give a new one") from None
-    print(f"harmone compare: {len(entries)} policies; results in {out}", file=err, flush=True)
+    times = f" x {repeat} runs" if repeat > 1 else ""
+    print(
+        f"harmone compare: {len(entries)} policies{times}; results in {out}", file=err, flush=True
+    )
     base_settings = replace(settings, engine=engine, data_dir=base)
     asyncio.run(
         _bootstrap(
@@ -268,38 +293,65 @@ def compare_entries(
             lambda t: print(f"harmone compare: {t}", file=err, flush=True),
         )
     )
-    rows = []
-    for i, entry in enumerate(entries, start=1):
-        label = f"[{i}/{len(entries)}] {entry.policy.name}"
-        run_dir = runs / entry.policy.name  # names are unique, follow the name rule, and never
-        shutil.copytree(base, run_dir)  # start with "_" (so never "_base")
-        print(f"{label}: running", file=err, flush=True)
-        run_settings = replace(base_settings, data_dir=run_dir, speed=None, mode="compare")
-        row = _run_one(run_settings, entry, label, err)
-        rows.append(row)
-        r2 = "-" if row["r2"] is None else f"{row['r2']:.4f}"
-        print(
-            f"{label}: done in {row['wall_s']:.1f} s: R² {r2}, "
-            f"{row['energy_mj_per_inference']:.4f} mJ/inference, {row['switches']} switches, "
-            f"{row['retrains']} retrains, {row['reuses']} reuses",
-            file=err,
-            flush=True,
-        )
-    write_outputs(out, rows, settings)
+    by_policy: dict[str, list[dict[str, Any]]] = {e.policy.name: [] for e in entries}
+    every_run: list[dict[str, Any]] = []  # in the order they ran
+    total = len(entries) * repeat
+    for k in range(1, repeat + 1):
+        for i, entry in enumerate(entries, start=1):
+            n = (k - 1) * len(entries) + i
+            name = entry.policy.name
+            label = f"[{n}/{total}] {name}" + (f" (run {k}/{repeat})" if repeat > 1 else "")
+            # names are unique, follow the name rule, and never start with "_" (never "_base")
+            run_dir = runs / name if repeat == 1 else runs / name / f"run-{k}"
+            shutil.copytree(base, run_dir)
+            print(f"{label}: running", file=err, flush=True)
+            run_settings = replace(base_settings, data_dir=run_dir, speed=None, mode="compare")
+            row = _run_one(run_settings, entry, label, err)
+            by_policy[name].append(row)
+            every_run.append({"policy": name, "run": k, **row})
+            r2 = "-" if row["r2"] is None else f"{row['r2']:.4f}"
+            print(
+                f"{label}: done in {row['wall_s']:.1f} s: R² {r2}, "
+                f"{row['energy_mj_per_inference']:.4f} mJ/inference, {row['switches']} switches, "
+                f"{row['retrains']} retrains, {row['reuses']} reuses",
+                file=err,
+                flush=True,
+            )
+    if repeat == 1:
+        rows = [policy_runs[0] for policy_runs in by_policy.values()]
+        write_outputs(out, rows, settings)
+        return rows
+    rows = [aggregate(policy_runs) for policy_runs in by_policy.values()]
+    pairs = noise_pairs(rows)
+    mark_rows(rows, pairs)
+    write_outputs(out, rows, settings, {"runs": every_run, "noise": pairs, "repeat": repeat})
     return rows
 
 
-def write_outputs(out: Path, rows: list[dict[str, Any]], settings: RunSettings) -> None:
+def write_outputs(
+    out: Path,
+    rows: list[dict[str, Any]],
+    settings: RunSettings,
+    repeated: dict[str, Any] | None = None,
+) -> None:
+    """compare.csv, compare.md and compare.json; with repeated runs, every run's row too
+    (``compare-runs.csv``, and ``runs`` and the judged ``noise`` pairs in the JSON)."""
     (out / "compare.csv").write_text(csv_text(rows), encoding="utf-8")
-    (out / "compare.md").write_text(markdown_table(rows), encoding="utf-8")
+    noise = "" if repeated is None else "\n" + noise_text(repeated["noise"], repeated["repeat"])
+    (out / "compare.md").write_text(markdown_table(rows) + noise, encoding="utf-8")
     meta = {
         "data": str(settings.data or "bundled sample"),
         "column": settings.column,
         "steps": settings.steps,
+        "machine": machine(),
     }
-    (out / "compare.json").write_text(
-        json.dumps({"settings": meta, "rows": rows}, indent=2), encoding="utf-8"
-    )
+    document: dict[str, Any] = {"settings": meta, "rows": rows}
+    if repeated is not None:
+        (out / "compare-runs.csv").write_text(csv_text(repeated["runs"]), encoding="utf-8")
+        meta["repeat"] = repeated["repeat"]
+        meta["noise_criterion"] = f"|mean_a - mean_b| <= {NOISE_SE:g} * sqrt(sd_a²/n_a + sd_b²/n_b)"
+        document.update(runs=repeated["runs"], noise=repeated["noise"])
+    (out / "compare.json").write_text(dumps(document, indent=2), encoding="utf-8")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -319,7 +371,9 @@ def run(args: argparse.Namespace) -> int:
         speed=None,
         j_per_cpu_s=args.j_per_cpu_s,
     )
-    rows = compare_entries(entries, out, settings)
+    rows = compare_entries(entries, out, settings, repeat=args.repeat)
     print(text_table(rows))
+    if args.repeat > 1:
+        print("\n" + noise_text(noise_pairs(rows), args.repeat))
     print(f"\nwritten: {out / 'compare.csv'}, {out / 'compare.md'}", file=sys.stderr)
     return 0

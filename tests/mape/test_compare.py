@@ -74,3 +74,48 @@ def test_compare_writes_csv_and_markdown_with_every_column(tmp_path: Path) -> No
         "single-linear",
         "switch",
     ]
+
+
+def test_compare_repeat_gives_mean_and_spread_and_marks_what_is_noise(tmp_path: Path) -> None:
+    import json
+    import math
+    from statistics import fmean, stdev
+
+    done = run_cli(
+        "compare", "--repeat", "3", "--steps", "1200", "--policies",
+        "naive,single-linear,single-svm", "--data-dir", str(tmp_path / "data"),
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (out,) = (tmp_path / "out").glob("compare-*")
+    rows = list(csv.DictReader((out / "compare.csv").open()))
+    runs = list(csv.DictReader((out / "compare-runs.csv").open()))
+    assert [r["policy"] for r in rows] == ["naive", "single-linear", "single-svm"]
+    assert [r["policy"] for r in runs] == ["naive", "single-linear", "single-svm"] * 3  # rounds
+    assert sorted(p.name for p in (out / "runs" / "single-svm").iterdir()) == [
+        "run-1",
+        "run-2",
+        "run-3",
+    ]
+    for row in rows:
+        mine = [float(r["energy_mj_per_inference"]) for r in runs if r["policy"] == row["policy"]]
+        assert int(row["n_runs"]) == 3
+        assert float(row["energy_mj_per_inference"]) == pytest.approx(fmean(mine))
+        assert float(row["energy_mj_per_inference_sd"]) == pytest.approx(stdev(mine))
+        assert float(row["r2_sd"]) == 0.0  # a seeded policy predicts the same every run
+    report = json.loads((out / "compare.json").read_text())
+    assert report["settings"]["repeat"] == 3 and len(report["runs"]) == 9
+    by_name = {r["policy"]: r for r in report["rows"]}
+    judged = {(p["figure"], p["a"], p["b"]): p for p in report["noise"]}
+    assert len(judged) == 2 * 3  # energy and R² for each of the 3 pairs
+    for (figure, a, b), pair in judged.items():
+        ra, rb = by_name[a], by_name[b]
+        noise = 2 * math.sqrt(ra[f"{figure}_sd"] ** 2 / 3 + rb[f"{figure}_sd"] ** 2 / 3)
+        assert pair["noise"] == pytest.approx(noise)
+        assert pair["within_noise"] == (abs(ra[figure] - rb[figure]) <= noise)
+        mark = rb["policy"] in ra[f"{figure}_within_noise_of"].split(";")
+        assert mark == pair["within_noise"]
+    # R² has no spread: naive (persistence) and the models differ for real
+    assert not judged[("r2", "naive", "single-linear")]["within_noise"]
+    assert "within the noise when |Δ mean| ≤ 2·SE" in done.stdout
+    assert "±sd" in done.stdout.splitlines()[0]

@@ -17,6 +17,9 @@ MODULES = [
     "mape.policy_schema",
     "mape.harmonica",
     "harmone_tui.compare_report",
+    "harmone_tui.compare_stats",
+    "harmone_tui.run_context",
+    "harmone_tui.telemetry",
 ]
 
 

@@ -190,6 +190,23 @@ class RunMetrics:
         self.carbon.set(self.carbon_of(sum(self._exported.values())))
 
 
+def start_endpoint(port: int, host: str, registry: Any) -> MetricsServer:
+    """Serve ``registry`` at ``http://host:port/metrics`` from a thread of its own."""
+    try:
+        from prometheus_client import start_http_server
+    except ImportError:
+        raise MetricsError(
+            "--metrics-port needs the prometheus_client library", hint=EXTRA_HINT
+        ) from None
+    try:
+        server, thread = start_http_server(port, host, registry)
+    except OSError as exc:
+        raise MetricsError(
+            f"--metrics-port {port}: cannot listen on {host}:{port} ({exc.strerror or exc})"
+        ) from None
+    return MetricsServer(host, server.server_port, server, thread)
+
+
 def serve_metrics(runtime: Runtime) -> MetricsServer | None:
     """Start the endpoint of ``runtime.settings.metrics_port`` (None: no metrics) and attach
     its listener to the runtime; a port that cannot be bound is a :class:`MetricsError`."""
@@ -197,20 +214,12 @@ def serve_metrics(runtime: Runtime) -> MetricsServer | None:
     if s.metrics_port is None:
         return None
     try:
-        from prometheus_client import start_http_server
+        metrics = RunMetrics(runtime)
     except ImportError:
         raise MetricsError(
             "--metrics-port needs the prometheus_client library", hint=EXTRA_HINT
         ) from None
-    metrics = RunMetrics(runtime)
-    try:
-        server, thread = start_http_server(s.metrics_port, s.metrics_host, metrics.registry)
-    except OSError as exc:
-        where = f"{s.metrics_host}:{s.metrics_port}"
-        raise MetricsError(
-            f"--metrics-port {s.metrics_port}: cannot listen on {where} ({exc.strerror or exc})"
-        ) from None
+    endpoint = start_endpoint(s.metrics_port, s.metrics_host, metrics.registry)
     runtime.listeners.append(metrics.listen)
-    endpoint = MetricsServer(s.metrics_host, server.server_port, server, thread)
     runtime.progress(f"metrics on {endpoint.url}")
     return endpoint

@@ -14,18 +14,9 @@ import time
 from pathlib import Path
 
 from harmone_tui import paths
+from harmone_tui.commands.run import port_number
 
 EXTRA_HINT = "pip install 'harmone-tui[serve]'"
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected 0-65535 (0: any free port), got {value}")
-    return value
 
 
 def _positive(kind: type) -> object:
@@ -49,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--port",
-        type=_port,
+        type=port_number,
         default=5000,
         help="port (default 5000, as Harmonica; 0: any free port)",
     )
@@ -99,6 +90,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no line per decision or failed delivery (start and stop still)",
     )
+    parser.add_argument(
+        "--metrics-port",
+        type=port_number,
+        metavar="PORT",
+        help="serve Prometheus metrics of every served system at http://HOST:PORT/metrics"
+        " (0: any free port; needs the 'metrics' extra)",
+    )
+    parser.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address of the metrics endpoint (default 127.0.0.1: this machine only)",
+    )
 
 
 def _log(text: str) -> None:
@@ -138,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
         cors_origins=tuple(args.cors_origin),
         delivery=DeliverySettings(timeout_s=args.delivery_timeout, attempts=args.delivery_attempts),
         quiet=args.quiet,
+        metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
     )
     asyncio.run(serve(config, _log))
     return 0

@@ -59,6 +59,8 @@ class ServeConfig:
     cors_origins: tuple[str, ...] = ()
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     quiet: bool = False
+    metrics_port: int | None = None  # Prometheus endpoint (harmone_tui/serve/metrics.py)
+    metrics_host: str = "127.0.0.1"
 
 
 def is_loopback(host: str) -> bool:

@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterator
 
 import uvicorn
 
+from harmone_tui.metrics import start_endpoint
 from harmone_tui.serve.app import create_app
 from harmone_tui.serve.config import ServeConfig, ServeError
+from harmone_tui.serve.metrics import ServeMetrics
 from harmone_tui.serve.service import Service
 
 
@@ -66,10 +68,19 @@ async def serve(
     """Serve until SIGINT/SIGTERM (or ``control.stop()``), then flush and return."""
     sock = bind(config.host, config.port)
     service = Service(config, log)
+    endpoint = None
     try:
+        if config.metrics_port is not None:
+            service.metrics = ServeMetrics()
+            endpoint = start_endpoint(
+                config.metrics_port, config.metrics_host, service.metrics.registry
+            )
+            log(f"metrics on {endpoint.url}")
         await service.start()
     except BaseException:
         sock.close()
+        if endpoint is not None:
+            endpoint.close()
         raise
     app = create_app(service, config)
     server = _Server(
@@ -110,4 +121,6 @@ async def serve(
                 loop.remove_signal_handler(sig)
         await service.stop()
         sock.close()
+        if endpoint is not None:
+            endpoint.close()
         log("stopped; state stored")

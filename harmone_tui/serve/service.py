@@ -31,6 +31,7 @@ from harmone_tui.serve import snapshot
 from harmone_tui.serve.config import ServeConfig, ServeError
 from harmone_tui.serve.deliveries import Deliveries, Delivery
 from harmone_tui.serve.harmonica_rules import HarmonicaPolicy, HarmonicaState
+from harmone_tui.serve.metrics import ServeMetrics
 from harmone_tui.serve.schema import to_policy
 from harmone_tui.serve.store import ServeStore, finish_runs, resume_runs, start_run
 from harmone_tui.serve.systems import RemoteSystem, StepRecord
@@ -112,6 +113,7 @@ class Service:
         self._next_delivery = 1
         self._lock_fd: int | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self.metrics: ServeMetrics | None = None  # with --metrics-port
         self.store: ServeStore
         self.deliveries: Deliveries
 

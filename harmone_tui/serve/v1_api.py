@@ -219,6 +219,8 @@ async def post_telemetry(
             extra(conn)
 
     await service.commit([served], job, new)
+    if service.metrics is not None:
+        service.metrics.observe(system_id, remote, records, actions)
     return JSONResponse(
         {
             "system_id": system_id,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harmone_tui.carbon import CarbonFactors
 
 
 @dataclass
@@ -22,6 +25,8 @@ class RunSettings:
     j_per_cpu_s: float | None = None
     batch_rows: int = 500
     gaps: str = "hold"  # empty cells in a CSV stream: hold | skip | refuse (see --gaps)
+    mode: str = "headless"  # the front end: tui | headless | compare (run_context.MODES)
+    carbon: CarbonFactors | None = None  # None: harmone_tui.carbon.resolve() at start
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-ready data, stored with the run."""
@@ -34,4 +39,6 @@ class RunSettings:
             "steps": self.steps,
             "speed": self.speed,
             "j_per_cpu_s": self.j_per_cpu_s,
+            "mode": self.mode,
+            "carbon": self.carbon.to_dict() if self.carbon else None,
         }

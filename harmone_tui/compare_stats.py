@@ -23,9 +23,11 @@ from itertools import combinations
 from statistics import fmean, stdev
 from typing import Any
 
-JUDGED = ("energy_mj_per_inference", "r2", "mean_confidence")
+from harmone_tui import units
+
+JUDGED = ("energy_j_per_inference", "r2", "mean_confidence")
 NOISE_SE = 2.0
-LABELS = {"energy_mj_per_inference": "mJ/inference", "r2": "R²", "mean_confidence": "confidence"}
+LABELS = {"energy_j_per_inference": "energy/inference", "r2": "R²", "mean_confidence": "confidence"}
 
 
 def _numeric(value: Any) -> bool:
@@ -98,6 +100,10 @@ def mark_rows(rows: list[dict[str, Any]], pairs: Sequence[dict[str, Any]]) -> No
                 row[f"{key}_within_noise_of"] = ";".join(same)
 
 
+def _figure(key: str, value: float) -> str:
+    return units.energy(value) if key.startswith("energy_j") else f"{value:.3g}"
+
+
 def noise_text(pairs: Sequence[dict[str, Any]], runs: int) -> str:
     """The differences smaller than the noise, one line per figure, with the criterion."""
     if not pairs:
@@ -112,7 +118,8 @@ def noise_text(pairs: Sequence[dict[str, Any]], runs: int) -> str:
             continue
         same = [p for p in of_key if p["within_noise"]]
         listed = ", ".join(
-            f"{p['a']} ≈ {p['b']} (Δ {p['difference']:.3g} ≤ {p['noise']:.3g})" for p in same
+            f"{p['a']} ≈ {p['b']} (Δ {_figure(key, p['difference'])} ≤ {_figure(key, p['noise'])})"
+            for p in same
         )
         lines.append(f"  {LABELS[key]}: {listed or 'every difference is larger than the noise'}")
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Exporting a run: its steps (with timestamps), events and summary, as CSV and JSON Lines.
+"""Exporting a run: its steps (with timestamps), events, energy ledger and summary, as CSV and
+JSON Lines.
 
 One module for both front ends: the TUI's export key and headless ``--export DIR``. No Textual
 here. The telemetry holds only recent steps in memory, so the steps come from the knowledge
@@ -48,6 +49,18 @@ STORE_STEP_COLUMNS = (
 )
 STEP_COLUMNS = ("step", "time", *STORE_STEP_COLUMNS[1:])
 EVENT_COLUMNS = ("step", "time", "ts", "kind", "text", "detail")
+LEDGER_COLUMNS = (
+    "scope",
+    "stage",
+    "model",
+    "version",
+    "origin",
+    "steps",
+    "cpu_s",
+    "energy_j",
+    "carbon_g",
+    "energy_source",
+)
 FETCH_ROWS = 5000
 
 
@@ -126,23 +139,48 @@ def step_records(data: ExportData) -> Iterator[dict[str, Any]]:
             }
 
 
+def ledger_records(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The energy ledger of a summary (its ``energy`` block) as rows of :data:`LEDGER_COLUMNS`:
+    one per stage (``scope`` "stage", the stages sum to the run's total), then one per model
+    version within inference and training (``scope`` "version"). Empty without a ledger."""
+    energy = summary.get("energy")
+    if not energy:
+        return []
+    source = energy.get("source")
+    rows: list[dict[str, Any]] = [
+        {"scope": "stage", "stage": stage, **figures, "energy_source": source}
+        for stage, figures in energy.get("stages", {}).items()
+    ]
+    for stage in ("inference", "training"):
+        rows += [
+            {"scope": "version", "stage": stage, **item, "energy_source": source}
+            for item in energy.get(stage, [])
+        ]
+    return [{k: row.get(k) for k in LEDGER_COLUMNS} for row in rows]
+
+
 def write(data: ExportData) -> Path:
-    """Write the steps and events (``.csv`` and ``.jsonl`` each) and ``summary.json`` into the
-    export's directory; return it."""
+    """Write the steps, events and (when the run has one) energy ledger, ``.csv`` and
+    ``.jsonl`` each, and ``summary.json`` into the export's directory; return it."""
     data.directory.mkdir(parents=True, exist_ok=True)
     _write_table(data.directory, "steps", STEP_COLUMNS, step_records(data))
     _write_table(data.directory, "events", EVENT_COLUMNS, iter(data.events))
+    ledger = ledger_records(data.summary)
+    if ledger:
+        _write_table(data.directory, "ledger", LEDGER_COLUMNS, iter(ledger))
     (data.directory / "summary.json").write_text(dumps(data.summary, indent=2) + "\n")
     return data.directory
 
 
 def write_stream(data: ExportData, out: TextIO) -> None:
     """The same export as one JSON Lines stream (``--export -``): every record names its kind
-    (``"record": "step" | "event" | "summary"``); the summary comes last."""
+    (``"record": "step" | "event" | "ledger" | "summary"``); the summary comes last."""
     for step in step_records(data):
         out.write(dumps({"record": "step", **step}) + "\n")
     for event in data.events:
         out.write(dumps({"record": "event", **event}) + "\n")
+    for row in ledger_records(data.summary):
+        out.write(dumps({"record": "ledger", **row}) + "\n")
     out.write(dumps({"record": "summary", **data.summary}) + "\n")
     out.flush()
 

@@ -9,12 +9,13 @@ the run cleanly: the steps so far are stored, the summary is written, and the pr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from harmone_tui import export, signals
+from harmone_tui import export, signals, units
 from harmone_tui.event_text import describe
 from harmone_tui.json_safe import dumps
 from harmone_tui.outputs import OutputError, is_stdout, write_output
@@ -94,6 +95,11 @@ async def _run(runtime: Runtime, printer: ProgressPrinter, received: list[int]) 
             loop.call_later(STOP_GRACE_S, main.cancel)
 
     def listen(kind: str, payload: Any) -> None:
+        ledger = getattr(runtime, "ledger", None)
+        with ledger.stage("frontend") if ledger else contextlib.nullcontext():
+            show(kind, payload)
+
+    def show(kind: str, payload: Any) -> None:
         if kind == "progress":
             printer.message(str(payload))
         elif kind == "steps":
@@ -115,6 +121,17 @@ async def _run(runtime: Runtime, printer: ProgressPrinter, received: list[int]) 
     finally:
         printer.done()
         remove()
+
+
+def energy_line(block: dict[str, Any]) -> str:
+    """The ledger in one line: the total with its carbon, then each stage that spent anything."""
+    stages = ", ".join(
+        f"{stage} {units.energy(figures['energy_j'])}"
+        for stage, figures in block["stages"].items()
+        if figures["energy_j"] > 0
+    )
+    total = units.energy_and_carbon(block["energy_j"], block["carbon_g"])
+    return f"energy {total} ({block['source']}): {stages}"
 
 
 def write_summary(
@@ -170,6 +187,8 @@ def run_headless(
             write_summary(runtime.final_summary, summary_path, printer)
             write_export(runtime, export_to, printer)
         raise
+    if "energy" in summary:
+        printer.message(energy_line(summary["energy"]))
     written = write_summary(summary, summary_path, printer)
     written = write_export(runtime, export_to, printer) and written
     if not quiet and not is_stdout(summary_path) and not is_stdout(export_to):

@@ -13,31 +13,36 @@ batch (never on the inference path); the HTTP server answers scrapes from its ow
 its own registry, so two runs in one process never share a metric. It listens on 127.0.0.1
 unless told otherwise, and closes when the run ends.
 
-Energy counters are fed from cumulative joules per (stage, model, version, source)
-(:meth:`RunMetrics.energy_totals`); a counter goes up by what a total grew since the last update,
-so another stage is one more entry in that mapping.
+Energy comes from the run's energy ledger (:mod:`harmone_tui.ledger`), read a few times a
+second: every stage (inference per model and version, training per version produced, mape,
+drift, store, frontend, startup, other), so the counters sum to the ledger's measured total;
+the carbon gauge is the ledger's (the configured grid intensity and PUE). A counter goes up by
+what its ledger total grew since the last read (:func:`energy_totals`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from engines.energy import carbon_g
 from harmone_common.errors import HarmoneError
 
 if TYPE_CHECKING:
     from engines.base import Engine
     from engines.energy import EnergyMeter
+    from harmone_tui.ledger import EnergyLedger
+    from harmone_tui.ledger_report import LedgerReport
     from harmone_tui.settings import RunSettings
     from harmone_tui.telemetry import Telemetry
     from mape.loop import MapeLoop
     from mape.policy_schema import Policy
 
 EXTRA_HINT = "pip install 'harmone-tui[metrics]'"
+LEDGER_EVERY_S = 0.25  # the ledger reads /proc and every thread's clock: a few times a second
 EnergyKey = tuple[str, str, str, str]  # stage, model, version, source
 
 
@@ -54,6 +59,7 @@ class Runtime(Protocol):
     loop: MapeLoop
     telemetry: Telemetry
     meter: EnergyMeter
+    ledger: EnergyLedger
 
     def current_version(self, model: str) -> int: ...
 
@@ -126,10 +132,9 @@ class RunMetrics:
         self.drift.set(float("nan"))  # unknown until the detector has two windows
         self.drift_threshold.set(float("nan"))
         self._seen_step = 0
-        self._inference: dict[EnergyKey, float] = {}
+        self._synced = -LEDGER_EVERY_S
         self._exported: dict[EnergyKey, float] = {}
         self._active: tuple[str, str] | None = None
-        self.carbon_of: Callable[[float], float] = carbon_g
 
     # the listener ---------------------------------------------------------------------------
     def listen(self, kind: str, payload: Any) -> None:
@@ -147,7 +152,12 @@ class RunMetrics:
             )
         if end > start:
             self._count(start, end)
-        self._sync_energy(self.energy_totals())
+        now = time.monotonic()
+        if now - self._synced >= LEDGER_EVERY_S or end >= rt.telemetry.total:
+            self._synced = now
+            report = rt.ledger.report()
+            self._sync_energy(energy_totals(report))
+            self.carbon.set(report.carbon_g)
         status = rt.loop.status()
         if status.quality is not None:
             self.quality.labels(rt.engine.quality_metric).set(status.quality)
@@ -164,30 +174,43 @@ class RunMetrics:
         self.step.set(end)
 
     def _count(self, start: int, end: int) -> None:
-        """Add steps [start, end) (still held by the telemetry) to the per-model figures."""
-        tel, source = self.runtime.telemetry, self.runtime.meter.source
+        """Add steps [start, end) (still held by the telemetry) to the inference counts."""
+        tel = self.runtime.telemetry
         index = tel.model_index[start:end]
-        version = tel.version[start:end]
-        energy_j = tel.energy_mj[start:end] / 1e3
-        pairs = np.stack([index.astype(np.int64), version.astype(np.int64)], axis=1)
-        for m, v in np.unique(pairs, axis=0).tolist():
-            rows = (index == m) & (version == v)
-            model = tel.models[m]
-            self.inferences.labels(model).inc(int(rows.sum()))
-            key = ("inference", model, str(v), source)
-            self._inference[key] = self._inference.get(key, 0.0) + float(energy_j[rows].sum())
-
-    def energy_totals(self) -> dict[EnergyKey, float]:
-        """Cumulative joules per (stage, model, version, source) so far."""
-        return self._inference
+        for m, n in enumerate(np.bincount(index.astype(np.int64), minlength=len(tel.models))):
+            if n:
+                self.inferences.labels(tel.models[m]).inc(int(n))
 
     def _sync_energy(self, totals: dict[EnergyKey, float]) -> None:
+        """Counters up by what each total grew; a total that fell back (``other`` is a
+        remainder, and start-up is taken out of it once) counts again only above its peak."""
         for key, joules in totals.items():
             grown = joules - self._exported.get(key, 0.0)
             if grown > 0:
                 self.energy.labels(*key).inc(grown)
                 self._exported[key] = joules
-        self.carbon.set(self.carbon_of(sum(self._exported.values())))
+
+
+def energy_totals(report: LedgerReport) -> dict[EnergyKey, float]:
+    """Cumulative joules per (stage, model, version, source) of the run's energy ledger:
+    inference per model and version, training per version produced (the worker's time not yet
+    tied to a version under model ""), every other stage with model and version "".
+
+    The stages sum to the ledger's measured total (:mod:`harmone_tui.ledger`).
+    """
+    src = report.source
+    out: dict[EnergyKey, float] = {}
+    for item in report.inference:
+        out[("inference", item.model, str(item.version), src)] = item.energy_j
+    for trained in report.training:
+        key = ("training", trained.model, str(trained.version), src)
+        out[key] = out.get(key, 0.0) + trained.energy_j
+    produced = sum(t.energy_j for t in report.training)
+    out[("training", "", "", src)] = max(0.0, report.stages_j.get("training", 0.0) - produced)
+    for stage, joules in report.stages_j.items():
+        if stage not in ("inference", "training"):
+            out[(stage, "", "", src)] = joules
+    return out
 
 
 def start_endpoint(port: int, host: str, registry: Any) -> MetricsServer:

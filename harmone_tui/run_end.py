@@ -109,6 +109,9 @@ def summary(runtime: Runtime) -> dict[str, Any]:
     if meter is not None:
         out["energy_source"] = meter.source
         out["energy_detail"] = meter.detail
+    ledger = getattr(rt, "ledger", None)
+    if ledger is not None:
+        out["energy"] = ledger.report().to_dict()
     out.update(
         switches=counts.get("switch", 0),
         retrains=counts.get("retrain_done", 0),

@@ -9,6 +9,7 @@ action waits, so a run's decisions depend on steps, never on wall time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +23,9 @@ from engines.registry import create_engine
 from harmone_tui import paths, run_end
 from harmone_tui.actions import ActionQueue, PendingRetrain
 from harmone_tui.calibration import energy_profile, first_items
+from harmone_tui.carbon import resolve as resolve_carbon
 from harmone_tui.inference import run_batch
+from harmone_tui.ledger import EnergyLedger
 from harmone_tui.metrics import serve_metrics
 from harmone_tui.pacing import Pacer
 from harmone_tui.settings import RunSettings
@@ -57,6 +60,7 @@ class Runtime:
         self.step = 0
         self.run_id = 0
         self.status = "created"
+        self.cpu_start_ns = time.process_time_ns()  # the ledger counts the run from here
         self.pacer = Pacer(settings.speed)
         self.wall_s = 0.0
         self._stop = False
@@ -78,6 +82,7 @@ class Runtime:
         self.loop: MapeLoop
         self.repo: ModelRepository
         self.pool: TrainerPool
+        self.ledger: EnergyLedger
 
     # set-up ---------------------------------------------------------------------------------
     def _emit(self, kind: str, payload: Any) -> None:
@@ -141,6 +146,7 @@ class Runtime:
         xs = await in_thread(first_items, self.engine, str(s.data or "the bundled sample"))
         self.meter = create_meter(s.j_per_cpu_s)
         self.pool = TrainerPool(self.repo, self.meter.joules_for_cpu_seconds)
+        self._start_ledger()
         length = self.engine.stream_length()
         limit = length if s.steps is None else min(s.steps, length)
         self.telemetry = Telemetry(limit, tuple(self.policy.models), self._history(self.policy))
@@ -171,10 +177,21 @@ class Runtime:
             self._current_version[self.active_model],
         )
         self.loop.set_energy_profile(profile)
+        self.loop.timer = self.ledger.stage
         self.energy_profile = profile
         self.prepared = True
         self.status = "ready"
         self.progress("ready")
+
+    def _start_ledger(self) -> None:
+        """The energy ledger (harmone_tui/ledger.py) and what it watches: the trainer worker,
+        the step writer's thread; in the TUI the event loop's thread is the front end's."""
+        carbon = self.settings.carbon or resolve_carbon(settings_path=paths.settings_file())
+        residue = "frontend" if self.settings.mode == "tui" else None
+        self.ledger = EnergyLedger(self.meter, carbon, residue, self.cpu_start_ns)
+        self.ledger.watch_workers(self.pool.worker_pids)
+        self.pool.on_trained = self.ledger.add_training
+        self.ledger.add_probe("store", self.step_writer.cpu_s)
 
     def _history(self, policy: Policy) -> int:
         """Steps the telemetry keeps in memory: the policy's windows, a batch, unstored rows."""
@@ -202,6 +219,7 @@ class Runtime:
         if self.status == "created":
             await self.prepare()
         self.status = "running"
+        self.ledger.mark_running()
         started = time.perf_counter()
         self._paused_s = 0.0
         try:
@@ -226,7 +244,8 @@ class Runtime:
                 await self._paused()
                 continue
             if self.step >= due:
-                self.loop.cycle(self.step)
+                with self.ledger.stage("mape"):
+                    self.loop.cycle(self.step)
                 due = self.loop.next_due(self.step)
             await self._apply_actions()
             end = min(limit, due, self.step + MAX_BATCH, self.actions.next_step(limit))
@@ -280,20 +299,27 @@ class Runtime:
             self._stopping,
         )
         j_per_cpu_s = self.meter.j_per_cpu_s if rapl is None else None
-        return self.telemetry.record(start, figures, model, version, j_per_cpu_s)
+        done = self.telemetry.record(start, figures, model, version, j_per_cpu_s)
+        tel = self.telemetry
+        cpu_s = float(tel.cpu_ms[start:done].sum()) / 1e3
+        self.ledger.add_inference(
+            model, version, done - start, cpu_s, float(tel.energy_mj[start:done].sum()) / 1e3
+        )
+        return done
 
     def _after_batch(self, start: int, end: int) -> None:
         if end <= start:
             return
         tel = self.telemetry
-        self.loop.observe(
-            start,
-            self.active_model,
-            tel.prediction[start:end],
-            tel.truth[start:end],
-            tel.drift_value[start:end],
-            tel.energy_mj[start:end] * 1e3,
-        )
+        with self.ledger.stage("mape"):
+            self.loop.observe(
+                start,
+                self.active_model,
+                tel.prediction[start:end],
+                tel.truth[start:end],
+                tel.drift_value[start:end],
+                tel.energy_mj[start:end] * 1e3,
+            )
         self._report_skipped()
         if end - self._flushed >= self.settings.batch_rows:
             self.flush()
@@ -317,8 +343,9 @@ class Runtime:
         lo, hi = self._flushed, self.telemetry.count
         if hi <= lo:
             return
-        rows = self.telemetry.step_rows(lo, hi, self.run_id, self.meter.source)
-        self.step_writer.write(rows)
+        with self.ledger.stage("store"):
+            rows = self.telemetry.step_rows(lo, hi, self.run_id, self.meter.source)
+            self.step_writer.write(rows)
         self._flushed = hi
 
     def store_steps(self) -> None:
@@ -359,7 +386,9 @@ class Runtime:
         self._current_version[model] = version
 
     def event(self, kind: str, detail: dict[str, Any]) -> EventRow:
-        row = self.store.add_event(self.run_id, self.step, kind, detail)
+        ledger = getattr(self, "ledger", None)  # events of start-up come before the ledger
+        with ledger.stage("store") if ledger else contextlib.nullcontext():
+            row = self.store.add_event(self.run_id, self.step, kind, detail)
         self._emit("event", row)
         return row
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harmone_tui.carbon import CarbonFactors
 
 
 @dataclass
@@ -25,6 +28,7 @@ class RunSettings:
     mode: str = "headless"  # the front end: tui | headless | compare (run_context.MODES)
     metrics_port: int | None = None  # Prometheus endpoint (harmone_tui/metrics.py); 0: any port
     metrics_host: str = "127.0.0.1"
+    carbon: CarbonFactors | None = None  # None: harmone_tui.carbon.resolve() at start
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-ready data, stored with the run."""
@@ -38,4 +42,5 @@ class RunSettings:
             "speed": self.speed,
             "j_per_cpu_s": self.j_per_cpu_s,
             "mode": self.mode,
+            "carbon": self.carbon.to_dict() if self.carbon else None,
         }

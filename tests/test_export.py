@@ -91,6 +91,17 @@ def test_export_dir_has_every_step_with_its_time_and_every_event(
     table = list(csv.DictReader((out / "events.csv").open()))
     assert json.loads(table[0]["detail"]) == events[0]["detail"]
     assert table[0]["text"] == events[0]["text"] and "switch" in table[0]["text"]
+    ledger = list(csv.DictReader((out / "ledger.csv").open()))
+    stages = {r["stage"]: float(r["energy_j"]) for r in ledger if r["scope"] == "stage"}
+    assert sum(stages.values()) >= summary["energy"]["energy_j"] > 0  # 'other' is the remainder
+    assert stages["inference"] == pytest.approx(
+        summary["energy"]["stages"]["inference"]["energy_j"]
+    )
+    versions = [r for r in ledger if r["scope"] == "version" and r["stage"] == "inference"]
+    assert sum(int(r["steps"]) for r in versions) == 700
+    assert {r["model"] for r in versions} == {r["model"] for r in rows}
+    jsonl = [json.loads(line) for line in (out / "ledger.jsonl").read_text().splitlines()]
+    assert len(jsonl) == len(ledger) and jsonl[0]["energy_source"] == "estimated"
 
 
 def test_export_dash_is_one_json_lines_stream_on_stdout(tmp_path: Path, policy: Path) -> None:
@@ -101,6 +112,7 @@ def test_export_dash_is_one_json_lines_stream_on_stdout(tmp_path: Path, policy: 
     records = [json.loads(line) for line in done.stdout.splitlines()]
     kinds = [r["record"] for r in records]
     assert kinds.count("step") == 300 and kinds[-1] == "summary" and kinds.count("summary") == 1
+    assert kinds.count("ledger") >= 8  # a row per stage, then per model version
     assert records[-1]["steps"] == 300 and records[-1]["mode"] == "headless"
     both = run(*args, "--export", "-", "--summary", "-")
     assert both.returncode == 2 and both.stderr.count("\n") == 1

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from harmone_tui import metrics as metrics_module
+from harmone_tui.carbon import CarbonFactors
+from harmone_tui.ledger_report import STAGES
 from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
 from mape.policy_file import parse_policy
@@ -49,8 +52,14 @@ def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
-def test_metrics_scraped_mid_run_match_the_runs_own_figures(tmp_path: Path) -> None:
-    settings = RunSettings(data_dir=tmp_path / "d", steps=900, speed=3000.0, metrics_port=0)
+def test_metrics_scraped_mid_run_match_the_runs_own_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics_module, "LEDGER_EVERY_S", 0.0)  # the ledger read every batch
+    carbon = CarbonFactors(100.0, 1.5, "test", "test")
+    settings = RunSettings(
+        data_dir=tmp_path / "d", steps=900, speed=3000.0, metrics_port=0, carbon=carbon
+    )
     runtime = Runtime(settings, parse_policy(FLIPPING, "flipping"), "flipping", FLIPPING)
     seen: list[tuple[dict, int, float, dict[str, int], tuple[str, int]]] = []
 
@@ -81,16 +90,20 @@ def test_metrics_scraped_mid_run_match_the_runs_own_figures(tmp_path: Path) -> N
     assert inferences == {m: float(n) for m, n in counts.items() if n}
     assert sum(inferences.values()) == step
     energy = {
-        dict(labels)["model"]: value
+        tuple(dict(labels)[k] for k in ("stage", "model", "version", "source")): value
         for (name, labels), value in metrics.items()
         if name == "harmone_energy_joules_total"
     }
-    assert all(
-        dict(labels)["stage"] == "inference" and dict(labels)["source"] == "estimated"
-        for (name, labels), _ in metrics.items()
-        if name == "harmone_energy_joules_total"
-    )
-    assert sum(energy.values()) == pytest.approx(energy_j, rel=1e-9) and energy_j > 0
+    assert {source for *_, source in energy} == {"estimated"}
+    assert {stage for stage, *_ in energy} <= set(STAGES)
+    assert {"inference", "mape", "startup"} <= {stage for stage, *_ in energy}
+    inference = {(m, v): j for (stage, m, v, _), j in energy.items() if stage == "inference"}
+    assert {m for m, _ in inference} == {m for m, n in counts.items() if n}
+    assert sum(inference.values()) == pytest.approx(energy_j, rel=1e-9) and energy_j > 0
+    counted = sum(energy.values())
+    assert counted > energy_j  # the loop, the store and start-up cost something too
+    grams = metrics[("harmone_carbon_grams", ())]
+    assert grams == pytest.approx(counted / 3.6e6 * 100.0 * 1.5, rel=0.05)  # the factors given
     model, version = active
     assert metrics[("harmone_active_model", (("model", model), ("version", str(version))))] == 1
     assert sum(1 for name, _ in metrics if name == "harmone_active_model") == 1

@@ -27,9 +27,21 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engines.base import EngineError
-from harmone_tui import paths
-from harmone_tui.commands.run import IMAGE_LIMITS, positive_finite, positive_int
-from harmone_tui.compare_report import csv_text, markdown_table, row_from_summary, text_table
+from harmone_tui import paths, units
+from harmone_tui.commands.run import (
+    IMAGE_LIMITS,
+    add_carbon_arguments,
+    carbon_from_args,
+    positive_finite,
+    positive_int,
+)
+from harmone_tui.compare_report import (
+    csv_text,
+    markdown_table,
+    row_from_summary,
+    stage_table,
+    text_table,
+)
 from harmone_tui.compare_stats import NOISE_SE, aggregate, mark_rows, noise_pairs, noise_text
 from harmone_tui.json_safe import dumps
 from harmone_tui.run_context import machine
@@ -98,6 +110,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run every policy N times (interleaved) and report mean ± sd per policy, marking"
         " differences smaller than the noise (|Δ mean| ≤ 2 standard errors); default 1",
     )
+    add_carbon_arguments(parser)
 
 
 @dataclass(frozen=True)
@@ -312,7 +325,9 @@ def compare_entries(
             r2 = "-" if row["r2"] is None else f"{row['r2']:.4f}"
             print(
                 f"{label}: done in {row['wall_s']:.1f} s: R² {r2}, "
-                f"{row['energy_mj_per_inference']:.4f} mJ/inference, {row['switches']} switches, "
+                f"{units.energy(row['energy_j_per_inference'])}/inference,"
+                f" {units.energy_and_carbon(row['energy_j_total'], row['carbon_g_total'])} in all,"
+                f" {row['switches']} switches, "
                 f"{row['retrains']} retrains, {row['reuses']} reuses",
                 file=err,
                 flush=True,
@@ -370,9 +385,12 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         speed=None,
         j_per_cpu_s=args.j_per_cpu_s,
+        carbon=carbon_from_args(args),
     )
     rows = compare_entries(entries, out, settings, repeat=args.repeat)
     print(text_table(rows))
+    print(f"\nenergy by stage (carbon: {settings.carbon.describe()}):")
+    print(stage_table(rows))
     if args.repeat > 1:
         print("\n" + noise_text(noise_pairs(rows), args.repeat))
     print(f"\nwritten: {out / 'compare.csv'}, {out / 'compare.md'}", file=sys.stderr)

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from engines.energy import carbon_g
+from harmone_tui import paths
+from harmone_tui.carbon import resolve as resolve_carbon
 from harmone_tui.serve.systems import Action, RemoteSystem, StepRecord
 
 
@@ -55,7 +56,10 @@ class ServeMetrics:
         self.step = Gauge("harmone_step", "Records of the system so far", ["system"], registry=r)
         self._joules: dict[str, float] = {}
         self._active: dict[str, tuple[str, str]] = {}
-        self.carbon_of: Callable[[float], float] = carbon_g
+        # the grid intensity and PUE in force ($HARMONE_GRID_INTENSITY, settings.toml, default)
+        self.carbon_of: Callable[[float], float] = resolve_carbon(
+            settings_path=paths.settings_file()
+        ).grams
 
     def observe(
         self,

@@ -139,7 +139,7 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:
         "r2",
         "mae",
         "mean_confidence",
-        "energy_mj_per_inference",
+        "energy_j_per_inference",
         "energy_j_total",
         "energy_source",
         "latency_ms_mean",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harmone_tui.ledger_report import STAGES
 from tests.mape.helpers import run_cli
 
 COLUMNS = [
@@ -14,9 +15,12 @@ COLUMNS = [
     "r2",
     "mae",
     "mean_confidence",
-    "energy_mj_per_inference",
+    "energy_j_per_inference",
     "energy_source",
-    "energy_mj_per_inference_incl_retrain",
+    "energy_j_per_inference_incl_retrain",
+    "energy_j_total",
+    "carbon_g_total",
+    *(f"energy_j_{stage}" for stage in STAGES),
     "latency_ms_mean",
     "latency_ms_p95",
     "switches",
@@ -56,12 +60,12 @@ def test_compare_writes_csv_and_markdown_with_every_column(tmp_path: Path) -> No
     for r in rows:
         assert int(r["steps"]) == 1500 and 0.5 < float(r["r2"]) < 1.0
         assert (
-            r["energy_source"] in ("rapl", "estimated") and float(r["energy_mj_per_inference"]) > 0
+            r["energy_source"] in ("rapl", "estimated") and float(r["energy_j_per_inference"]) > 0
         )
     assert float(rows[1]["share_linear"]) == 1.0 and float(rows[0]["share_naive"]) == 1.0
     assert float(rows[2]["share_lstm"]) > 0  # switch starts on the LSTM
-    lstm = float(rows[2]["energy_mj_per_inference"])
-    assert lstm > float(rows[0]["energy_mj_per_inference"])  # persistence costs ~nothing
+    lstm = float(rows[2]["energy_j_per_inference"])
+    assert lstm > float(rows[0]["energy_j_per_inference"])  # persistence costs ~nothing
     md = (out / "compare.md").read_text().splitlines()
     assert md[0].startswith("| policy | R² | MAE | mJ/inf | source |") and len(md) == 2 + 3
     assert md[3].startswith("| single-linear |")
@@ -98,10 +102,10 @@ def test_compare_repeat_gives_mean_and_spread_and_marks_what_is_noise(tmp_path: 
         "run-3",
     ]
     for row in rows:
-        mine = [float(r["energy_mj_per_inference"]) for r in runs if r["policy"] == row["policy"]]
+        mine = [float(r["energy_j_per_inference"]) for r in runs if r["policy"] == row["policy"]]
         assert int(row["n_runs"]) == 3
-        assert float(row["energy_mj_per_inference"]) == pytest.approx(fmean(mine))
-        assert float(row["energy_mj_per_inference_sd"]) == pytest.approx(stdev(mine))
+        assert float(row["energy_j_per_inference"]) == pytest.approx(fmean(mine))
+        assert float(row["energy_j_per_inference_sd"]) == pytest.approx(stdev(mine))
         assert float(row["r2_sd"]) == 0.0  # a seeded policy predicts the same every run
     report = json.loads((out / "compare.json").read_text())
     assert report["settings"]["repeat"] == 3 and len(report["runs"]) == 9

@@ -78,3 +78,32 @@ def context(
         "pace": pace(speed_setting, speed_now, steps, wall_s),
         "machine": machine(),
     }
+
+
+def describe(summary: dict[str, Any]) -> str | None:
+    """One line of a summary's comparability fields (None for a summary from before them).
+
+    >>> describe({"mode": "headless", "pace": {"speed_setting": "max", "steps_per_s": 51234.5},
+    ...           "machine": {"cpu_model": "AMD EPYC", "cores": 2, "os": "Linux 6.1"}})
+    'headless, unpaced (max), 51,234 steps/s achieved; AMD EPYC, 2 cores, Linux 6.1'
+    >>> describe({"mode": "tui", "pace": {"speed_setting": 50.0, "speed_at_end": "max",
+    ...           "steps_per_s": None}})
+    'tui, paced at 50 steps/s (max at the end)'
+    """
+    mode, pace, box = summary.get("mode"), summary.get("pace"), summary.get("machine")
+    if not (mode or pace or box):
+        return None
+    head = [mode] if mode else []
+    if pace:
+        speed = pace.get("speed_setting")
+        text = "unpaced (max)" if speed == "max" else f"paced at {speed:g} steps/s"
+        if "speed_at_end" in pace:
+            end = pace["speed_at_end"]
+            text += f" ({end if end == 'max' else f'{end:g} steps/s'} at the end)"
+        if pace.get("steps_per_s"):
+            text += f", {pace['steps_per_s']:,.0f} steps/s achieved"
+        head.append(text)
+    line = ", ".join(head)
+    if box:
+        line += f"; {box.get('cpu_model')}, {box.get('cores')} cores, {box.get('os')}"
+    return line

@@ -146,3 +146,8 @@ def test_summary_records_pace_mode_machine_and_energy_source(tmp_path: Path, pol
     assert run_row is not None and run_row.summary is not None
     assert run_row.summary["pace"] == pace
     assert store_settings["mode"] == "headless"
+    shown = run("runs", "show", str(summary["run_id"]), "--data-dir", str(root))
+    assert shown.returncode == 0, shown.stderr
+    (line,) = [x for x in shown.stdout.splitlines() if x.startswith("conditions")]
+    assert line.split(None, 1)[1].startswith("headless, paced at 2000 steps/s, ")
+    assert f"{machine['cpu_model']}, {machine['cores']} cores" in line

@@ -226,6 +226,7 @@ def show_data(store: Any, found: Any) -> dict[str, Any]:
 
 def show_text(shown: dict[str, Any]) -> str:
     from harmone_tui.event_text import describe, number
+    from harmone_tui.run_context import describe as describe_conditions
     from harmone_tui.ui.format import duration, local_time
 
     r = shown["run"]
@@ -245,6 +246,9 @@ def show_text(shown: dict[str, Any]) -> str:
         ),
         ("adaptations", ", ".join(f"{number(r[k])} {k}" for k in COUNTERS)),
     ]
+    conditions = describe_conditions(shown["summary"] or {})
+    if conditions:  # what the figures depend on (summaries from before it lack it)
+        lines.insert(4, ("conditions", conditions))
     width = max(len(k) for k, _ in lines) + 2
     out = [f"{k:<{width}}{v}" for k, v in lines]
     out.append(f"events ({len(shown['events'])}):")

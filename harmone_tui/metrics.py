@@ -23,23 +23,20 @@ what its ledger total grew since the last read (:func:`energy_totals`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from harmone_common.errors import HarmoneError
+from harmone_tui.snapshot import RunListener, RunSnapshot
 
 if TYPE_CHECKING:
-    from engines.base import Engine
-    from engines.energy import EnergyMeter
     from harmone_tui.ledger import EnergyLedger
     from harmone_tui.ledger_report import LedgerReport
     from harmone_tui.settings import RunSettings
     from harmone_tui.telemetry import Telemetry
-    from mape.loop import MapeLoop
-    from mape.policy_schema import Policy
+    from mape.events import Event
 
 EXTRA_HINT = "pip install 'harmone-tui[metrics]'"
 LEDGER_EVERY_S = 0.25  # the ledger reads /proc and every thread's clock: a few times a second
@@ -47,21 +44,12 @@ EnergyKey = tuple[str, str, str, str]  # stage, model, version, source
 
 
 class Runtime(Protocol):
-    """What the metrics read (``harmone_tui.runtime.Runtime`` is one; a protocol, so that the
-    runtime and this module do not import each other)."""
+    """What the metrics read besides the snapshots (``harmone_tui.runtime.Runtime`` is one; a
+    protocol, so that the runtime and this module do not import each other)."""
 
     settings: RunSettings
-    policy: Policy
-    run_id: int
-    active_model: str
-    listeners: list[Callable[[str, Any], None]]
-    engine: Engine
-    loop: MapeLoop
-    telemetry: Telemetry
-    meter: EnergyMeter
+    listeners: list[RunListener]
     ledger: EnergyLedger
-
-    def current_version(self, model: str) -> int: ...
 
     def progress(self, text: str) -> None: ...
 
@@ -89,8 +77,8 @@ class MetricsServer:
         self.thread.join(timeout=5)
 
 
-class RunMetrics:
-    """One run's metrics in a registry of their own, and the listener that updates them."""
+class RunMetrics(RunListener):
+    """One run's metrics in a registry of their own, updated as a listener of the run."""
 
     def __init__(self, runtime: Runtime) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -136,36 +124,32 @@ class RunMetrics:
         self._exported: dict[EnergyKey, float] = {}
         self._active: tuple[str, str] | None = None
 
-    # the listener ---------------------------------------------------------------------------
-    def listen(self, kind: str, payload: Any) -> None:
-        if kind == "steps":
-            self._steps(int(payload))
-        elif kind == "event":
-            self.adaptations.labels(payload.kind).inc()
+    # the listener (harmone_tui.snapshot.RunListener) ---------------------------------------
+    def event(self, event: Event) -> None:
+        self.adaptations.labels(str(event.kind)).inc()
 
-    def _steps(self, end: int) -> None:
-        rt = self.runtime
-        start, self._seen_step = self._seen_step, end
+    def snapshot(self, snap: RunSnapshot) -> None:
+        rt, end = self.runtime, snap.step
+        start, self._seen_step = self._seen_step, max(self._seen_step, end)
         if self._active is None:
-            self.info.labels(str(rt.run_id), rt.policy.name, rt.engine.name, rt.settings.mode).set(
-                1
-            )
+            labels = (str(snap.info.run_id), snap.policy.name, snap.info.engine, rt.settings.mode)
+            self.info.labels(*labels).set(1)
         if end > start:
-            self._count(start, end)
+            self._count(snap.info.telemetry, start, end)
         now = time.monotonic()
-        if now - self._synced >= LEDGER_EVERY_S or end >= rt.telemetry.total:
+        due = now - self._synced >= LEDGER_EVERY_S or end >= snap.info.total
+        if due and snap.state != "ready":  # before the 1st step, start-up still counts as other
             self._synced = now
             report = rt.ledger.report()
             self._sync_energy(energy_totals(report))
             self.carbon.set(report.carbon_g)
-        status = rt.loop.status()
-        if status.quality is not None:
-            self.quality.labels(rt.engine.quality_metric).set(status.quality)
-        if status.drift_statistic is not None:
-            self.drift.set(status.drift_statistic)
-        if status.drift_threshold is not None:
-            self.drift_threshold.set(status.drift_threshold)
-        active = (rt.active_model, str(rt.current_version(rt.active_model)))
+        if snap.quality is not None:
+            self.quality.labels(snap.info.quality_metric).set(snap.quality)
+        if snap.drift_statistic is not None:
+            self.drift.set(snap.drift_statistic)
+        if snap.drift_threshold is not None:
+            self.drift_threshold.set(snap.drift_threshold)
+        active = (snap.active_model, str(snap.active_version))
         if active != self._active:
             if self._active is not None:
                 self.active.remove(*self._active)
@@ -173,9 +157,8 @@ class RunMetrics:
             self._active = active
         self.step.set(end)
 
-    def _count(self, start: int, end: int) -> None:
+    def _count(self, tel: Telemetry, start: int, end: int) -> None:
         """Add steps [start, end) (still held by the telemetry) to the inference counts."""
-        tel = self.runtime.telemetry
         index = tel.model_index[start:end]
         for m, n in enumerate(np.bincount(index.astype(np.int64), minlength=len(tel.models))):
             if n:
@@ -243,6 +226,6 @@ def serve_metrics(runtime: Runtime) -> MetricsServer | None:
             "--metrics-port needs the prometheus_client library", hint=EXTRA_HINT
         ) from None
     endpoint = start_endpoint(s.metrics_port, s.metrics_host, metrics.registry)
-    runtime.listeners.append(metrics.listen)
+    runtime.listeners.append(metrics)
     runtime.progress(f"metrics on {endpoint.url}")
     return endpoint

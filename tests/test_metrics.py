@@ -18,6 +18,7 @@ from harmone_tui.carbon import CarbonFactors
 from harmone_tui.ledger_report import STAGES
 from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
+from harmone_tui.snapshot import RunListener, RunSnapshot
 from mape.policy_file import parse_policy
 from tests.conftest import harmone_cmd, subprocess_env
 
@@ -62,18 +63,22 @@ def test_metrics_scraped_mid_run_match_the_runs_own_figures(
     )
     runtime = Runtime(settings, parse_policy(FLIPPING, "flipping"), "flipping", FLIPPING)
     seen: list[tuple[dict, int, float, dict[str, int], tuple[str, int]]] = []
+    ledger_j: list[float] = []
 
-    def listen(kind: str, payload: object) -> None:
-        if kind == "steps" and not seen and int(payload) >= 450:  # type: ignore[call-overload]
+    class Scraper(RunListener):
+        def snapshot(self, snap: RunSnapshot) -> None:
+            if seen or snap.step < 450:
+                return
             tel = runtime.telemetry
             counts = dict(zip(tel.models, tel.totals.counts.tolist(), strict=True))
-            active = (runtime.active_model, runtime.current_version(runtime.active_model))
+            active = (snap.active_model, snap.active_version)
             energy_j = tel.totals.total("energy_mj") / 1e3
-            seen.append((scrape(runtime.metrics.url), runtime.step, energy_j, counts, active))
+            seen.append((scrape(runtime.metrics.url), snap.step, energy_j, counts, active))
+            ledger_j.append(runtime.ledger.report().total_j)
 
     async def scenario() -> dict:
         await runtime.prepare()
-        runtime.listeners.append(listen)  # after the metrics' listener: it has this batch
+        runtime.listeners.append(Scraper())  # after the metrics' listener: it has this batch
         return await runtime.run()
 
     summary = asyncio.run(scenario())
@@ -102,6 +107,7 @@ def test_metrics_scraped_mid_run_match_the_runs_own_figures(
     assert sum(inference.values()) == pytest.approx(energy_j, rel=1e-9) and energy_j > 0
     counted = sum(energy.values())
     assert counted > energy_j  # the loop, the store and start-up cost something too
+    assert counted == pytest.approx(ledger_j[0], rel=0.05)  # every joule once, none twice
     grams = metrics[("harmone_carbon_grams", ())]
     assert grams == pytest.approx(counted / 3.6e6 * 100.0 * 1.5, rel=0.05)  # the factors given
     model, version = active

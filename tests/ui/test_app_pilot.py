@@ -170,7 +170,7 @@ async def test_pause_resume_speed_and_export(fake_data_dir: Path) -> None:
         assert folder is not None and folder.parent == paths.exports_dir(fake_data_dir)
         assert folder.name.startswith(f"run-{rt.run_id}-")
         rows = (folder / "steps.csv").read_text().splitlines()
-        assert rows[0].startswith("step,truth,prediction,model,version")
+        assert rows[0].startswith("step,time,ts,truth,prediction,model,version")
         assert len(rows) > 20
         summary = json.loads((folder / "summary.json").read_text())
         assert summary["run_id"] == rt.run_id and summary["energy_source"] == "estimated"

@@ -82,7 +82,13 @@ class HarmoneApp(RunControls, App[int]):
         _b("minus", "speed(-1)", "Slower", "slower", "Slower", group=SPEED_GROUP),
         _b("s", "switch", "Switch", "switch", "Force a switch to a chosen model"),
         _b("r", "retrain", "Retrain", "retrain", "Force a retrain of the active model"),
-        _b("e", "export", "Export", "export", "Export steps CSV, summary and events JSON"),
+        _b(
+            "e",
+            "export",
+            "Export",
+            "export",
+            "Export steps, events and energy ledger (CSV, JSON Lines), summary",
+        ),
         _b(
             "1",
             "switch_mode('dashboard')",

@@ -65,7 +65,7 @@ def app_commands(app: HarmoneApp) -> list[Command]:
         (
             "Export the run (CSV + JSON)",
             app.action_export,
-            "e: steps.csv, summary.json, events.json",
+            "e: steps, events, energy ledger (.csv, .jsonl), summary.json",
         ),
         ("Help: keys and screens", app.action_help, "? or F1"),
     ]

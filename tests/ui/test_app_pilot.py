@@ -174,7 +174,8 @@ async def test_pause_resume_speed_and_export(fake_data_dir: Path) -> None:
         assert len(rows) > 20
         summary = json.loads((folder / "summary.json").read_text())
         assert summary["run_id"] == rt.run_id and summary["energy_source"] == "estimated"
-        assert isinstance(json.loads((folder / "events.json").read_text()), list)
+        events = (folder / "events.jsonl").read_text().splitlines()
+        assert all(isinstance(json.loads(line)["kind"], str) for line in events)
         await pilot.press("q")
     store = KnowledgeStore.open(paths.knowledge_file(fake_data_dir))
     run = store.run(rt.run_id)

@@ -1,4 +1,5 @@
-"""The `harmone compare` table: one row per policy, as text for the terminal, CSV and Markdown.
+"""The `harmone compare` table: one row per policy, as text for the terminal, CSV and Markdown,
+and the files a comparison writes (:func:`write_outputs`).
 
 Rows are plain dicts built from run summaries (:func:`row_from_summary`), so the benchmark script
 and tests read the same figures the table shows.
@@ -9,10 +10,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from harmone_tui import units
+from harmone_tui.compare_stats import NOISE_SE, noise_text
+from harmone_tui.json_safe import dumps
 from harmone_tui.ledger_report import STAGES
+from harmone_tui.run_context import machine
+
+if TYPE_CHECKING:
+    from harmone_tui.settings import RunSettings
 
 BASE_COLUMNS = (
     "policy",
@@ -257,3 +265,29 @@ def csv_text(rows: Sequence[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
     return buffer.getvalue()
+
+
+def write_outputs(
+    out: Path,
+    rows: list[dict[str, Any]],
+    settings: RunSettings,
+    repeated: dict[str, Any] | None = None,
+) -> None:
+    """compare.csv, compare.md and compare.json; with repeated runs, every run's row too
+    (``compare-runs.csv``, and ``runs`` and the judged ``noise`` pairs in the JSON)."""
+    (out / "compare.csv").write_text(csv_text(rows), encoding="utf-8")
+    noise = "" if repeated is None else "\n" + noise_text(repeated["noise"], repeated["repeat"])
+    (out / "compare.md").write_text(markdown_table(rows) + noise, encoding="utf-8")
+    meta = {
+        "data": str(settings.data or "bundled sample"),
+        "column": settings.column,
+        "steps": settings.steps,
+        "machine": machine(),
+    }
+    document: dict[str, Any] = {"settings": meta, "rows": rows}
+    if repeated is not None:
+        (out / "compare-runs.csv").write_text(csv_text(repeated["runs"]), encoding="utf-8")
+        meta["repeat"] = repeated["repeat"]
+        meta["noise_criterion"] = f"|mean_a - mean_b| <= {NOISE_SE:g} * sqrt(sd_a²/n_a + sd_b²/n_b)"
+        document.update(runs=repeated["runs"], noise=repeated["noise"])
+    (out / "compare.json").write_text(dumps(document, indent=2), encoding="utf-8")

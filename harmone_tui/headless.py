@@ -185,7 +185,7 @@ def write_export(runtime: Runtime, target: Path | None, printer: ProgressPrinter
     except OSError as exc:
         print(f"harmone: error: --export {target}: cannot write ({exc.strerror})", file=sys.stderr)
         return False
-    printer.message(f"steps, events and summary exported to {target}")
+    printer.message(f"steps, events, energy ledger and summary exported to {target}")
     return True
 
 
@@ -206,7 +206,8 @@ def run_headless(
     except BaseException:
         if runtime.final_summary is not None and runtime.run_id:
             write_summary(runtime.final_summary, summary_path, printer)
-            write_export(runtime, export_to, printer)
+            with contextlib.suppress(Exception):  # the error that ended the run is the one told
+                write_export(runtime, export_to, printer)
         raise
     if "energy" in summary:
         printer.message(energy_line(summary["energy"]))

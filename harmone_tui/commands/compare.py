@@ -35,16 +35,8 @@ from harmone_tui.commands.run import (
     positive_finite,
     positive_int,
 )
-from harmone_tui.compare_report import (
-    csv_text,
-    markdown_table,
-    row_from_summary,
-    stage_table,
-    text_table,
-)
-from harmone_tui.compare_stats import NOISE_SE, aggregate, mark_rows, noise_pairs, noise_text
-from harmone_tui.json_safe import dumps
-from harmone_tui.run_context import machine
+from harmone_tui.compare_report import row_from_summary, stage_table, text_table, write_outputs
+from harmone_tui.compare_stats import aggregate, mark_rows, noise_pairs, noise_text
 from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunListener, RunSnapshot
 from mape.events import Event, EventKind
@@ -352,32 +344,6 @@ def compare_entries(
     mark_rows(rows, pairs)
     write_outputs(out, rows, settings, {"runs": every_run, "noise": pairs, "repeat": repeat})
     return rows
-
-
-def write_outputs(
-    out: Path,
-    rows: list[dict[str, Any]],
-    settings: RunSettings,
-    repeated: dict[str, Any] | None = None,
-) -> None:
-    """compare.csv, compare.md and compare.json; with repeated runs, every run's row too
-    (``compare-runs.csv``, and ``runs`` and the judged ``noise`` pairs in the JSON)."""
-    (out / "compare.csv").write_text(csv_text(rows), encoding="utf-8")
-    noise = "" if repeated is None else "\n" + noise_text(repeated["noise"], repeated["repeat"])
-    (out / "compare.md").write_text(markdown_table(rows) + noise, encoding="utf-8")
-    meta = {
-        "data": str(settings.data or "bundled sample"),
-        "column": settings.column,
-        "steps": settings.steps,
-        "machine": machine(),
-    }
-    document: dict[str, Any] = {"settings": meta, "rows": rows}
-    if repeated is not None:
-        (out / "compare-runs.csv").write_text(csv_text(repeated["runs"]), encoding="utf-8")
-        meta["repeat"] = repeated["repeat"]
-        meta["noise_criterion"] = f"|mean_a - mean_b| <= {NOISE_SE:g} * sqrt(sd_a²/n_a + sd_b²/n_b)"
-        document.update(runs=repeated["runs"], noise=repeated["noise"])
-    (out / "compare.json").write_text(dumps(document, indent=2), encoding="utf-8")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -87,7 +87,7 @@ class HarmoneApp(RunControls, App[int]):
             "export",
             "Export",
             "export",
-            "Export steps, events and energy ledger (CSV, JSON Lines), summary",
+            "Export steps CSV, summary and events JSON",
         ),
         _b(
             "1",

@@ -53,6 +53,8 @@ def test_json_report(tmp_path: Path) -> None:
     assert set(report["packages"]) >= {"textual", "numpy", "tensorflow", "torch"}
     assert "pyRAPL" not in report["packages"]  # nothing needs it: it is listed as optional
     assert "not used yet" in report["optional"]["pyRAPL"]["for"]
+    metrics = report["optional"]["prometheus_client"]
+    assert metrics["version"] != "not installed" and "--metrics-port" in metrics["for"]
     assert report["knowledge"]["status"] == "not created yet"
 
 

@@ -37,6 +37,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
 OPTIONAL: dict[str, str] = {
     "pyRAPL": "not used yet, kept for Harmonica MAPE files; RAPL is read from powercap directly",
     "psutil": "benchmarks only, pip install 'harmone-tui[bench]'",
+    "prometheus_client": "--metrics-port, pip install 'harmone-tui[metrics]'",
 }
 
 

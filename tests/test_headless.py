@@ -319,8 +319,8 @@ def test_kill_9_mid_run_leaves_an_intact_store(data_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_ctrl_c_stops_cleanly_with_summary_and_exit_130(data_dir: Path, tmp_path: Path) -> None:
-    out = tmp_path / "partial.json"
-    proc = _start(data_dir, "--summary", str(out))
+    out, exported = tmp_path / "partial.json", tmp_path / "export"
+    proc = _start(data_dir, "--summary", str(out), "--export", str(exported))
     _wait_for_steps(data_dir / "knowledge.sqlite3", 500, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -331,6 +331,9 @@ def test_ctrl_c_stops_cleanly_with_summary_and_exit_130(data_dir: Path, tmp_path
     store = KnowledgeStore.open(data_dir / "knowledge.sqlite3")
     assert store.run(summary["run_id"]).status == "stopped"
     assert store.step_count(summary["run_id"]) == summary["steps"]
+    lines = (exported / "steps.jsonl").read_text().splitlines()  # a stopped run is exported too
+    assert len(lines) == summary["steps"]
+    assert json.loads((exported / "summary.json").read_text())["status"] == "stopped"
 
 
 def test_help_and_version_do_not_load_heavy_frameworks() -> None:

@@ -13,6 +13,8 @@ The **stages** are measured where the work happens:
   thread to ``store``, Textual's output and input threads to ``frontend``);
 - ``training``: the worker process's CPU time, itemised per version produced (each item is
   the training's own CPU time, measured in the worker; the rest is the worker's start-up);
+- ``startup``: what no stage claimed before the first step (imports, reading the data, loading
+  and calibrating the models), fixed by :meth:`EnergyLedger.mark_running`;
 - ``other``: what is left of the total. A stage never makes the total larger: attributed stages
   above the total are reported as ``excess_j``, reconciled when within
   :data:`~harmone_tui.ledger_report.RELATIVE_TOLERANCE` of it (or 20 ms of CPU time).
@@ -74,7 +76,8 @@ def process_cpu_s(pid: int, proc: Path = Path("/proc")) -> float | None:
 
 
 def thread_probe(thread: threading.Thread) -> Probe | None:
-    """CPU-seconds ``thread`` spent since now; keeps its last reading once the thread is gone."""
+    """CPU-seconds ``thread`` spent since now, as last read while it lived (a thread that ends
+    between two reports loses what it spent since the earlier one)."""
     clock = thread_cpu_clock(thread.ident)
     if clock is None:
         return None

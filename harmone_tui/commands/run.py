@@ -194,7 +194,9 @@ def run(args: argparse.Namespace) -> int:
         from harmone_tui.headless import run_headless
         from harmone_tui.runtime import Runtime
 
-        code = run_headless(Runtime(settings, policy, source, text), args.summary, args.quiet)
+        runtime = Runtime(settings, policy, source, text)
+        runtime.cpu_start_ns = 0  # this process exists for this run: its ledger counts it all
+        code = run_headless(runtime, args.summary, args.quiet)
     else:
         from harmone_tui.ui.launch import launch
 

@@ -12,6 +12,7 @@ the first frame appears before any of it is loaded.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import traceback
 from collections import deque
@@ -40,6 +41,20 @@ def start_process_helpers() -> None:
         resource_tracker.ensure_running()
     except (OSError, ValueError):  # no spawn support here: training will report its own error
         pass
+
+
+FRONT_END_THREADS = ("textual-output", "textual-input")  # Textual's driver threads
+
+
+def watch_front_end_threads(runtime: Runtime) -> None:
+    """Charge Textual's writer and input threads to the ledger's front-end stage (the event
+    loop's thread is charged as the ledger's residue, see harmone_tui/ledger.py)."""
+    ledger = getattr(runtime, "ledger", None)
+    if ledger is None:
+        return
+    for thread in threading.enumerate():
+        if thread.name in FRONT_END_THREADS:
+            ledger.watch_thread("frontend", thread)
 
 
 class RunSession:
@@ -91,6 +106,7 @@ class RunSession:
             runtime = await self.build()
             self.state = "preparing"
             await runtime.prepare()
+            watch_front_end_threads(runtime)
             if self.after_prepare is not None:
                 self.after_prepare(runtime)
             self.state = "running"  # run() ends at once, as stopped, if a stop came meanwhile

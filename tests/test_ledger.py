@@ -191,3 +191,23 @@ def test_carbon_follows_the_region_set_in_the_environment(tmp_path: Path, region
     assert energy["carbon_g"] == pytest.approx(energy["energy_j"] / 3.6e6 * REGIONS[region])
     for stage in energy["stages"].values():
         assert stage["carbon_g"] == pytest.approx(stage["energy_j"] / 3.6e6 * REGIONS[region])
+
+
+def test_with_rapl_the_total_is_the_package_counters_energy(tmp_path: Path) -> None:
+    from engines.energy import RaplMeter
+    from tests.test_energy import make_domain, set_uj
+
+    package = make_domain(tmp_path / "powercap", "intel-rapl:0", "package-0", 1_000_000)
+    ledger = EnergyLedger(RaplMeter(tmp_path / "powercap", J_PER_CPU_S, idle_sample_s=0), FACTORS)
+    ledger.add_inference("svm", 2, steps=100, cpu_s=0.01, energy_j=2.0)  # measured deltas
+    with ledger.stage("drift"):
+        spin(0.05)
+    set_uj(package, 51_000_000)  # +50 J on the package
+    report = ledger.report()
+    assert report.source == "rapl" and report.total_j == pytest.approx(50.0)
+    assert report.stages_j["inference"] == 2.0
+    assert report.stages_j["drift"] == pytest.approx(0.05 * J_PER_CPU_S, abs=0.04)
+    assert sum(report.stages_j.values()) == pytest.approx(50.0)
+    assert report.reconciled
+    ledger.add_inference("svm", 2, steps=100, cpu_s=0.01, energy_j=60.0)  # above the counters
+    assert not ledger.report().reconciled

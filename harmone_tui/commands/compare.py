@@ -225,12 +225,16 @@ def _run_one(settings: RunSettings, entry: Entry, label: str, err: TextIO) -> di
         now = time.perf_counter()
         if kind == "steps" and now - last[0] >= PROGRESS_EVERY_S:
             last[0] = now
-            total = runtime.telemetry.total
-            print(
-                f"{label}: step {payload}/{total} ({100 * int(payload) // max(total, 1)}%)",
-                file=err,
-                flush=True,
-            )
+            with runtime.ledger.stage("frontend"):
+                progress(payload)
+
+    def progress(payload: Any) -> None:
+        total = runtime.telemetry.total
+        print(
+            f"{label}: step {payload}/{total} ({100 * int(payload) // max(total, 1)}%)",
+            file=err,
+            flush=True,
+        )
 
     runtime.listeners.append(listen)
     summary = asyncio.run(runtime.run())

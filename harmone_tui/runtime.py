@@ -23,9 +23,8 @@ from engines.registry import create_engine
 from harmone_tui import paths, run_end
 from harmone_tui.actions import ActionQueue, PendingRetrain
 from harmone_tui.calibration import energy_profile, first_items
-from harmone_tui.carbon import resolve as resolve_carbon
 from harmone_tui.inference import run_batch
-from harmone_tui.ledger import EnergyLedger
+from harmone_tui.ledger import EnergyLedger, run_ledger
 from harmone_tui.pacing import Pacer
 from harmone_tui.settings import RunSettings
 from harmone_tui.start_versions import VersionUnusable, load_checked, load_start_versions
@@ -144,7 +143,7 @@ class Runtime:
         xs = await in_thread(first_items, self.engine, str(s.data or "the bundled sample"))
         self.meter = create_meter(s.j_per_cpu_s)
         self.pool = TrainerPool(self.repo, self.meter.joules_for_cpu_seconds)
-        self._start_ledger()
+        self.ledger = run_ledger(s, self.meter, self.pool, self.step_writer, self.cpu_start_ns)
         length = self.engine.stream_length()
         limit = length if s.steps is None else min(s.steps, length)
         self.telemetry = Telemetry(limit, tuple(self.policy.models), self._history(self.policy))
@@ -180,16 +179,6 @@ class Runtime:
         self.prepared = True
         self.status = "ready"
         self.progress("ready")
-
-    def _start_ledger(self) -> None:
-        """The energy ledger (harmone_tui/ledger.py) and what it watches: the trainer worker,
-        the step writer's thread; in the TUI the event loop's thread is the front end's."""
-        carbon = self.settings.carbon or resolve_carbon(settings_path=paths.settings_file())
-        residue = "frontend" if self.settings.mode == "tui" else None
-        self.ledger = EnergyLedger(self.meter, carbon, residue, self.cpu_start_ns)
-        self.ledger.watch_workers(self.pool.worker_pids)
-        self.pool.on_trained = self.ledger.add_training
-        self.ledger.add_probe("store", self.step_writer.cpu_s)
 
     def _history(self, policy: Policy) -> int:
         """Steps the telemetry keeps in memory: the policy's windows, a batch, unstored rows."""

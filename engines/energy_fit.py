@@ -30,7 +30,7 @@ import numpy as np
 
 from engines.energy import EnergyError
 
-__all__ = ["DUTIES", "Fit", "Window", "fit_windows", "run_windows"]
+__all__ = ["DUTIES", "CalibrationError", "Fit", "Window", "fit_windows", "run_windows"]
 
 DUTIES = (0.2, 0.6, 1.0)
 SLICE_S = 0.05  # a duty cycle's period: busy for duty × SLICE_S, then asleep

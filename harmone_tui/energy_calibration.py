@@ -18,7 +18,7 @@ from typing import Any
 
 from engines.base import Engine, EngineError, TrainRequest
 from engines.energy import EnergyError, RaplMeter
-from engines.energy_fit import DUTIES, Fit, Window, fit_windows, run_windows
+from engines.energy_fit import DUTIES, CalibrationError, Fit, Window, fit_windows, run_windows
 from engines.energy_profile import EnergyProfile, machine
 from harmone_tui import __version__
 
@@ -101,6 +101,11 @@ def calibrate(
             )
 
         windows = run_windows(predicts, xs, meter.read, window_s, rounds, DUTIES, report)
+    if "reading problem" in meter.detail:  # a dropped step: some window's energy is wrong
+        raise CalibrationError(
+            f"the RAPL counter misbehaved during the measurement ({meter.detail});"
+            " nothing written: run the calibration again"
+        )
     fit = fit_windows(windows)
     here = machine()
     per_model = {m: round(v, 6) for m, v in fit.per_model.items()}

@@ -150,3 +150,38 @@ def test_a_counter_that_does_not_move_is_refused() -> None:
     still = [Window("linear", r, d, 1.0, d, 0.0) for r in range(2) for d in (0.2, 1.0)]
     with pytest.raises(CalibrationError, match="did not advance"):
         fit_windows(still)
+
+
+def test_a_counter_glitch_mid_measurement_writes_nothing(tmp_path, monkeypatch, capsys) -> None:
+    """A jump the meter drops (a reset or glitch) leaves a window short: refused, not fitted."""
+    package = fake_package(tmp_path / "powercap", monkeypatch)
+    reads = {"n": 0}
+    refresh = package.refresh
+
+    def glitchy() -> None:
+        refresh()
+        reads["n"] += 1
+        if reads["n"] == 5:  # once, mid-run: a step implying far more than 1000 W
+            package._uj += 5e9
+            (package.dir / "energy_uj").write_text(f"{int(package._uj)}\n")
+
+    package.refresh = glitchy  # type: ignore[method-assign]
+    out = tmp_path / "profile.json"
+    argv = ["energy", "calibrate", "--powercap", str(package.dir.parent), "--models", "linear"]
+    assert main([*argv, "--window", "0.1", "--rounds", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert "misbehaved" in err[-1] and "counter jumped" in err[-1] and not out.exists()
+
+
+def test_show_validates_and_prints_the_data_dirs_profile(package, tmp_path, capsys) -> None:
+    data_dir = tmp_path / "data"
+    argv = ["--data-dir", str(data_dir), "energy", "calibrate", "--powercap"]
+    args = [str(package.dir.parent), "--models", "linear", "--window", "0.1", "--rounds", "2"]
+    assert main([*argv, *args]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(data_dir), "energy", "show"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown == json.loads((data_dir / "energy-profile.json").read_text())
+    (data_dir / "energy-profile.json").write_text('{"format": "harmone-energy-profile/1"}')
+    assert main(["--data-dir", str(data_dir), "energy", "show"]) == 2
+    assert "missing machine, method" in capsys.readouterr().err

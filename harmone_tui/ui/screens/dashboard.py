@@ -181,7 +181,9 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
         meter = rt.meter
         energy = f"{energy_source(meter.source)}"
         coefficient = getattr(meter, "j_per_cpu_s", None)
-        if coefficient:
+        if coefficient and rt.settings.calibration_profile:  # its file: doctor, the summary
+            energy += f" {coefficient:.3g} J/CPU-s (profile)"
+        elif coefficient:
             energy += f" ({coefficient:g} J per CPU-s)"
         wall = session.summary.get("wall_s") if session.summary else None
         if self._run_started is None:  # read once: the store is on disk, this runs every tick

@@ -54,6 +54,8 @@ def loaded_models(
 ) -> dict[str, Callable[[Any], Any]]:
     """Each named model trained once into ``work`` and loaded; its predict, by name."""
     known = [m.name for m in engine.models()]
+    if not names:
+        raise EngineError(f"--models: name at least one model (known: {', '.join(known)})")
     predicts = {}
     for name in names:
         if name not in known:

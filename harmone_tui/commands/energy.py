@@ -37,23 +37,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cal = actions.add_parser(
         "calibrate",
         help="fit J per CPU-second against RAPL and write a profile (needs RAPL)",
-        description="Runs the regression models' inference in windows of low to full load,"
-        " reads the RAPL package energy and the process CPU time of each, and fits"
-        " E = P_idle x wall + k x CPU-s by least squares, pooled and per model. The fit error"
-        " is measured on held-out rounds. Keep the machine otherwise quiet while it runs.",
+        description="Runs the regression models' inference in windows of low to full load,\n"
+        "reads the RAPL package energy and the process CPU time of each, and fits\n"
+        "E = P_idle x wall + k x CPU-s by least squares, pooled and per model. The fit error\n"
+        "is measured on held-out rounds. Keep the machine otherwise quiet while it runs.\n"
+        "Use the profile elsewhere with --energy-profile FILE (docs/energy.md).",
     )
     cal.add_argument(
         "--models",
+        metavar="LIST",
         help="comma-separated regression models (default: linear,svm,lstm, those installed)",
     )
     cal.add_argument(
-        "--window", type=_positive(float, 0.05), default=1.0, help="seconds per window (default 1)"
+        "--window",
+        type=_positive(float, 0.05),
+        default=1.0,
+        metavar="S",
+        help="seconds per window (default 1)",
     )
     cal.add_argument(
-        "--rounds", type=_positive(int, 2), default=3, help="rounds of windows (default 3)"
+        "--rounds",
+        type=_positive(int, 2),
+        default=3,
+        metavar="N",
+        help="rounds of windows (default 3)",
     )
     cal.add_argument(
-        "--out", type=Path, help="profile file (default: <data dir>/energy-profile.json)"
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="profile file (default: <data dir>/energy-profile.json)",
     )
     cal.add_argument(
         "--powercap",
@@ -62,8 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help=f"the powercap tree to read (default {POWERCAP_ROOT})",
     )
-    cal.add_argument("--data", type=Path, help="CSV stream of inputs (default: bundled sample)")
-    cal.add_argument("--train", type=Path, help="training CSV (default: bundled flow_train.csv)")
+    cal.add_argument(
+        "--data", type=Path, metavar="FILE", help="CSV stream of inputs (default: bundled sample)"
+    )
+    cal.add_argument(
+        "--train", type=Path, metavar="FILE", help="training CSV (default: bundled flow_train.csv)"
+    )
     show = actions.add_parser("show", help="validate a profile and print it")
     show.add_argument("file", type=Path, nargs="?", help="default: <data dir>/energy-profile.json")
 

@@ -164,10 +164,11 @@ def fit_windows(windows: Sequence[Window]) -> Fit:
         raise CalibrationError("the energy counter did not advance: is RAPL really counting?")
     models = list(dict.fromkeys(w.model for w in windows))
     idle, k = (float(v) for v in _solve(windows, None))
-    if not (math.isfinite(k) and k > 0):
+    if not (math.isfinite(k) and k > 0 and idle >= 0):
         raise CalibrationError(
-            f"the fit gave {k:g} J per CPU-second: the CPU work did not explain the energy"
-            " (other load on the machine? try again when it is quiet, or longer windows)"
+            f"the fit gave {k:g} J per CPU-second and {idle:g} W at idle: the CPU work did not"
+            " explain the energy (other load on the machine? try again when it is quiet, or"
+            " with longer windows)"
         )
     per = _solve(windows, models)
     per_model = {m: float(v) for m, v in zip(models, per[1:], strict=True)}

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from engines import energy
-from engines.energy_fit import Window, fit_windows, run_windows
+from engines.energy_fit import CalibrationError, Window, fit_windows, run_windows
 from engines.energy_profile import load_profile
 from engines.registry import create_engine
 from harmone_tui.cli import main
@@ -145,11 +145,20 @@ def test_without_rapl_calibrate_says_so_in_one_line(tmp_path, capsys) -> None:
 
 
 def test_a_counter_that_does_not_move_is_refused() -> None:
-    from engines.energy_fit import CalibrationError
-
     still = [Window("linear", r, d, 1.0, d, 0.0) for r in range(2) for d in (0.2, 1.0)]
     with pytest.raises(CalibrationError, match="did not advance"):
         fit_windows(still)
+
+
+def test_energy_the_cpu_work_does_not_explain_is_refused() -> None:
+    """Energy falling as the CPU time rises (other load came and went) gives no coefficient."""
+    noise = [
+        Window("linear", r, d, 1.0, d, joules)
+        for r in range(3)
+        for d, joules in ((0.2, 30.0), (0.6, 20.0), (1.0, 10.0))
+    ]
+    with pytest.raises(CalibrationError, match="did not explain the energy"):
+        fit_windows(noise)
 
 
 def test_a_counter_glitch_mid_measurement_writes_nothing(tmp_path, monkeypatch, capsys) -> None:

@@ -156,6 +156,11 @@ def test_doctor_tells_which_coefficient_is_in_force(
     assert f"1.75 J per CPU-second (from profile {stored}" in out and "not in force" not in out
     report = doctor.collect(data_dir, stored)["energy"]
     assert report["j_per_cpu_s"] == 1.75 and report["profile"] == str(stored)
+    other = write(
+        tmp_path / "other.json", {**profile_data(), "machine": {"cpu_model": "Z", "cores": 2}}
+    )
+    assert main(["--data-dir", str(data_dir), "doctor", "--energy-profile", str(other)]) == 0
+    assert f"warning: {other}: calibrated on 'Z', this machine has" in capsys.readouterr().out
     bad = write(tmp_path / "bad.json", "{")
     assert main(["--data-dir", str(data_dir), "doctor", "--energy-profile", str(bad)]) == 2
     assert f"{bad}: not valid JSON" in capsys.readouterr().err

@@ -164,3 +164,24 @@ def test_doctor_tells_which_coefficient_is_in_force(
     bad = write(tmp_path / "bad.json", "{")
     assert main(["--data-dir", str(data_dir), "doctor", "--energy-profile", str(bad)]) == 2
     assert f"{bad}: not valid JSON" in capsys.readouterr().err
+
+
+def test_compare_runs_every_policy_on_the_profiles_coefficient(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mape.knowledge import KnowledgeStore
+
+    path = write(tmp_path / "p.json", profile_data(j_per_cpu_s=4.0))
+    argv = ["compare", "--policies", "single-linear", "--steps", "200", "--out", str(tmp_path)]
+    assert main([*argv, "--energy-profile", str(path)]) == 0, capsys.readouterr().err
+    (store_file,) = tmp_path.glob("compare-*/runs/single-linear/knowledge.sqlite3")
+    store = KnowledgeStore.open(store_file)
+    try:
+        (row,) = store.runs()
+        settings = store.run_settings(row.run_id)
+    finally:
+        store.close()
+    assert settings is not None and settings["energy_profile"] == str(path)
+    assert row.summary is not None
+    ratio = row.summary["energy_mj_per_inference"] / row.summary["cpu_ms_per_inference"]
+    assert ratio == pytest.approx(4.0, rel=1e-6)

@@ -36,8 +36,8 @@ from harmone_common.errors import HarmoneError
 __all__ = [
     "DEFAULT_J_PER_CPU_S",
     "ENV_COEFFICIENT",
-    "EnergyError",
     "CoefficientSource",
+    "EnergyError",
     "EnergyMeter",
     "EstimatedMeter",
     "RaplMeter",

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mape.events import COUNTERS
+
 T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
 
@@ -228,15 +230,6 @@ def resume_runs(run_ids: list[int]) -> Job:
     return job
 
 
-COUNTED = {
-    "switch": "switches",
-    "retrain_done": "retrains",
-    "reuse": "reuses",
-    "drift": "drifts",
-    "error": "errors",
-}
-
-
 def finish_runs(run_ids: list[int], status: str, steps: dict[int, int] | None = None) -> Job:
     """Runs end (``stopped`` at shutdown, ``reset``) with a summary `harmone runs` shows:
     records so far and adaptations counted from the run's events (never kept apart)."""
@@ -255,7 +248,7 @@ def finish_runs(run_ids: list[int], status: str, steps: dict[int, int] | None = 
                 "steps": (steps or {}).get(run_id),
                 "energy_source": "reported",
             }
-            summary.update({name: counts.get(kind, 0) for kind, name in COUNTED.items()})
+            summary.update({name: counts.get(kind, 0) for kind, name in COUNTERS.items()})
             conn.execute(
                 "UPDATE runs SET status=?, finished_at=?, summary_json=? WHERE run_id=?",
                 (status, now, json.dumps(summary), run_id),

@@ -26,7 +26,7 @@ DEFAULT_MODELS = ("linear", "svm", "lstm")
 INPUTS = 500  # distinct inputs cycled through in a window
 TRAIN_PARAMS: dict[str, dict[str, Any]] = {"lstm": {"epochs": 2}}
 METHOD = (
-    "RAPL package energy vs process CPU time over {n} windows of {w:g} s ({models};"
+    "RAPL package energy ({counter}) vs process CPU time over {n} windows of {w:g} s ({models};"
     " duty {duties}); least squares E = P_idle x wall + k x CPU-s, pooled and per model;"
     " fit error = RMS error of each round predicted from the others / mean window energy"
 )
@@ -114,6 +114,7 @@ def calibrate(
     if any(v <= 0 for v in per_model.values()):
         per_model = {}  # a model whose CPU time explained no energy: only the pooled fit holds
     method = METHOD.format(
+        counter=meter.detail.removeprefix("rapl: "),
         n=len(windows),
         w=window_s,
         models=", ".join(models),

@@ -57,7 +57,7 @@ def loaded_models(
     if not names:
         raise EngineError(f"--models: name at least one model (known: {', '.join(known)})")
     predicts = {}
-    for name in names:
+    for name in dict.fromkeys(names):  # a model named twice is measured once
         if name not in known:
             raise EngineError(f"--models: unknown model {name!r} (known: {', '.join(known)})")
         problem = engine.unavailable(name)

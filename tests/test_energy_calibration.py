@@ -122,7 +122,14 @@ def test_per_model_coefficients_are_chosen_when_models_really_differ(
 
 def test_the_command_writes_a_profile_that_a_run_uses(package, tmp_path, capsys) -> None:
     out = tmp_path / "profile.json"
-    argv = ["energy", "calibrate", "--powercap", str(package.dir.parent), "--models", "linear"]
+    argv = [
+        "energy",
+        "calibrate",
+        "--powercap",
+        str(package.dir.parent),
+        "--models",
+        "linear,linear",
+    ]
     code = main([*argv, "--window", "0.2", "--rounds", "2", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     printed = capsys.readouterr()

@@ -24,7 +24,15 @@ from typing import Any
 
 from engines.energy import EnergyError
 
-__all__ = ["FORMAT", "EnergyProfile", "ProfileError", "load_profile", "machine", "save_profile"]
+__all__ = [
+    "FORMAT",
+    "EnergyProfile",
+    "ProfileError",
+    "check_writable",
+    "load_profile",
+    "machine",
+    "save_profile",
+]
 
 FORMAT = "harmone-energy-profile/1"
 REQUIRED = ("format", "machine", "method", "j_per_cpu_s", "fit", "date", "harmone_version")
@@ -162,11 +170,21 @@ def load_profile(path: Path) -> EnergyProfile:
     return _parse(Path(path), data)
 
 
+def check_writable(path: Path) -> None:
+    """ProfileError unless a profile could be written at ``path`` (its directory is created)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot write the profile ({exc.strerror or exc})") from None
+    if not os.access(path.parent, os.W_OK) or path.is_dir():
+        raise ProfileError(f"{path}: cannot write the profile (not a writable file location)")
+
+
 def save_profile(profile: EnergyProfile, path: Path) -> None:
     """Write ``profile`` to ``path`` atomically (a half-written profile would be refused later)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps(profile.to_json(), indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:

@@ -201,3 +201,12 @@ def test_show_validates_and_prints_the_data_dirs_profile(package, tmp_path, caps
     (data_dir / "energy-profile.json").write_text('{"format": "harmone-energy-profile/1"}')
     assert main(["--data-dir", str(data_dir), "energy", "show"]) == 2
     assert "missing machine, method" in capsys.readouterr().err
+
+
+def test_an_unwritable_out_is_refused_before_measuring(package, tmp_path, capsys) -> None:
+    (tmp_path / "a-file").write_text("")
+    out = tmp_path / "a-file" / "profile.json"
+    argv = ["energy", "calibrate", "--powercap", str(package.dir.parent), "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{out}: cannot write the profile" in err, err

@@ -86,13 +86,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from engines.energy_profile import save_profile
+    from engines.energy_profile import check_writable, save_profile
     from engines.registry import create_engine
     from harmone_tui.energy_calibration import available_models, calibrate, open_rapl
 
     meter = open_rapl(args.powercap)  # before anything is trained: no RAPL, nothing done
     root = paths.data_dir(args.data_dir)
     out = args.out or paths.energy_profile_file(root)
+    check_writable(out)  # before a minute of measuring, not after
     started = time.monotonic()
 
     def say(text: str) -> None:

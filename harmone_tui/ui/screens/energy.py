@@ -7,7 +7,7 @@ Live while the run goes (the ledger's report, at most once a second: it reads a 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -53,23 +53,13 @@ see docs/energy.md).
 
     def refresh_data(self, session: RunSession) -> None:
         text = self.query_one("#energy-text", Static)
-        ledger = getattr(session.runtime, "ledger", None)
-        if ledger is None and not (session.summary and "energy" in session.summary):
-            text.update(session.progress or "starting")  # no ledger before start-up made one
-            return
-        block = self._block(session, ledger)
-        if block is not None:
-            text.update("\n".join(energy_lines(block, self.size.width or 100)))
-
-    def _block(self, session: RunSession, ledger: Any) -> dict[str, Any] | None:
-        """The block to show now, or None to leave the screen as it is."""
-        if session.summary and "energy" in session.summary:
-            if self._final:
-                return None
-            self._final = True
-            return dict(session.summary["energy"])
+        final = bool(session.summary and "energy" in session.summary)
         now = time.monotonic()
-        if ledger is None or now - self._shown_at < LIVE_EVERY_S:
-            return None
-        self._shown_at = now
-        return ledger.report().to_dict()
+        if self._final or (not final and now - self._shown_at < LIVE_EVERY_S):
+            return
+        block = session.energy()
+        if block is None:  # no ledger before start-up made one
+            text.update(session.progress or "starting")
+            return
+        self._shown_at, self._final = now, final
+        text.update("\n".join(energy_lines(block, self.size.width or 100)))

@@ -84,34 +84,6 @@ class ProgressPrinter(RunListener):
             self.stream.flush()
 
 
-class FrontendCharged(RunListener):
-    """A listener whose work the run's energy ledger charges to the ``frontend`` stage."""
-
-    def __init__(self, inner: RunListener, runtime: Runtime) -> None:
-        self.inner = inner
-        self.runtime = runtime
-
-    def _stage(self) -> contextlib.AbstractContextManager[None]:
-        ledger = getattr(self.runtime, "ledger", None)  # none yet during start-up
-        return ledger.stage("frontend") if ledger else contextlib.nullcontext()
-
-    def progress(self, text: str) -> None:
-        with self._stage():
-            self.inner.progress(text)
-
-    def snapshot(self, snap: RunSnapshot) -> None:
-        with self._stage():
-            self.inner.snapshot(snap)
-
-    def event(self, event: Event) -> None:
-        with self._stage():
-            self.inner.event(event)
-
-    def finished(self, summary: dict[str, Any]) -> None:
-        with self._stage():
-            self.inner.finished(summary)
-
-
 async def _run(runtime: Runtime, printer: ProgressPrinter, received: list[int]) -> dict[str, Any]:
     """Prepare and run; a signal stops the run (or cancels the start-up) and is kept in
     ``received``. Returns the summary, also when a signal cancelled the work."""
@@ -128,7 +100,7 @@ async def _run(runtime: Runtime, printer: ProgressPrinter, received: list[int]) 
         else:  # a step in progress may end; a predict that never returns is cancelled
             loop.call_later(STOP_GRACE_S, main.cancel)
 
-    runtime.listeners.append(FrontendCharged(printer, runtime))
+    runtime.listeners.append(printer)
     remove = signals.install(loop, on_signal)
     try:
         await runtime.prepare()

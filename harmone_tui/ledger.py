@@ -13,6 +13,8 @@ The **stages** are measured where the work happens:
   thread to ``store``, Textual's output and input threads to ``frontend``);
 - ``training``: the worker process's CPU time, itemised per version produced (each item is
   the training's own CPU time, measured in the worker; the rest is the worker's start-up);
+- ``startup``: what no stage claimed before the first step (imports, reading the data, loading
+  and calibrating the models), fixed by :meth:`EnergyLedger.mark_running`;
 - ``other``: what is left of the total. A stage never makes the total larger: attributed stages
   above the total are reported as ``excess_j``, reconciled when within
   :data:`~harmone_tui.ledger_report.RELATIVE_TOLERANCE` of it (or 20 ms of CPU time).
@@ -31,9 +33,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engines.energy import EnergyMeter
+from harmone_tui import paths
 from harmone_tui.carbon import CarbonFactors
+from harmone_tui.carbon import resolve as resolve_carbon
 from harmone_tui.ledger_report import (
     STAGES,
     InferenceItem,
@@ -41,7 +46,19 @@ from harmone_tui.ledger_report import (
     TrainingItem,
 )
 
-__all__ = ["STAGES", "EnergyLedger", "LedgerReport", "process_cpu_s", "thread_cpu_clock"]
+if TYPE_CHECKING:
+    from harmone_tui.settings import RunSettings
+    from harmone_tui.trainer_pool import TrainerPool
+    from mape.step_writer import StepWriter
+
+__all__ = [
+    "STAGES",
+    "EnergyLedger",
+    "LedgerReport",
+    "process_cpu_s",
+    "run_ledger",
+    "thread_cpu_clock",
+]
 
 TIMED_STAGES = frozenset({"mape", "drift", "store", "frontend"})
 Probe = Callable[[], float]  # cumulative CPU-seconds of something, read at each report
@@ -74,7 +91,8 @@ def process_cpu_s(pid: int, proc: Path = Path("/proc")) -> float | None:
 
 
 def thread_probe(thread: threading.Thread) -> Probe | None:
-    """CPU-seconds ``thread`` spent since now; keeps its last reading once the thread is gone."""
+    """CPU-seconds ``thread`` spent since now, as last read while it lived (a thread that ends
+    between two reports loses what it spent since the earlier one)."""
     clock = thread_cpu_clock(thread.ident)
     if clock is None:
         return None
@@ -90,6 +108,15 @@ def thread_probe(thread: threading.Thread) -> Probe | None:
         return last[0]
 
     return read
+
+
+class _Open:
+    """A stage block in progress on one thread: its name and since when it is charged."""
+
+    __slots__ = ("name", "since")
+
+    def __init__(self, name: str, since: int) -> None:
+        self.name, self.since = name, since
 
 
 class EnergyLedger:
@@ -131,26 +158,25 @@ class EnergyLedger:
         """Charge the calling thread's CPU time inside the block to ``name``."""
         if name not in TIMED_STAGES:
             raise ValueError(f"{name!r} is not a timed stage ({', '.join(sorted(TIMED_STAGES))})")
-        stack: list[list[object]] | None = getattr(self._local, "stack", None)
+        stack: list[_Open] | None = getattr(self._local, "stack", None)
         if stack is None:
             stack = self._local.stack = []
         now = time.thread_time_ns()
         if stack:
             self._charge(stack[-1], now)
-        stack.append([name, now])
+        stack.append(_Open(name, now))
         try:
             yield
         finally:
             now = time.thread_time_ns()
             self._charge(stack.pop(), now)
             if stack:
-                stack[-1][1] = now
+                stack[-1].since = now
 
-    def _charge(self, entry: list[object], now: int) -> None:
-        name, since = entry
-        ns = now - int(since)  # type: ignore[call-overload]
+    def _charge(self, block: _Open, now: int) -> None:
+        ns = now - block.since
         with self._lock:
-            self._timed_ns[str(name)] += ns
+            self._timed_ns[block.name] += ns
             if threading.get_ident() == self._home:
                 self._home_claimed_ns += ns
 
@@ -243,3 +269,21 @@ class EnergyLedger:
             excess_j=max(0.0, attributed - total),
             carbon=self.carbon,
         )
+
+
+def run_ledger(
+    settings: RunSettings,
+    meter: EnergyMeter,
+    pool: TrainerPool,
+    step_writer: StepWriter,
+    started_ns: int,
+) -> EnergyLedger:
+    """A run's ledger and what it watches: the trainer worker (training), the step writer's
+    thread (store); in the TUI the event loop's thread is the front end's (the residue)."""
+    carbon = settings.carbon or resolve_carbon(settings_path=paths.settings_file())
+    residue = "frontend" if settings.mode == "tui" else None
+    ledger = EnergyLedger(meter, carbon, residue, started_ns)
+    ledger.watch_workers(pool.worker_pids)
+    pool.on_trained = ledger.add_training
+    ledger.add_probe("store", step_writer.cpu_s)
+    return ledger

@@ -10,30 +10,12 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
+from engines.energy_profile import machine as profile_machine
+
 MODES = ("tui", "headless", "compare")
-CPUINFO = Path("/proc/cpuinfo")
-
-
-def cpu_model(cpuinfo_text: str | None = None) -> str:
-    """The CPU's model name from /proc/cpuinfo, else the platform's processor name.
-
-    >>> cpu_model("processor\\t: 0\\nmodel name\\t: AMD EPYC 7B13\\n")
-    'AMD EPYC 7B13'
-    """
-    if cpuinfo_text is None:
-        try:
-            cpuinfo_text = CPUINFO.read_text(errors="replace")
-        except OSError:
-            cpuinfo_text = ""
-    match = re.search(r"^model name\s*:\s*(.+?)\s*$", cpuinfo_text, re.MULTILINE)
-    if match:
-        return match.group(1)
-    return platform.processor() or platform.machine() or "unknown"
 
 
 @lru_cache(maxsize=1)
@@ -42,8 +24,7 @@ def machine() -> dict[str, Any]:
     operating system and Python."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
-        "cpu_model": cpu_model(),
-        "cores": os.cpu_count(),
+        **profile_machine(),  # cpu_model and cores, as a calibration profile records them
         "cores_usable": usable,
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),

@@ -24,9 +24,8 @@ from engines.registry import create_engine
 from harmone_tui import paths, run_end
 from harmone_tui.actions import Action, ActionQueue, ReuseVersion, SwapRetrained, SwitchTo
 from harmone_tui.calibration import energy_profile, first_items
-from harmone_tui.carbon import resolve as resolve_carbon
 from harmone_tui.inference import run_batch
-from harmone_tui.ledger import EnergyLedger
+from harmone_tui.ledger import EnergyLedger, run_ledger
 from harmone_tui.metrics import serve_metrics
 from harmone_tui.pacing import Pacer
 from harmone_tui.settings import RunSettings
@@ -91,18 +90,25 @@ class Runtime:
         self.ledger: EnergyLedger
 
     # set-up ---------------------------------------------------------------------------------
+    def _stage(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """The energy ledger's stage block (none before start-up made the ledger)."""
+        ledger = getattr(self, "ledger", None)
+        return ledger.stage(name) if ledger is not None else contextlib.nullcontext()
+
     def progress(self, text: str) -> None:
-        for listener in list(self.listeners):
-            listener.progress(text)
+        with self._stage("frontend"):
+            for listener in list(self.listeners):
+                listener.progress(text)
 
     def _publish(self) -> None:
         """Take a snapshot of the run and hand it to the listeners (after a batch, a change of
         state, an applied action)."""
         if self._info is None:
             return
-        self.snapshot = self._take_snapshot(self._info)
-        for listener in list(self.listeners):
-            listener.snapshot(self.snapshot)
+        with self._stage("frontend"):  # what the front ends read, and their listeners
+            self.snapshot = self._take_snapshot(self._info)
+            for listener in list(self.listeners):
+                listener.snapshot(self.snapshot)
 
     async def prepare(self) -> None:
         """Open the store, build the engine, train missing models, load and calibrate them.
@@ -156,9 +162,9 @@ class Runtime:
             if problem:
                 raise EngineError(f"{self.policy_source}: {problem}")
         xs = await in_thread(first_items, self.engine, str(s.data or "the bundled sample"))
-        self.meter = create_meter(s.j_per_cpu_s)
+        self.meter = create_meter(s.j_per_cpu_s, profile=s.calibration_profile)
         self.pool = TrainerPool(self.repo, self.meter.joules_for_cpu_seconds)
-        self._start_ledger()
+        self.ledger = run_ledger(s, self.meter, self.pool, self.step_writer, self.cpu_start_ns)
         length = self.engine.stream_length()
         limit = length if s.steps is None else min(s.steps, length)
         self.telemetry = Telemetry(limit, tuple(self.policy.models), self._history(self.policy))
@@ -181,6 +187,10 @@ class Runtime:
             m: self._loaded[(m, self._current_version[m])].predict for m in self.policy.models
         }
         profile = await in_thread(energy_profile, predicts, xs, self._read_energy())
+        if self.meter.source == "estimated":  # measured at the meter's coefficient: per model
+            profile = {
+                m: uj * self._j_per_cpu_s(m) / self.meter.j_per_cpu_s for m, uj in profile.items()
+            }
         self.loop = MapeLoop(
             self.policy,
             self.engine.quality,
@@ -213,6 +223,7 @@ class Runtime:
             energy_source=self.meter.source,
             j_per_cpu_s=getattr(self.meter, "j_per_cpu_s", None),
             telemetry=self.telemetry,
+            calibrated=self.settings.calibration_profile is not None,
         )
 
     def _take_snapshot(self, info: RunInfo) -> RunSnapshot:
@@ -249,16 +260,6 @@ class Runtime:
             pending=self.actions.describe(),
         )
 
-    def _start_ledger(self) -> None:
-        """The energy ledger (harmone_tui/ledger.py) and what it watches: the trainer worker,
-        the step writer's thread; in the TUI the event loop's thread is the front end's."""
-        carbon = self.settings.carbon or resolve_carbon(settings_path=paths.settings_file())
-        residue = "frontend" if self.settings.mode == "tui" else None
-        self.ledger = EnergyLedger(self.meter, carbon, residue, self.cpu_start_ns)
-        self.ledger.watch_workers(self.pool.worker_pids)
-        self.pool.on_trained = self.ledger.add_training
-        self.ledger.add_probe("store", self.step_writer.cpu_s)
-
     def _history(self, policy: Policy) -> int:
         """Steps the telemetry keeps in memory: the policy's windows, a batch, unstored rows."""
         return history_steps(policy) + MAX_BATCH + self.settings.batch_rows
@@ -267,6 +268,12 @@ class Runtime:
         """The clock whose CPU time is charged to inference (see ``engines.base.Engine``)."""
         process_wide = self.engine.cpu_clock == "process"
         return time.process_time_ns if process_wide else time.thread_time_ns
+
+    def _j_per_cpu_s(self, model: str) -> float:
+        """The coefficient charged to ``model``'s inference on the estimate: a calibration
+        profile's per-model figure when per-model measured better, else the meter's."""
+        profile = self.settings.calibration_profile
+        return profile.coefficient_for(model) if profile else self.meter.j_per_cpu_s
 
     def _read_energy(self) -> Callable[[], float]:
         """Joules so far as inference sees them: RAPL, or this thread's CPU time × coefficient."""
@@ -366,7 +373,7 @@ class Runtime:
             self._cpu_clock(),
             self._stopping,
         )
-        j_per_cpu_s = self.meter.j_per_cpu_s if rapl is None else None
+        j_per_cpu_s = self._j_per_cpu_s(model) if rapl is None else None
         done = self.telemetry.record(start, figures, model, version, j_per_cpu_s)
         tel = self.telemetry
         cpu_s = float(tel.cpu_ms[start:done].sum()) / 1e3
@@ -505,14 +512,14 @@ class Runtime:
 
     def event(self, kind: EventKind, detail: dict[str, Any]) -> Event:
         """Store an event at the current step and tell the listeners."""
-        ledger = getattr(self, "ledger", None)  # events of start-up come before the ledger
-        with ledger.stage("store") if ledger else contextlib.nullcontext():
+        with self._stage("store"):
             row = self.store.add_event(self.run_id, self.step, kind, detail)
         counter = COUNTERS.get(row.kind)
         if counter is not None:
             self.counters[counter] += 1
-        for listener in list(self.listeners):
-            listener.event(row)
+        with self._stage("frontend"):
+            for listener in list(self.listeners):
+                listener.event(row)
         return row
 
     # Effector (called by the MAPE loop) -----------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from engines.energy_profile import EnergyProfile
     from harmone_tui.carbon import CarbonFactors
 
 
@@ -23,6 +24,7 @@ class RunSettings:
     steps: int | None = None
     speed: float | None = None
     j_per_cpu_s: float | None = None
+    calibration_profile: EnergyProfile | None = None  # --energy-profile, see energy_source
     batch_rows: int = 500
     gaps: str = "hold"  # empty cells in a CSV stream: hold | skip | refuse (see --gaps)
     mode: str = "headless"  # the front end: tui | headless | compare (run_context.MODES)
@@ -43,4 +45,7 @@ class RunSettings:
             "j_per_cpu_s": self.j_per_cpu_s,
             "mode": self.mode,
             "carbon": self.carbon.to_dict() if self.carbon else None,
+            "energy_profile": str(self.calibration_profile.path)
+            if self.calibration_profile
+            else None,
         }

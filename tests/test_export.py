@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harmone_tui.run_context import cpu_model
+from engines.energy_profile import machine as profile_machine
 from mape.knowledge import KnowledgeStore
 from tests.conftest import harmone_cmd, subprocess_env
 
@@ -135,7 +135,10 @@ def test_summary_records_pace_mode_machine_and_energy_source(tmp_path: Path, pol
     assert pace["steps_per_s"] == pytest.approx(400 / summary["wall_s"], rel=1e-2)  # wall_s: ms
     assert pace["steps_per_s"] < 2000 * 1.25  # paced: not the thousands of steps/s of 'max'
     machine = summary["machine"]
-    assert machine["cores"] == os.cpu_count() and machine["cpu_model"] == cpu_model()
+    assert (
+        machine["cores"] == os.cpu_count()
+        and machine["cpu_model"] == profile_machine()["cpu_model"]
+    )
     assert set(summary["calibration_uj_per_call"]) == {"linear", "svm"}
     store = KnowledgeStore.open(root / "knowledge.sqlite3")
     try:

@@ -37,6 +37,7 @@ from harmone_tui.commands.run import (
 )
 from harmone_tui.compare_report import row_from_summary, stage_table, text_table, write_outputs
 from harmone_tui.compare_stats import aggregate, mark_rows, noise_pairs, noise_text
+from harmone_tui.energy_source import PROFILE_HELP, profile_for
 from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunListener, RunSnapshot
 from mape.events import Event, EventKind
@@ -93,7 +94,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="results go to a new DIR/compare-<time>/ (default DIR: <data dir>/exports)",
     )
     parser.add_argument("--steps", type=positive_int, help="stop every run after N steps")
-    parser.add_argument(
+    coefficient = parser.add_mutually_exclusive_group()
+    coefficient.add_argument(
         "--j-per-cpu-s", type=positive_finite, help="energy estimate: joules per CPU-second"
     )
     parser.add_argument(
@@ -104,6 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run every policy N times (interleaved) and report mean ± sd per policy, marking"
         " differences smaller than the noise (|Δ mean| ≤ 2 standard errors); default 1",
     )
+    coefficient.add_argument("--energy-profile", type=Path, metavar="FILE", help=PROFILE_HELP)
     add_carbon_arguments(parser)
 
 
@@ -209,7 +212,12 @@ async def _bootstrap(
         models += [m for m in e.policy.models if m not in models]
     store = KnowledgeStore.open(paths.knowledge_file(base))
     repo = ModelRepository(base, store)
-    pool = TrainerPool(repo, create_meter(settings.j_per_cpu_s).joules_for_cpu_seconds)
+    pool = TrainerPool(
+        repo,
+        create_meter(
+            settings.j_per_cpu_s, profile=settings.calibration_profile
+        ).joules_for_cpu_seconds,
+    )
     try:
         _adopt_user_versions(user_root, repo, engine.name, models, say)
         await ensure_models(engine, pool, models, say)
@@ -351,6 +359,7 @@ def run(args: argparse.Namespace) -> int:
     chosen = args.policies or ",".join(DEFAULTS_BY_ENGINE[args.engine])
     names = [n.strip() for n in chosen.split(",") if n.strip()]
     entries = resolve_all(names, paths.policies_dir(root))  # before anything is created
+    profile = profile_for(args.energy_profile, args.j_per_cpu_s)
     out = new_run_dir(args.out or paths.exports_dir(root))
     settings = RunSettings(
         data_dir=root,
@@ -363,6 +372,7 @@ def run(args: argparse.Namespace) -> int:
         speed=None,
         j_per_cpu_s=args.j_per_cpu_s,
         carbon=carbon_from_args(args),
+        calibration_profile=profile,
     )
     rows = compare_entries(entries, out, settings, repeat=args.repeat)
     print(text_table(rows))

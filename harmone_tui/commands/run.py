@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from harmone_common.errors import HarmoneError
 from harmone_tui import paths
+from harmone_tui.energy_source import PROFILE_HELP, profile_for
 from harmone_tui.outputs import is_stdout
 from harmone_tui.retention import DEFAULT_KEEP, after_run, configured_keep, parse_keep
 from harmone_tui.settings import RunSettings
@@ -162,11 +163,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="'max' or steps per second (default: max headless, 50 in the TUI)",
     )
     parser.set_defaults(speed_given=False)
-    parser.add_argument(
+    coefficient = parser.add_mutually_exclusive_group()
+    coefficient.add_argument(
         "--j-per-cpu-s",
         type=positive_finite,
         help="energy estimate: joules per CPU-second (default by CPU family)",
     )
+    coefficient.add_argument("--energy-profile", type=Path, metavar="FILE", help=PROFILE_HELP)
     add_carbon_arguments(parser)
     parser.add_argument(
         "--quiet", action="store_true", help="headless: no progress and no summary on stdout"
@@ -222,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         speed=args.speed,
         j_per_cpu_s=args.j_per_cpu_s,
+        calibration_profile=profile_for(args.energy_profile, args.j_per_cpu_s),
         gaps=args.gaps,
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
@@ -233,6 +237,7 @@ def run(args: argparse.Namespace) -> int:
         from harmone_tui.runtime import Runtime
 
         runtime = Runtime(settings, policy, source, text)
+        runtime.cpu_start_ns = 0  # this process exists for this run: its ledger counts it all
         code = run_headless(runtime, args.summary, args.quiet, args.export)
     else:
         from harmone_tui.ui.launch import launch

@@ -20,6 +20,10 @@ MODULES = [
     "harmone_tui.compare_stats",
     "harmone_tui.run_context",
     "harmone_tui.telemetry",
+    "harmone_tui.units",
+    "harmone_tui.ledger_report",
+    "harmone_tui.ui.energy_view",
+    "engines.energy",
 ]
 
 

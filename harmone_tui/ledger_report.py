@@ -115,6 +115,53 @@ class LedgerReport:
             out[item.model] = out.get(item.model, 0.0) + item.energy_j
         return out
 
+    def rows(self) -> list[dict[str, Any]]:
+        """Flat rows for a CSV or JSON Lines export (same columns in every row): one per stage
+        (``item`` = "stage"), then one per inference model version and per trained version
+        (their joules are inside their stage's row, not added to it)."""
+        grams = self.carbon.grams
+        base = {"model": None, "version": None, "origin": None, "steps": None}
+        out = [
+            {
+                "item": "stage",
+                "stage": stage,
+                **base,
+                "energy_j": self.stages_j[stage],
+                "cpu_s": self.stages_cpu_s[stage],
+                "carbon_g": grams(self.stages_j[stage]),
+            }
+            for stage in STAGES
+        ]
+        out += [
+            {
+                "item": "model_version",
+                "stage": "inference",
+                **base,
+                "model": i.model,
+                "version": i.version,
+                "steps": i.steps,
+                "energy_j": i.energy_j,
+                "cpu_s": i.cpu_s,
+                "carbon_g": grams(i.energy_j),
+            }
+            for i in self.inference
+        ]
+        out += [
+            {
+                "item": "trained_version",
+                "stage": "training",
+                **base,
+                "model": t.model,
+                "version": t.version,
+                "origin": t.origin,
+                "energy_j": t.energy_j,
+                "cpu_s": t.cpu_s,
+                "carbon_g": grams(t.energy_j),
+            }
+            for t in self.training
+        ]
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """The summary's ``energy`` block."""
         grams = self.carbon.grams

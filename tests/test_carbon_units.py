@@ -90,3 +90,19 @@ def test_carbon_prefix_follows_magnitude() -> None:
     assert units.carbon(0.0044) == "4.40 mg"
     assert units.carbon(1500.0) == "1.50 kg"
     assert units.energy_and_carbon(36.2, 0.0044) == "36.2 J · 4.40 mg CO₂e"
+
+
+def test_doctor_says_which_carbon_factors_a_run_would_use() -> None:
+    import json
+    import subprocess
+
+    done = subprocess.run(
+        harmone_cmd("doctor", "--json"),
+        env=subprocess_env(HARMONE_REGION="swe", HARMONE_PUE="1.3"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    carbon = json.loads(done.stdout)["carbon"]
+    assert carbon["grid_intensity_g_per_kwh"] == REGIONS["swe"] and carbon["pue"] == 1.3
+    assert carbon["pue_source"] == "set by $HARMONE_PUE"

@@ -211,3 +211,20 @@ def test_with_rapl_the_total_is_the_package_counters_energy(tmp_path: Path) -> N
     assert report.reconciled
     ledger.add_inference("svm", 2, steps=100, cpu_s=0.01, energy_j=60.0)  # above the counters
     assert not ledger.report().reconciled
+
+
+def test_export_rows_have_one_shape_and_the_stage_rows_make_the_total() -> None:
+    ledger = EnergyLedger(EstimatedMeter(J_PER_CPU_S, "test"), FACTORS)
+    spin(0.02)  # the process spends more than the inference below
+    ledger.add_inference("linear", 1, steps=10, cpu_s=0.001, energy_j=0.002)
+    ledger.add_training("svm", 2, "retrain", cpu_s=0.5)
+    report = ledger.report()
+    rows = report.rows()
+    assert len({tuple(r) for r in rows}) == 1  # the same columns, in the same order
+    stages = [r for r in rows if r["item"] == "stage"]
+    assert [r["stage"] for r in stages] == list(STAGES)
+    assert sum(r["energy_j"] for r in stages) == pytest.approx(report.total_j)
+    (trained,) = [r for r in rows if r["item"] == "trained_version"]
+    assert (trained["model"], trained["version"], trained["origin"]) == ("svm", 2, "retrain")
+    assert trained["energy_j"] == pytest.approx(0.5 * J_PER_CPU_S)
+    assert trained["carbon_g"] == pytest.approx(0.5 * J_PER_CPU_S / 3.6e6 * 400.0)

@@ -40,11 +40,11 @@ def energy_lines(block: dict[str, Any], width: int = 100) -> list[str]:
     """The screen's lines (Textual markup) for an ``energy`` block."""
     total, grams = float(block["energy_j"]), float(block["carbon_g"])
     carbon = block["carbon"]
-    bar_width = max(10, min(40, width - 50))
+    bar_width = max(8, min(40, width - 66))  # the rest of a line takes ~62 cells
     lines = [
-        f"[b]{units.energy_and_carbon(total, grams)}[/b] in all"
-        f" · {escape(block['source'])} at {block['j_per_cpu_s']:g} J per CPU-second"
-        f" · {block['cpu_s']:.2f} CPU-s (process {block['process_cpu_s']:.2f},"
+        f"[b]{units.energy_and_carbon(total, grams)}[/b] in all",
+        f"{escape(block['source'])} at {block['j_per_cpu_s']:g} J per CPU-second ·"
+        f" {block['cpu_s']:.2f} CPU-s (process {block['process_cpu_s']:.2f},"
         f" trainer worker {block['worker_cpu_s']:.2f})",
         f"carbon: {carbon['grid_intensity_g_per_kwh']:g} gCO2e/kWh × PUE {carbon['pue']:g}",
         f"  [dim]grid intensity: {escape(carbon['grid_intensity_source'])}[/dim]",
@@ -88,8 +88,8 @@ def energy_lines(block: dict[str, Any], width: int = 100) -> list[str]:
     lines += [
         "",
         f"{verdict}: stages attributed {units.energy(rec['attributed_j'])} of"
-        f" {units.energy(total)}, other {units.energy(rec['other_j'])},"
-        f" beyond the total {units.energy(rec['excess_j'])}"
+        f" {units.energy(total)}, other {units.energy(rec['other_j'])},",
+        f"  beyond the total {units.energy(rec['excess_j'])}"
         f" (tolerance {units.energy(rec['tolerance_j'])})",
     ]
     return lines

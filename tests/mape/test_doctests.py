@@ -23,6 +23,7 @@ MODULES = [
     "harmone_tui.units",
     "harmone_tui.ledger_report",
     "harmone_tui.ui.energy_view",
+    "harmone_tui.ui.figures",
     "engines.energy",
 ]
 

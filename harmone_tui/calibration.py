@@ -13,6 +13,7 @@ from itertools import islice
 from typing import Any
 
 from engines.base import Engine, EngineError
+from engines.protocol import first_line
 
 CALIBRATION_CALLS = 30
 
@@ -36,9 +37,15 @@ def energy_profile(
     """Mean energy per call of each model (µJ) over ``xs``, after one warm-up call."""
     profile = {}
     for model, predict in predicts.items():
-        predict(xs[0])
-        e0 = read_energy()
-        for x in xs:
-            predict(x)
+        try:
+            predict(xs[0])
+            e0 = read_energy()
+            for x in xs:
+                predict(x)
+        except Exception as exc:  # noqa: BLE001 - a plug-in's model failing before the run
+            raise EngineError(
+                f"model {model}: predict raised on one of the stream's first {len(xs)} items:"
+                f" {first_line(exc)}"
+            ) from None
         profile[model] = (read_energy() - e0) / len(xs) * 1e6
     return profile

@@ -3,6 +3,14 @@
 Kept apart from the runtime so that what is measured is plain to see: only the ``predict`` call
 sits between the clock reads. Figures go to Python lists (cheaper than numpy item writes) and
 into the telemetry arrays once per batch.
+
+A ``predict`` that raises (a plug-in's model failing on one input) does not end the run: the
+step is *skipped*: it is counted, with no prediction and its truth recorded as unknown (NaN),
+so no quality window, summary or drift decision scores it, and the model stays active. The
+failure is kept in ``BatchFigures.failures``; the runtime turns each batch's failures into one
+``error`` event (the first message and how many steps failed). Falling back to another model
+was not chosen: the MAPE loop owns model choice, and it sees the failing model's quality only
+through the steps it did predict.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engines.base import Sample
+from engines.protocol import first_line
 
 
 @dataclass
@@ -25,6 +34,7 @@ class BatchFigures:
     latency_ns: list[int] = field(default_factory=list)
     cpu_ns: list[int] = field(default_factory=list)
     energy_j: list[float] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)  # (batch offset, why)
 
 
 def run_batch(
@@ -52,17 +62,25 @@ def run_batch(
         sample = next(samples, None)
         if sample is None:
             break
-        if read_energy is None:
-            c0, t0 = pt(), pc()
-            y = predict(sample.x)
+        truth = nan if sample.truth is None else sample.truth
+        try:
+            if read_energy is None:
+                c0, t0 = pt(), pc()
+                y = predict(sample.x)
+                t1, c1 = pc(), pt()
+            else:
+                c0, e0, t0 = pt(), read_energy(), pc()
+                y = predict(sample.x)
+                t1, e1, c1 = pc(), read_energy(), pt()
+                out.energy_j.append(e1 - e0)
+        except Exception as exc:  # noqa: BLE001 - skip the step (module docstring)
             t1, c1 = pc(), pt()
-        else:
-            c0, e0, t0 = pt(), read_energy(), pc()
-            y = predict(sample.x)
-            t1, e1, c1 = pc(), read_energy(), pt()
-            out.energy_j.append(e1 - e0)
+            if read_energy is not None:
+                out.energy_j.append(read_energy() - e0)
+            out.failures.append((len(out.predictions), first_line(exc)))
+            y, truth = nan, nan
         out.predictions.append(y)
-        out.truths.append(nan if sample.truth is None else sample.truth)
+        out.truths.append(truth)
         out.drift_values.append(sample.drift_value)
         out.latency_ns.append(t1 - t0)
         out.cpu_ns.append(c1 - c0)

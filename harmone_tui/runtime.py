@@ -18,6 +18,7 @@ import numpy as np
 
 from engines.base import Engine, EngineError, LoadedModel, Sample
 from engines.energy import EnergyMeter, create_meter
+from engines.protocol import check_first_prediction
 from engines.registry import create_engine
 from harmone_tui import paths, run_end
 from harmone_tui.actions import ActionQueue, PendingRetrain
@@ -67,6 +68,7 @@ class Runtime:
         self._running.set()
         self._flushed = 0
         self._skipped_reported = 0
+        self._failures: list[tuple[int, str]] = []
         self._loaded: dict[tuple[str, int], LoadedModel] = {}
         self._current_version: dict[str, int] = {}
         self.active_model = policy.start_model
@@ -119,6 +121,14 @@ class Runtime:
         )
         for note in self.engine.data_notes:
             self.progress(note)
+        if s.fit_policy and self.policy.engine != self.engine.name:
+            from harmone_tui.fitted_policy import fitted_policy
+
+            names = [m.name for m in self.engine.models()]
+            self.policy, self.policy_text = fitted_policy(
+                self.policy_text, self.policy_source, self.engine.name, names
+            )
+            self.active_model = self.policy.start_model
         if self.policy.serving in self.engine.serving_paths:  # e.g. engines/regression/serving.py
             self.engine.serving = self.policy.serving
         if self.policy.engine != self.engine.name:
@@ -160,6 +170,8 @@ class Runtime:
         predicts = {
             m: self._loaded[(m, self._current_version[m])].predict for m in self.policy.models
         }
+        for model, predict in predicts.items():
+            check_first_prediction(s.engine, model, predict, xs[0])
         profile = await in_thread(energy_profile, predicts, xs, self._read_energy())
         self.loop = MapeLoop(
             self.policy,
@@ -278,6 +290,7 @@ class Runtime:
             self._stopping,
         )
         j_per_cpu_s = self.meter.j_per_cpu_s if rapl is None else None
+        self._failures = [(start + offset, why) for offset, why in figures.failures]
         return self.telemetry.record(start, figures, model, version, j_per_cpu_s)
 
     def _after_batch(self, start: int, end: int) -> None:
@@ -293,6 +306,7 @@ class Runtime:
             tel.energy_mj[start:end] * 1e3,
         )
         self._report_skipped()
+        self._report_failures()
         if end - self._flushed >= self.settings.batch_rows:
             self.flush()
         self._emit("steps", end)
@@ -304,6 +318,24 @@ class Runtime:
         for name, reason in skipped[self._skipped_reported :]:
             self.event("error", {"action": "skipped", "file": name, "error": reason})
         self._skipped_reported = len(skipped)
+
+    def _report_failures(self) -> None:
+        """A batch's failed predicts (inference.py skips those steps): one ``error`` event
+        naming the model, the first failure and how many steps were skipped."""
+        failures, self._failures = self._failures, []
+        if failures:
+            step, why = failures[0]
+            self.event(
+                "error",
+                {
+                    "action": "predict",
+                    "model": self.active_model,
+                    "step": step,
+                    "skipped_steps": len(failures),
+                    "error": f"{self.active_model}: predict raised {why}; {len(failures)} step(s)"
+                    " skipped (no prediction, not scored)",
+                },
+            )
 
     def _stopping(self) -> bool:
         return self._stop

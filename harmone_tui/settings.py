@@ -22,6 +22,9 @@ class RunSettings:
     j_per_cpu_s: float | None = None
     batch_rows: int = 500
     gaps: str = "hold"  # empty cells in a CSV stream: hold | skip | refuse (see --gaps)
+    # No policy was named for a plug-in engine: the default policy is fitted to the engine's
+    # name and models once it is built (harmone_tui.fitted_policy).
+    fit_policy: bool = False
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-ready data, stored with the run."""

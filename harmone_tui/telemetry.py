@@ -202,11 +202,12 @@ class Telemetry:
     def step_rows(self, lo: int, hi: int, run_id: int, source: str) -> list[tuple[Any, ...]]:
         """Rows of the knowledge store's ``steps`` table for steps [lo, hi) (still held).
 
-        NaN truths (vision) stay floats: SQLite stores NaN as NULL.
+        NaN truths (vision) stay floats: SQLite stores NaN as NULL. A step without a prediction
+        (its predict raised: ``harmone_tui.inference``) has no row.
         """
         n = hi - lo
         names = [self.models[m] for m in self.model_index[lo:hi].tolist()]
-        return list(
+        rows = list(
             zip(
                 repeat(run_id, n),
                 range(lo, hi),
@@ -221,6 +222,9 @@ class Telemetry:
                 strict=False,
             )
         )
+        if np.isnan(self.prediction[lo:hi]).any():
+            return [row for row in rows if row[3] == row[3]]
+        return rows
 
     def model_id(self, name: str) -> int:
         return self.models.index(name)

@@ -173,6 +173,8 @@ class Engine(ABC):
 
     **Optional**, with defaults here, so an engine implements only what it needs:
 
+    - :meth:`adopt` (default: none): run a model the user imported (the regression engine
+      takes scikit-learn, Keras and ONNX files: ``harmone models import regression``);
     - :meth:`unavailable` (default: every model can run): why a model cannot run on this
       install, checked before a run starts;
     - :meth:`retraining_data` (default: the recent true values as a float array);
@@ -247,6 +249,12 @@ class Engine(ABC):
     def unavailable(self, model: str) -> str | None:
         """Why ``model`` cannot run on this install (e.g. a missing extra), or None."""
         return None
+
+    def adopt(self, model: str, meta: dict[str, Any]) -> str | None:
+        """Take on ``model``, a stored model this engine did not define (an import, whose
+        version ``meta`` describes it): None when it can now be run, else why not. Default:
+        this engine runs only its own models."""
+        return f"engine {self.name} runs only its own models"
 
     def retraining_data(self, recent_truths: Sequence[float]) -> Any:
         """The data a retrain on drift uses, built from the most recent true values."""

@@ -34,6 +34,7 @@ from mape.effector import VersionInfo
 from mape.knowledge import EventRow, KnowledgeStore
 from mape.loop import MapeLoop
 from mape.model_repo import ModelRepository
+from mape.plan import plan_untrainable
 from mape.policy import Policy, check_models
 from mape.policy_file import key_locator
 from mape.step_writer import StepWriter
@@ -136,12 +137,14 @@ class Runtime:
                 f"{self.policy_source}: policy is for engine {self.policy.engine!r},"
                 f" not {self.engine.name!r}"
             )
+        self._adopt_imports()
         check_models(
             self.policy,
             [m.name for m in self.engine.models()],
             self.policy_source,
             key_locator(self.policy_text),
         )
+        self._specs = {m.name: m for m in self.engine.models()}
         for model in self.policy.models:
             problem = self.engine.unavailable(model)
             if problem:
@@ -185,6 +188,20 @@ class Runtime:
         self.prepared = True
         self.status = "ready"
         self.progress("ready")
+
+    def _adopt_imports(self) -> None:
+        """Models of the policy the engine does not define but the store holds as imports
+        (``harmone models import``): the engine takes them on, from their newest version's meta."""
+        own = {m.name for m in self.engine.models()}
+        for model in self.policy.models:
+            if model in own:
+                continue
+            latest = self.repo.latest(self.engine.name, model)
+            if latest is None or "imported" not in latest.meta:
+                continue
+            problem = self.engine.adopt(model, latest.meta)
+            if problem:
+                raise EngineError(f"{self.policy_source}: model {model}: {problem}")
 
     def _history(self, policy: Policy) -> int:
         """Steps the telemetry keeps in memory: the policy's windows, a batch, unstored rows."""
@@ -401,6 +418,9 @@ class Runtime:
         self.actions.reuse(self, model, version, reason, detail)
 
     def start_retrain(self, model: str, values: Any, reason: str, detail: dict[str, Any]) -> bool:
+        if not self._specs[model].trainable:
+            self._untrainable(model, reason, detail)
+            return True
         if self.actions.retraining():
             return False
         data = self.engine.retraining_data(values)
@@ -421,6 +441,19 @@ class Runtime:
             "retrain_started", {"model": model, "reason": reason, "swap_step": swap, **detail}
         )
         return True
+
+    def _untrainable(self, model: str, reason: str, detail: dict[str, Any]) -> None:
+        """A retrain asked of a model without a trainer (an import, the persistence baseline):
+        what the policy's ``retrain.untrainable`` says instead (mape.plan.plan_untrainable)."""
+        trainable = [m for m in self.policy.models if self._specs[m].trainable]
+        decision = plan_untrainable(
+            model, self.policy.retrain.untrainable, trainable, self.loop.status().ema
+        )
+        full = {**detail, "asked": reason}
+        if decision.action == "switch":
+            self.switch_model(decision.model, decision.reason, full)
+        else:
+            self.event("retrain_skipped", {"model": model, "reason": decision.reason, **full})
 
     def record(self, kind: str, detail: dict[str, Any]) -> None:
         self.event(kind, detail)

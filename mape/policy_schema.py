@@ -145,8 +145,7 @@ class RetrainPolicy:
     untrainable: str = spec(
         "skip",
         C.choice(UNTRAINABLE),
-        "a model without a trainer (imported, naive) is never retrained: skip keeps it |"
-        " switch runs the trainable model with the best EMA",
+        "model with no trainer (imported, naive): skip retrain | switch to best",
     )
 
 

@@ -18,7 +18,6 @@ import json
 import shutil
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from harmone_tui import paths
 from harmone_tui.commands import models_check
 from harmone_tui.commands.models_import import (
     TRUST_HELP,
+    Imported,
     ImportRefused,
     add_regression_options,
     import_regression,
@@ -151,14 +151,6 @@ def _vision_target(args: argparse.Namespace) -> tuple[str, Path]:
             f"usage: harmone models import vision MODEL FILE (MODEL: {', '.join(VISION_MODELS)})"
         )
     return rest[0], Path(rest[1])
-
-
-@dataclass(frozen=True)
-class Imported:
-    """The version an import stored, or (``already``) the one that holds the same bytes."""
-
-    stored: Any
-    already: bool
 
 
 def _meta_text(meta: dict[str, Any]) -> str:

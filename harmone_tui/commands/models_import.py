@@ -34,6 +34,14 @@ class ImportRefused(HarmoneError):
 
 
 @dataclass(frozen=True)
+class Imported:
+    """The version an import stored, or (``already``) the one that holds the same bytes."""
+
+    stored: Any
+    already: bool
+
+
+@dataclass(frozen=True)
 class RegressionImport:
     """What ``models import regression`` was asked (from the command line)."""
 
@@ -170,7 +178,6 @@ def import_regression(root: Path, req: RegressionImport) -> Any:
     from engines.base import EngineError
     from engines.regression.factory import create_regression_engine
     from engines.regression.imported import FILE_OF, ImportedSpec, format_of
-    from harmone_tui.commands.models import Imported
     from mape.knowledge import KnowledgeStore
     from mape.model_files import sha256_of
     from mape.model_repo import ModelRepository

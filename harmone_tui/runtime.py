@@ -453,7 +453,10 @@ class Runtime:
         if decision.action == "switch":
             self.switch_model(decision.model, decision.reason, full)
         else:
-            self.event("retrain_skipped", {"model": model, "reason": decision.reason, **full})
+            self.event(
+                "info",
+                {"action": "retrain_skipped", "model": model, "reason": decision.reason, **full},
+            )
 
     def record(self, kind: str, detail: dict[str, Any]) -> None:
         self.event(kind, detail)

@@ -4,8 +4,8 @@ A plug-in engine is someone else's code: what it breaks must be one line naming 
 the problem at start, not a traceback in the middle of a run. Checked when the engine is built
 (:func:`check_engine`): it is an ``Engine``, it has models (each a ``ModelSpec``, none twice), and
 its trainer pickles (training runs in a spawned worker process, which receives the trainer by
-reference). Checked when a model is loaded (:func:`check_prediction`): ``predict`` on the first
-sample returns a number. A ``predict`` that raises *later*, mid-run, does not end the run: the
+reference). Checked at start-up calibration (:func:`check_prediction`): ``predict`` on the
+first sample returns a number. A ``predict`` that raises *later*, mid-run, does not end the run: the
 runtime skips that step (see ``harmone_tui.inference``).
 """
 
@@ -55,19 +55,6 @@ def check_engine(engine: Any, label: str) -> None:
     problem = _problem(engine)
     if problem:
         raise EngineError(f"engine {label!r}: {problem}")
-
-
-def check_first_prediction(label: str, model: str, predict: Any, x: Any) -> None:
-    """Call ``predict(x)`` on a stream's first input: EngineError naming the engine and model
-    when it raises or returns something that is not a number."""
-    try:
-        value = predict(x)
-    except Exception as exc:  # noqa: BLE001 - the plug-in's failure, whatever it is
-        raise EngineError(
-            f"engine {label!r}: model {model}: predict raised on the first sample:"
-            f" {first_line(exc)}"
-        ) from None
-    check_prediction(label, model, value)
 
 
 def check_prediction(label: str, model: str, value: Any) -> None:

@@ -18,7 +18,6 @@ import numpy as np
 
 from engines.base import Engine, EngineError, LoadedModel, Sample
 from engines.energy import EnergyMeter, create_meter
-from engines.protocol import check_first_prediction
 from engines.registry import create_engine
 from harmone_tui import paths, run_end
 from harmone_tui.actions import ActionQueue, PendingRetrain
@@ -173,9 +172,7 @@ class Runtime:
         predicts = {
             m: self._loaded[(m, self._current_version[m])].predict for m in self.policy.models
         }
-        for model, predict in predicts.items():
-            check_first_prediction(s.engine, model, predict, xs[0])
-        profile = await in_thread(energy_profile, predicts, xs, self._read_energy())
+        profile = await in_thread(energy_profile, predicts, xs, self._read_energy(), s.engine)
         self.loop = MapeLoop(
             self.policy,
             self.engine.quality,

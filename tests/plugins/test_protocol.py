@@ -63,8 +63,8 @@ def test_a_predict_that_raises_mid_run_skips_the_step_and_the_run_goes_on(
     finally:
         store.close()
     skipped = sum(e.detail["skipped_steps"] for e in errors)
-    # calls 1-32 are the start-up check and calibration, the run makes calls 33-1032, and
-    # every 50th call from 50 to 1000 raises: 20 steps skipped, each one reported
+    # calls 1-31 are the start-up calibration, the run makes calls 32-1031, and every 50th
+    # call from 50 to 1000 raises: 20 steps skipped, each one reported
     assert skipped == 20
     assert found["errors"] == len(errors) >= 1
     assert all("predict raised RuntimeError: sensor offline" in e.detail["error"] for e in errors)

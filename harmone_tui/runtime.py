@@ -22,6 +22,7 @@ from engines.registry import create_engine
 from harmone_tui import paths, run_end
 from harmone_tui.actions import ActionQueue, PendingRetrain
 from harmone_tui.calibration import energy_profile, first_items
+from harmone_tui.imports import adopt_imports
 from harmone_tui.inference import run_batch
 from harmone_tui.pacing import Pacer
 from harmone_tui.settings import RunSettings
@@ -136,7 +137,7 @@ class Runtime:
                 f"{self.policy_source}: policy is for engine {self.policy.engine!r},"
                 f" not {self.engine.name!r}"
             )
-        self._adopt_imports()
+        adopt_imports(self.engine, self.repo, self.policy.models, self.policy_source)
         check_models(
             self.policy,
             [m.name for m in self.engine.models()],
@@ -185,20 +186,6 @@ class Runtime:
         self.prepared = True
         self.status = "ready"
         self.progress("ready")
-
-    def _adopt_imports(self) -> None:
-        """Models of the policy the engine does not define but the store holds as imports
-        (``harmone models import``): the engine takes them on, from their newest version's meta."""
-        own = {m.name for m in self.engine.models()}
-        for model in self.policy.models:
-            if model in own:
-                continue
-            latest = self.repo.latest(self.engine.name, model)
-            if latest is None or "imported" not in latest.meta:
-                continue
-            problem = self.engine.adopt(model, latest.meta)
-            if problem:
-                raise EngineError(f"{self.policy_source}: model {model}: {problem}")
 
     def _history(self, policy: Policy) -> int:
         """Steps the telemetry keeps in memory: the policy's windows, a batch, unstored rows."""

@@ -109,11 +109,6 @@ def installed() -> dict[str, EngineEntry]:
     return found
 
 
-def is_reference(spec: str) -> bool:
-    """Whether ``spec`` names a factory or a file rather than an engine by name."""
-    return ":" in spec or spec.endswith(".py") or "/" in spec
-
-
 def _import_target(target: str, label: str) -> Factory:
     module_name, _, attr = target.partition(":")
     try:

@@ -217,3 +217,20 @@ def test_a_file_that_is_not_a_model_is_refused(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "not a loadable onnx model" in err and "Traceback" not in err
+
+
+def test_policy_check_knows_the_imported_models_of_its_data_dir(
+    gbr_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text('engine = "regression"\nmodels = ["linear", "g"]\nstart_model = "g"\n')
+    check = ["policy", "check", str(policy)]
+    assert main(["--data-dir", str(tmp_path / "empty"), *check]) == 2
+    assert "unknown model 'g' for engine 'regression'" in capsys.readouterr().err
+    data = str(tmp_path / "d")
+    assert (
+        main(["--data-dir", data, "models", "import", "regression", "g", str(gbr_file), "--trust"])
+        == 0
+    )
+    assert main(["--data-dir", data, *check]) == 0
+    assert "ok (harmone: engine regression, models linear, g)" in capsys.readouterr().out

@@ -32,6 +32,8 @@ from harmone_tui import paths
 from harmone_tui.commands.run import IMAGE_LIMITS, positive_finite, positive_int
 from harmone_tui.compare_report import csv_text, markdown_table, row_from_summary, text_table
 from harmone_tui.settings import RunSettings
+from harmone_tui.snapshot import RunListener, RunSnapshot
+from mape.events import Event, EventKind
 
 DEFAULT_POLICIES = (
     "naive",
@@ -210,32 +212,41 @@ async def _bootstrap(
         store.close()
 
 
+class _Follow(RunListener):
+    """A compared run's progress (a line on ``err`` every few seconds) and retraining energy."""
+
+    def __init__(self, label: str, err: TextIO) -> None:
+        self.label, self.err, self.last = label, err, time.perf_counter()
+        self.retrain_j = 0.0
+
+    def event(self, event: Event) -> None:
+        if event.kind is EventKind.RETRAIN_DONE:
+            self.retrain_j += float(event.detail.get("train_energy_j") or 0.0)
+
+    def snapshot(self, snap: RunSnapshot) -> None:
+        now = time.perf_counter()
+        if now - self.last >= PROGRESS_EVERY_S:
+            self.last = now
+            step, total = snap.step, snap.info.total
+            print(
+                f"{self.label}: step {step}/{total} ({100 * step // max(total, 1)}%)",
+                file=self.err,
+                flush=True,
+            )
+
+
 def _run_one(settings: RunSettings, entry: Entry, label: str, err: TextIO) -> dict[str, Any]:
     """One headless run; returns its table row."""
     from harmone_tui.runtime import Runtime
 
     runtime = Runtime(settings, entry.policy, entry.source, entry.text)
-    last = [time.perf_counter()]
-
-    def listen(kind: str, payload: Any) -> None:
-        now = time.perf_counter()
-        if kind == "steps" and now - last[0] >= PROGRESS_EVERY_S:
-            last[0] = now
-            total = runtime.telemetry.total
-            print(
-                f"{label}: step {payload}/{total} ({100 * int(payload) // max(total, 1)}%)",
-                file=err,
-                flush=True,
-            )
-
-    runtime.listeners.append(listen)
-    summary = asyncio.run(runtime.run())
+    follow = _Follow(label, err)
+    runtime.listeners.append(follow)
     try:
-        done = runtime.store.events(runtime.run_id, ["retrain_done"])
-        retrain_j = sum(float(e.detail.get("train_energy_j") or 0.0) for e in done)
+        summary = asyncio.run(runtime.run())
     finally:
         runtime.store.close()
-    return row_from_summary(entry.policy.name, summary, retrain_j)
+    return row_from_summary(entry.policy.name, summary, follow.retrain_j)
 
 
 def compare_policies(

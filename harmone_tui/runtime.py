@@ -162,7 +162,7 @@ class Runtime:
             if problem:
                 raise EngineError(f"{self.policy_source}: {problem}")
         xs = await in_thread(first_items, self.engine, str(s.data or "the bundled sample"))
-        self.meter = create_meter(s.j_per_cpu_s)
+        self.meter = create_meter(s.j_per_cpu_s, profile=s.calibration_profile)
         self.pool = TrainerPool(self.repo, self.meter.joules_for_cpu_seconds)
         length = self.engine.stream_length()
         limit = length if s.steps is None else min(s.steps, length)
@@ -186,6 +186,10 @@ class Runtime:
             m: self._loaded[(m, self._current_version[m])].predict for m in self.policy.models
         }
         profile = await in_thread(energy_profile, predicts, xs, self._read_energy(), s.engine)
+        if self.meter.source == "estimated":  # measured at the meter's coefficient: per model
+            profile = {
+                m: uj * self._j_per_cpu_s(m) / self.meter.j_per_cpu_s for m, uj in profile.items()
+            }
         self.loop = MapeLoop(
             self.policy,
             self.engine.quality,
@@ -216,6 +220,7 @@ class Runtime:
             energy_source=self.meter.source,
             j_per_cpu_s=getattr(self.meter, "j_per_cpu_s", None),
             telemetry=self.telemetry,
+            calibrated=self.settings.calibration_profile is not None,
         )
 
     def _take_snapshot(self, info: RunInfo) -> RunSnapshot:
@@ -260,6 +265,12 @@ class Runtime:
         """The clock whose CPU time is charged to inference (see ``engines.base.Engine``)."""
         process_wide = self.engine.cpu_clock == "process"
         return time.process_time_ns if process_wide else time.thread_time_ns
+
+    def _j_per_cpu_s(self, model: str) -> float:
+        """The coefficient charged to ``model``'s inference on the estimate: a calibration
+        profile's per-model figure when per-model measured better, else the meter's."""
+        profile = self.settings.calibration_profile
+        return profile.coefficient_for(model) if profile else self.meter.j_per_cpu_s
 
     def _read_energy(self) -> Callable[[], float]:
         """Joules so far as inference sees them: RAPL, or this thread's CPU time × coefficient."""
@@ -357,7 +368,7 @@ class Runtime:
             self._cpu_clock(),
             self._stopping,
         )
-        j_per_cpu_s = self.meter.j_per_cpu_s if rapl is None else None
+        j_per_cpu_s = self._j_per_cpu_s(model) if rapl is None else None
         self._failures = [(start + offset, why) for offset, why in figures.failures]
         return self.telemetry.record(start, figures, model, version, j_per_cpu_s)
 

@@ -234,3 +234,40 @@ def test_policy_check_knows_the_imported_models_of_its_data_dir(
     )
     assert main(["--data-dir", data, *check]) == 0
     assert "ok (harmone: engine regression, models linear, g)" in capsys.readouterr().out
+
+
+def _gbr_on(values: np.ndarray, path: Path) -> None:
+    """A GradientBoostingRegressor on ``values`` min-max scaled (the import's default scaling)."""
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    scaled = (values - values.min()) / (values.max() - values.min())
+    view = np.lib.stride_tricks.sliding_window_view(scaled, WINDOW + 1)
+    model = GradientBoostingRegressor(n_estimators=40, max_depth=3, random_state=0)
+    path.write_bytes(pickle.dumps(model.fit(view[:, :WINDOW], view[:, WINDOW])))
+
+
+def test_imported_versions_are_reused_on_drift(tmp_path: Path) -> None:
+    """Two imports of one model, each checked on its own data: after the bundled stream's drift
+    (detected at step 3,660) the loop reuses the version whose training data is closest."""
+    import pandas as pd
+
+    stream = pd.read_csv(SAMPLE / "pems_stream.csv")["flow"].to_numpy(float)
+    later = tmp_path / "later.csv"
+    pd.DataFrame({"flow": stream[4300:5800]}).to_csv(later, index=False)
+    train = pd.read_csv(SAMPLE / "flow_train.csv")["flow"].to_numpy(float)
+    _gbr_on(stream[4300:5800], tmp_path / "later.pkl")
+    _gbr_on(train, tmp_path / "early.pkl")
+    base = ["--data-dir", str(tmp_path), "models", "import", "regression", "g"]
+    assert main([*base, str(tmp_path / "later.pkl"), "--trust", "--train", str(later)]) == 0
+    assert main([*base, str(tmp_path / "early.pkl"), "--trust"]) == 0  # v2: the start version
+    summary = run(
+        tmp_path,
+        'engine = "regression"\nmodels = ["g"]\nstart_model = "g"\n[switch]\nenabled = false\n'
+        "[drift]\nsettle_steps = 600\n",
+        4600,
+    )
+    reuses = events(tmp_path, summary["run_id"], "reuse")
+    assert [(r["model"], r["version"]) for r in reuses] == [("g", 1)], events(
+        tmp_path, summary["run_id"], "info"
+    )
+    assert summary["retrains"] == 0

@@ -1,8 +1,10 @@
 """`harmone models list|import|bootstrap`: the versioned models in the data directory.
 
 - ``list`` prints every stored version (engine, model, version, when, why, key metrics);
-- ``import MODEL PATH`` stores a YOLO detection checkpoint as the next version of a vision model,
-  after loading it and running it once, so a broken file is refused before it is stored;
+- ``import regression NAME FILE`` stores a user's own scikit-learn, Keras or ONNX model, checked
+  on the training data first (``harmone_tui.commands.models_import``); ``import [vision] MODEL
+  PATH`` stores a YOLO detection checkpoint as the next version of a vision model, after loading
+  it and running it once, so a broken file is refused before it is stored;
 - ``bootstrap vision`` trains the missing first versions of the vision models in the training
   worker process (the same path a run takes on first use), with progress on stderr;
 - ``check`` and ``remove`` find and delete damaged versions (``harmone_tui.commands.models_check``).
@@ -17,6 +19,7 @@ import asyncio
 import json
 import shutil
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -65,6 +68,24 @@ def _model_list(text: str) -> list[str]:
     return names
 
 
+IMPORT_DESCRIPTION = "\n\n".join(
+    textwrap.fill(paragraph, 78)
+    for paragraph in (
+        "regression NAME FILE: a scikit-learn estimator (.pkl, .pickle, .joblib), a Keras"
+        " .keras file or an ONNX file, run on the last --window values. It is checked by a"
+        " predict on every window of the training data before it is stored; then any policy"
+        ' names it (models = ["linear", "NAME"]). It has no trainer, so it is never retrained'
+        " ([retrain] untrainable in the policy says what happens instead).",
+        "Trust: " + TRUST_HELP + ".",
+        "vision MODEL FILE (or MODEL FILE): a YOLO detection checkpoint (.pt) as the next"
+        " version of yolo_n, yolo_s or yolo_m, loaded with Ultralytics' restricted loader"
+        " (torch weights_only plus its allow-list of model classes): one that needs any other"
+        " code is refused before anything in it runs.",
+        "The same file imported twice is stored once. docs/engines.md has the details.",
+    )
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="print the stored model versions")
@@ -78,16 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     imp = actions.add_parser(
         "import",
         help="store a model trained elsewhere: regression NAME FILE, or vision MODEL FILE",
-        description="regression NAME FILE: a scikit-learn estimator (.pkl, .pickle, .joblib),"
-        " a Keras .keras file or an ONNX file, run on the last --window values; it is checked"
-        " by a predict on every window of the training data before it is stored, then any"
-        ' policy can name it (models = ["linear", "NAME"]). It has no trainer, so it is'
-        " never retrained ([retrain] untrainable in the policy). " + TRUST_HELP + ".\n\n"
-        "vision MODEL FILE (or just MODEL FILE): a YOLO detection checkpoint (.pt) as the next"
-        " version of yolo_n, yolo_s or yolo_m, loaded with Ultralytics' restricted loader"
-        " (torch weights_only plus its allow-list of model classes): one that needs any other"
-        " code is refused before anything in it runs. The same file imported twice is stored"
-        " once.",
+        description=IMPORT_DESCRIPTION,
     )
     imp.add_argument(
         "target",

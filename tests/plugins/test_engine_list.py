@@ -79,3 +79,13 @@ def test_an_installed_engine_runs_by_name(site: Path, tmp_path: Path) -> None:
     assert main([*argv, "--data-dir", str(tmp_path / "d")]) == 0
     found = json.loads(summary.read_text())
     assert (found["engine"], found["policy"], found["steps"]) == ("broken", "harmone", 300)
+
+
+def test_doctor_lists_plugins_with_their_problem(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install_entry_point(site, "gone-engine", "gone", "no_such_package.engine:create_engine")
+    main(["--data-dir", str(tmp_path), "doctor", "--json"])
+    engines = json.loads(capsys.readouterr().out)["engines"]
+    assert engines["gone"]["available"] is False
+    assert "cannot import no_such_package.engine" in engines["gone"]["note"]

@@ -142,6 +142,7 @@ class Runtime:
                 self.policy_text, self.policy_source, self.engine.name, names
             )
             self.active_model = self.policy.start_model
+            self.policy_source = f"{self.policy_source}, fitted to engine {self.engine.name}"
         if self.policy.serving in self.engine.serving_paths:  # e.g. engines/regression/serving.py
             self.engine.serving = self.policy.serving
         if self.policy.engine != self.engine.name:

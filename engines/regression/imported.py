@@ -155,6 +155,11 @@ def open_model(fmt: str, path: Path) -> tuple[One, int | None]:
         return LOADERS[fmt](path)
     except EngineError:
         raise
+    except ImportError as exc:
+        raise EngineError(
+            f"{path}: a {fmt} model needs {exc.name or 'a package'}, which is not installed:"
+            " pip install 'harmone-tui[lstm]' (TensorFlow and onnxruntime)"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - whatever fails, the file is not a usable model
         raise EngineError(f"{path}: not a loadable {fmt} model ({_reason(exc)})") from None
 

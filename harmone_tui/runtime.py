@@ -625,6 +625,10 @@ class Runtime:
     def request_switch(self, model: str) -> None:
         self.switch_model(model, "forced by the user", {})
 
+    def trainable(self, model: str) -> bool:
+        """Whether ``model`` has a trainer (an import and the persistence baseline do not)."""
+        return self._specs[model].trainable
+
     def request_retrain(self) -> bool:
         values = self.telemetry.held("truth")
         values = values[~np.isnan(values)][-self.policy.retrain.window :]

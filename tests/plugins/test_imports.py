@@ -271,3 +271,25 @@ def test_imported_versions_are_reused_on_drift(tmp_path: Path) -> None:
         tmp_path, summary["run_id"], "info"
     )
     assert summary["retrains"] == 0
+
+
+def test_a_model_on_raw_values_is_imported_with_scaling_none(tmp_path: Path) -> None:
+    """--scaling none: raw values in, raw values out (stored as the identity scaler); the same
+    file under minmax scaling predicts in the wrong units, which the import's R² shows."""
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression
+
+    values = pd.read_csv(SAMPLE / "flow_train.csv")["flow"].to_numpy(float)
+    view = np.lib.stride_tricks.sliding_window_view(values, 4)
+    path = tmp_path / "raw.joblib"
+    import joblib
+
+    joblib.dump(LinearRegression().fit(view[:, :3], view[:, 3]), path)
+    base = ["--data-dir", str(tmp_path), "models", "import", "regression"]
+    assert main([*base, "raw", str(path), "--trust", "--scaling", "none"]) == 0
+    meta = json.loads((tmp_path / "models/regression/raw/v1/meta.json").read_text())
+    assert meta["scaler"] == {"min": 0.0, "max": 1.0} and meta["imported"]["window"] == 3
+    assert meta["validation_r2"] > 0.9
+    assert main([*base, "raw_minmax", str(path), "--trust"]) == 0
+    wrong = json.loads((tmp_path / "models/regression/raw_minmax/v1/meta.json").read_text())
+    assert wrong["validation_r2"] < meta["validation_r2"] - 0.05

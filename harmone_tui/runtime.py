@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from engines.base import Engine, EngineError, LoadedModel, Sample
+from engines.base import Engine, EngineError, LoadedModel
 from engines.energy import EnergyMeter, create_meter
 from engines.registry import create_engine
 from harmone_tui import paths, run_end
 from harmone_tui.actions import ActionQueue, PendingRetrain
 from harmone_tui.calibration import energy_profile, first_items
-from harmone_tui.inference import run_batch
+from harmone_tui.inference import ChunkSizer, StepSource, run_batch, step_source
 from harmone_tui.pacing import Pacer
 from harmone_tui.settings import RunSettings
 from harmone_tui.start_versions import VersionUnusable, load_checked, load_start_versions
@@ -69,6 +69,7 @@ class Runtime:
         self._skipped_reported = 0
         self._loaded: dict[tuple[str, int], LoadedModel] = {}
         self._current_version: dict[str, int] = {}
+        self._chunks = ChunkSizer()  # chunk sizes per model version, kept across batches
         self.active_model = policy.start_model
         self.store: KnowledgeStore
         self.engine: Engine
@@ -216,7 +217,7 @@ class Runtime:
 
     async def _steps(self) -> None:
         limit = self.telemetry.total
-        samples = self.engine.samples()
+        samples = step_source(self.engine)
         due = self.loop.next_due(0)
         self.pacer.restart(0)
         while self.step < limit and not self._stop:
@@ -264,7 +265,7 @@ class Runtime:
             if self.run_id:
                 self._emit("finished", self.final_summary)
 
-    def _infer(self, samples: Iterator[Sample], start: int, end: int) -> int:
+    def _infer(self, samples: StepSource, start: int, end: int) -> int:
         """Run steps [start, end) with the active model (in a thread). Returns the next step."""
         model = self.active_model
         version = self._current_version[model]
@@ -276,6 +277,7 @@ class Runtime:
             rapl,
             self._cpu_clock(),
             self._stopping,
+            self._chunks,
         )
         j_per_cpu_s = self.meter.j_per_cpu_s if rapl is None else None
         return self.telemetry.record(start, figures, model, version, j_per_cpu_s)

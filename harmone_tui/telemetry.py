@@ -145,22 +145,25 @@ class Telemetry:
         j_per_cpu_s: float | None,
     ) -> int:
         """Store a batch's figures from ``start``; energy from CPU time when ``j_per_cpu_s`` is
-        given (the estimated meter), else from the RAPL readings. Returns the next step."""
+        given (the estimated meter), else from the RAPL readings. Returns the next step.
+
+        Each step gets its chunk's equal share of the chunk's time and energy
+        (:mod:`harmone_tui.inference` says why and what that includes)."""
         if start != self.count:
             raise ValueError(f"steps must be recorded in order: expected {self.count}, got {start}")
-        stop = start + len(figures.predictions)
+        stop = start + figures.steps
         ring = self._make_room(start, stop)
         rows = slice(start - ring.first, stop - ring.first)
         b = ring.arrays
         b["prediction"][rows] = figures.predictions
         b["truth"][rows] = figures.truths
         b["drift_value"][rows] = figures.drift_values
-        b["latency_ms"][rows] = np.asarray(figures.latency_ns) / 1e6
-        b["cpu_ms"][rows] = np.asarray(figures.cpu_ns) / 1e6
+        b["latency_ms"][rows] = figures.per_step(figures.chunk_wall_ns) / 1e6
+        b["cpu_ms"][rows] = figures.per_step(figures.chunk_cpu_ns) / 1e6
         if j_per_cpu_s is not None:
             b["energy_mj"][rows] = b["cpu_ms"][rows] * j_per_cpu_s
         else:
-            b["energy_mj"][rows] = np.asarray(figures.energy_j) * 1e3
+            b["energy_mj"][rows] = figures.per_step(figures.chunk_energy_j) * 1e3
         b["model_index"][rows] = self.model_id(model)
         b["version"][rows] = version
         truth, prediction = b["truth"][rows], b["prediction"][rows]

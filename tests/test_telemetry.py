@@ -50,10 +50,11 @@ def feed(tel: Telemetry, truth: np.ndarray, seed: int = 3) -> dict[str, np.ndarr
         model[start:stop] = m
         figures = BatchFigures(
             prediction[start:stop].tolist(),
-            truth[start:stop].tolist(),
-            truth[start:stop].tolist(),
-            latency_ns[start:stop].tolist(),
-            cpu_ns[start:stop].tolist(),
+            [truth[start:stop]],
+            [truth[start:stop].tolist()],
+            chunk_steps=[1] * (stop - start),
+            chunk_wall_ns=latency_ns[start:stop].tolist(),
+            chunk_cpu_ns=cpu_ns[start:stop].tolist(),
         )
         assert tel.record(start, figures, MODELS[m], 1, 1.54) == stop
         start = stop

@@ -32,6 +32,7 @@ from harmone_tui.run_totals import RunTotals
 from mape.policy import Policy
 
 MIN_HISTORY = 8192  # covers the dashboard's sparklines (2,000 steps) and the chart's tail view
+AGGREGATE_STEPS = 4096  # steps recorded before the aggregates catch up (sooner when read)
 COLUMNS = {
     "truth": np.float64,
     "prediction": np.float64,
@@ -100,11 +101,12 @@ class Telemetry:
         self.models = models
         self.history = history
         self.count = 0
-        self.lock = threading.Lock()  # held while a batch updates the aggregates and the count
+        self.lock = threading.RLock()  # held while the ring, the count or the aggregates change
         self._ring = _Ring(0, {name: np.zeros(2 * history, dtype=t) for name, t in COLUMNS.items()})
-        self.totals = RunTotals(len(models))
-        self.chart_truth = Downsampled(chart_buckets)
-        self.chart_prediction = Downsampled(chart_buckets)
+        self._totals = RunTotals(len(models))
+        self._chart_truth = Downsampled(chart_buckets)
+        self._chart_prediction = Downsampled(chart_buckets)
+        self._aggregated = 0  # the aggregates cover steps [0, _aggregated)
         self.truth = StepColumn(self, "truth")
         self.prediction = StepColumn(self, "prediction")
         self.drift_value = StepColumn(self, "drift_value")
@@ -113,6 +115,49 @@ class Telemetry:
         self.latency_ms = StepColumn(self, "latency_ms")
         self.cpu_ms = StepColumn(self, "cpu_ms")
         self.energy_mj = StepColumn(self, "energy_mj")
+
+    @property
+    def totals(self) -> RunTotals:
+        """The running aggregates, up to the last recorded step."""
+        self.catch_up()
+        return self._totals
+
+    @property
+    def chart_truth(self) -> Downsampled:
+        self.catch_up()
+        return self._chart_truth
+
+    @property
+    def chart_prediction(self) -> Downsampled:
+        self.catch_up()
+        return self._chart_prediction
+
+    def catch_up(self) -> None:
+        """Add the steps recorded since the last catch-up to the aggregates.
+
+        The aggregates are updated every ``AGGREGATE_STEPS`` steps and when read, not per batch:
+        their dozen numpy calls cost about as much as a batch of 300 fast-path calls. The steps
+        not yet added are still in the ring (``AGGREGATE_STEPS`` is below any ``history``).
+        """
+        with self.lock:
+            lo, hi = self._aggregated, self.count
+            if hi <= lo:
+                return
+            ring = self._ring
+            rows = slice(lo - ring.first, hi - ring.first)
+            b = ring.arrays
+            truth, prediction = b["truth"][rows], b["prediction"][rows]
+            self._totals.add(
+                truth,
+                prediction,
+                b["energy_mj"][rows],
+                b["cpu_ms"][rows],
+                b["latency_ms"][rows],
+                b["model_index"][rows],
+            )
+            self._chart_truth.add(lo, truth)
+            self._chart_prediction.add(lo, prediction)
+            self._aggregated = hi
 
     @property
     def first_held(self) -> int:
@@ -152,6 +197,8 @@ class Telemetry:
         if start != self.count:
             raise ValueError(f"steps must be recorded in order: expected {self.count}, got {start}")
         stop = start + figures.steps
+        if start - self._aggregated >= min(AGGREGATE_STEPS, self.history):
+            self.catch_up()  # before the ring may drop steps the aggregates still need
         ring = self._make_room(start, stop)
         rows = slice(start - ring.first, stop - ring.first)
         b = ring.arrays
@@ -166,18 +213,7 @@ class Telemetry:
             b["energy_mj"][rows] = figures.per_step(figures.chunk_energy_j) * 1e3
         b["model_index"][rows] = self.model_id(model)
         b["version"][rows] = version
-        truth, prediction = b["truth"][rows], b["prediction"][rows]
         with self.lock:
-            self.totals.add(
-                truth,
-                prediction,
-                b["energy_mj"][rows],
-                b["cpu_ms"][rows],
-                b["latency_ms"][rows],
-                self.model_id(model),
-            )
-            self.chart_truth.add(start, truth)
-            self.chart_prediction.add(start, prediction)
             self._ring = ring
             self.count = stop
         return stop
@@ -230,10 +266,11 @@ class Telemetry:
 
     def model_share(self) -> dict[str, float]:
         """Share of the steps run by each model (rounded to 4 digits)."""
-        n = self.totals.steps
+        with self.lock:
+            totals = self.totals
+            n, counts = totals.steps, totals.counts.tolist()
         if n == 0:
             return {m: 0.0 for m in self.models}
-        counts = self.totals.counts.tolist()
         return {m: round(c / n, 4) for m, c in zip(self.models, counts, strict=True)}
 
     # the summary ----------------------------------------------------------------------------

@@ -130,8 +130,8 @@ class ChunkSizer:
     """The chunk size for each model's ``predict``, from the last chunk it ran (see the module
     docstring)."""
 
-    def __init__(self, target_ns: int = CHUNK_NS) -> None:
-        self.target_ns = target_ns
+    def __init__(self, target_ns: int | None = None) -> None:
+        self.target_ns = CHUNK_NS if target_ns is None else target_ns  # 0: one call per chunk
         self._sizes: dict[Callable[[Any], float], int] = {}
 
     def size(self, key: Callable[[Any], float]) -> int:

@@ -20,7 +20,9 @@ from harmone_tui.inference import (
 )
 from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
+from harmone_tui.snapshot import RunSnapshot
 from mape.policy_file import parse_policy
+from tests.listening import OnSnapshot
 from tests.mape.helpers import TIMING_KEYS
 
 SWITCHING = """
@@ -132,9 +134,9 @@ def test_each_model_is_charged_exactly_its_own_calls_across_switches(tmp_path: P
     costs = {"naive": 1000, "linear": 7000, "svm": 50_000}
     switches = {1234: "linear", 2001: "svm"}
 
-    def listen(kind: str, step: Any) -> None:
+    def listen(snap: RunSnapshot) -> None:
         for at, model in list(switches.items()):
-            if kind == "steps" and step >= at:
+            if snap.step >= at:
                 runtime.request_switch(model)
                 del switches[at]
 
@@ -143,7 +145,7 @@ def test_each_model_is_charged_exactly_its_own_calls_across_switches(tmp_path: P
         for key, model in list(runtime._loaded.items()):
             runtime._loaded[key] = Charged(model, clock, costs[key[0]])
         runtime._cpu_clock = lambda: clock.read  # type: ignore[method-assign]
-        runtime.listeners.append(listen)
+        runtime.listeners.append(OnSnapshot(listen))
         return await runtime.run()
 
     summary = asyncio.run(scenario())

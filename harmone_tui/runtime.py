@@ -239,7 +239,7 @@ class Runtime:
             decision=status.decision,
             reason=status.reason,
             decision_step=status.decision_step,
-            energy_j=tel.totals.total("energy_mj") / 1000.0,
+            energy_j=tel.energy_j(),
             counters=MappingProxyType(dict(self.counters)),
             retraining=retraining,
             pending=self.actions.describe(),

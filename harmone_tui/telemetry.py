@@ -159,6 +159,14 @@ class Telemetry:
             self._chart_prediction.add(lo, prediction)
             self._aggregated = hi
 
+    def energy_j(self) -> float:
+        """Joules of every step so far, without bringing the aggregates up to date (the
+        runtime's snapshot after each batch asks)."""
+        with self.lock:
+            ring, lo, hi = self._ring, self._aggregated, self.count
+            pending = ring.arrays["energy_mj"][lo - ring.first : hi - ring.first]
+            return (self._totals.total("energy_mj") + float(pending.sum())) / 1000.0
+
     @property
     def first_held(self) -> int:
         """The oldest step still held in the ring."""

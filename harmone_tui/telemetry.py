@@ -13,6 +13,9 @@ and an endless stream would exhaust it. Nothing here grows with the run any more
 - the **summary** (R², MAE, energy, CPU, latency, share per model) comes from running aggregates
   (:mod:`harmone_tui.run_totals`), exact, never from the downsample.
 
+The chart series and the aggregates catch up with the ring every ``AGGREGATE_STEPS`` steps and
+whenever they are read (:meth:`Telemetry.catch_up`), not after every batch.
+
 Every step still goes to the knowledge store in full (``step_rows``), which is where exports read
 them. The inference thread records batches; front ends read views between batches.
 """

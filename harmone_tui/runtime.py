@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from engines.base import Engine, EngineError, LoadedModel, Sample
+from engines.base import Engine, EngineError, LoadedModel
 from engines.energy import EnergyMeter, create_meter
 from engines.registry import create_engine
 from harmone_tui import paths, run_end
 from harmone_tui.actions import Action, ActionQueue, ReuseVersion, SwapRetrained, SwitchTo
 from harmone_tui.calibration import energy_profile, first_items
 from harmone_tui.imports import adopt_imports
-from harmone_tui.inference import run_batch
+from harmone_tui.inference import ChunkSizer, StepSource, run_batch, step_source
 from harmone_tui.pacing import Pacer
 from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunInfo, RunListener, RunSnapshot
@@ -74,6 +74,7 @@ class Runtime:
         self._failures: list[tuple[int, str]] = []
         self._loaded: dict[tuple[str, int], LoadedModel] = {}
         self._current_version: dict[str, int] = {}
+        self._chunks = ChunkSizer()  # chunk sizes per model version, kept across batches
         self.active_model = policy.start_model
         self.counters = dict.fromkeys(COUNTERS.values(), 0)
         self._info: RunInfo | None = None
@@ -252,7 +253,7 @@ class Runtime:
             decision=status.decision,
             reason=status.reason,
             decision_step=status.decision_step,
-            energy_j=tel.totals.total("energy_mj") / 1000.0,
+            energy_j=tel.energy_j(),
             counters=MappingProxyType(dict(self.counters)),
             retraining=retraining,
             pending=self.actions.describe(),
@@ -306,7 +307,7 @@ class Runtime:
 
     async def _steps(self) -> None:
         limit = self.telemetry.total
-        samples = self.engine.samples()
+        samples = step_source(self.engine)
         due = self.loop.next_due(0)
         self.pacer.restart(0)
         while self.step < limit and not self._stop:
@@ -356,7 +357,7 @@ class Runtime:
                 for listener in list(self.listeners):
                     listener.finished(self.final_summary)
 
-    def _infer(self, samples: Iterator[Sample], start: int, end: int) -> int:
+    def _infer(self, samples: StepSource, start: int, end: int) -> int:
         """Run steps [start, end) with the active model (in a thread). Returns the next step."""
         model = self.active_model
         version = self._current_version[model]
@@ -368,6 +369,7 @@ class Runtime:
             rapl,
             self._cpu_clock(),
             self._stopping,
+            self._chunks,
         )
         j_per_cpu_s = self._j_per_cpu_s(model) if rapl is None else None
         self._failures = [(start + offset, why) for offset, why in figures.failures]

@@ -19,6 +19,7 @@ from engines.base import (
     EngineError,
     ModelSpec,
     Sample,
+    StreamArrays,
     TrainRequest,
     TrainResult,
 )
@@ -226,6 +227,10 @@ class RegressionEngine(Engine):
 
     def stream_length(self) -> int:
         return len(self._windows)
+
+    def stream_arrays(self) -> StreamArrays:
+        truths = self._windows[:, WINDOW]
+        return StreamArrays(self._windows[:, :WINDOW], truths, truths)
 
     def samples(self) -> Iterator[Sample]:
         inputs = self._windows[:, : self.window]

@@ -6,13 +6,15 @@
 Each model version is loaded twice from the same files, as a run with ``serving = "framework"``
 and with ``serving = "fast"`` (the default) would load it, and called on the same windows of the
 bundled stream. Two costs per call, in thread CPU time (the clock the runtime charges):
-``loop`` is one clock read around many calls, divided (the model's own cost); ``charged`` sums a
-read before and after each call, as the runtime does, so it also holds the clock reads' own cost
-(shown on the ``no-op`` row). Energy is ``charged`` × the meter's joules per CPU-second, the
-runtime's estimated energy per inference. Paths are interleaved and each figure is the median of
-the repeats, so a busy machine moves both alike. ``max diff`` is the largest relative difference
-of the path's predictions from the framework's over the version's training windows (the
-tests hold it under 1e-6). ``numpy`` is the LSTM's other fast-path candidate, not used.
+``loop`` is one clock read around many calls, divided (the model's own cost); ``charged`` is
+what the runtime's hot path (:func:`harmone_tui.inference.run_batch`) charges a call: its chunk's
+CPU time shared by the chunk's calls, so it also holds the loop's step from call to call and one
+pair of clock reads per chunk (the ``no-op`` row shows what that leaves when the call is free).
+Energy is ``charged`` × the meter's joules per CPU-second, the runtime's estimated energy per
+inference. Paths are interleaved and each figure is the median of the repeats, so a busy machine
+moves both alike. ``max diff`` is the largest relative difference of the path's predictions from
+the framework's over the version's training windows (the tests hold it under 1e-6). ``numpy``
+is the LSTM's other fast-path candidate, not used.
 
 Versions come from ``--data-dir`` (each model's newest stored version) or are trained here on
 the bundled training file (the LSTM takes about a minute).
@@ -35,10 +37,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engines.base import TrainRequest  # noqa: E402
+from engines.base import Sample, StreamArrays, TrainRequest  # noqa: E402
 from engines.energy import create_meter  # noqa: E402
 from engines.regression.factory import create_regression_engine  # noqa: E402
 from engines.regression.training import WINDOW, train_model  # noqa: E402
+from harmone_tui.inference import ArraySource, IteratorSource, StepSource, run_batch  # noqa: E402
 
 MODELS = ("linear", "svm", "lstm", "naive")
 Predict = Callable[[np.ndarray], float]
@@ -69,12 +72,14 @@ def per_call_us(predict: Predict, xs: list[np.ndarray]) -> tuple[float, float]:
     for x in xs:
         predict(x)
     loop = (clock() - start) / len(xs) / 1e3
-    charged = 0
-    for x in xs:
-        c0 = clock()
-        predict(x)
-        charged += clock() - c0
-    return loop, charged / len(xs) / 1e3
+    arrays = np.asarray(xs, dtype=float) if np.ndim(xs[0]) == 1 else None
+    if arrays is None:  # frames: one call per chunk anyway
+        source: StepSource = IteratorSource(Sample(i, x, None, 0.0) for i, x in enumerate(xs))
+    else:
+        nan = np.full(len(xs), np.nan)
+        source = ArraySource(StreamArrays(arrays, nan, nan))
+    figures = run_batch(source, predict, len(xs), None, clock)
+    return loop, sum(figures.chunk_cpu_ns) / figures.steps / 1e3
 
 
 def max_relative(predict: Predict, reference: np.ndarray, windows: np.ndarray) -> float:

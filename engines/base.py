@@ -149,6 +149,19 @@ class TrainResult:
     cpu_s: float
 
 
+@dataclass(frozen=True)
+class StreamArrays:
+    """The whole stream as arrays, for an engine that holds it in memory: step ``i`` is
+    ``Sample(i, inputs[i], truths[i], drift_values[i])`` (a NaN truth is an unknown one).
+
+    The runtime then slices a batch of steps instead of making one object per step.
+    """
+
+    inputs: np.ndarray
+    truths: np.ndarray
+    drift_values: np.ndarray
+
+
 @runtime_checkable
 class LoadedModel(Protocol):
     """A model version in memory, ready for the hot path."""
@@ -173,6 +186,8 @@ class Engine(ABC):
 
     **Optional**, with defaults here, so an engine implements only what it needs:
 
+    - :meth:`adopt` (default: none): run a model the user imported (the regression engine
+      takes scikit-learn, Keras and ONNX files: ``harmone models import regression``);
     - :meth:`unavailable` (default: every model can run): why a model cannot run on this
       install, checked before a run starts;
     - :meth:`retraining_data` (default: the recent true values as a float array);
@@ -186,6 +201,9 @@ class Engine(ABC):
       An engine whose ``predict`` hands work to other threads sets ``"process"``;
     - ``data_notes`` and ``data_read`` (default: nothing to say): what reading the input did,
       in words (shown as progress) and as figures (stored in the run summary);
+    - :meth:`stream_arrays` (default: None): the stream as :class:`StreamArrays`, the same
+      steps as :meth:`samples`, for an engine that holds it in memory (the hot path slices
+      it, no per-step object);
     - ``serving_paths`` (capability, default ``("framework",)``) and ``serving``: how loaded
       versions are called. An engine with a cheaper path that gives the framework's answer
       lists ``"fast"`` too; the runtime then sets ``serving`` to the policy's ``serving`` key
@@ -248,6 +266,16 @@ class Engine(ABC):
         """Why ``model`` cannot run on this install (e.g. a missing extra), or None."""
         return None
 
+    def adopt(self, model: str, meta: dict[str, Any]) -> str | None:
+        """Take on ``model``, a stored model this engine did not define (an import, whose
+        version ``meta`` describes it): None when it can now be run, else why not. Default:
+        this engine runs only its own models."""
+        return f"engine {self.name} runs only its own models"
+
     def retraining_data(self, recent_truths: Sequence[float]) -> Any:
         """The data a retrain on drift uses, built from the most recent true values."""
         return np.asarray(recent_truths, dtype=float)
+
+    def stream_arrays(self) -> StreamArrays | None:
+        """The stream as arrays (the same steps as :meth:`samples`), or None to be iterated."""
+        return None

@@ -13,10 +13,12 @@ Two backends (DESIGN.md §6), chosen by :func:`create_meter`:
   time times the same coefficient (``engines.base.Engine.cpu_clock``), so the UI's and the store
   writer's threads are not charged to the model.
 
-``read()`` sits on the hot path around every model call, so the estimated backend costs one
-``time.process_time_ns()`` and a multiply. Idle power is measured once (RAPL only) and exposed as
-``idle_watts`` so the runtime can report it apart: per-inference figures are raw deltas of
-``read()`` and never have idle power subtracted or added.
+The hot path reads the meter (RAPL) and the thread's CPU clock around each *chunk* of calls, not
+around every call (:mod:`harmone_tui.inference`: a fast-path call is shorter than one clock
+read), and shares a chunk's energy equally among its calls; ``read()`` of the estimated backend
+costs one ``time.process_time_ns()`` and a multiply. Idle power is measured once (RAPL only)
+and exposed as ``idle_watts`` so the runtime can report it apart: per-inference figures are raw
+deltas of ``read()`` and never have idle power subtracted or added.
 
 This module imports neither Textual nor ``harmone_tui`` (DESIGN.md §2).
 """

@@ -13,6 +13,7 @@ from itertools import islice
 from typing import Any
 
 from engines.base import Engine, EngineError
+from engines.protocol import check_prediction, first_line
 
 CALIBRATION_CALLS = 30
 
@@ -31,14 +32,31 @@ def first_items(engine: Engine, label: str, count: int = CALIBRATION_CALLS) -> l
 
 
 def energy_profile(
-    predicts: Mapping[str, Callable[[Any], Any]], xs: list[Any], read_energy: Callable[[], float]
+    predicts: Mapping[str, Callable[[Any], Any]],
+    xs: list[Any],
+    read_energy: Callable[[], float],
+    engine: str = "",
 ) -> dict[str, float]:
-    """Mean energy per call of each model (µJ) over ``xs``, after one warm-up call."""
+    """Mean energy per call of each model (µJ) over ``xs``, after one warm-up call.
+
+    The warm-up call's answer is also the protocol check of ``predict``
+    (:func:`engines.protocol.check_prediction`): a plug-in model that returns something other
+    than a number, or raises on these first items, is refused before the run, naming
+    ``engine``. (No extra call: the fake engine's figures depend on the call order.)
+    """
     profile = {}
     for model, predict in predicts.items():
-        predict(xs[0])
-        e0 = read_energy()
-        for x in xs:
-            predict(x)
+        try:
+            check_prediction(engine, model, predict(xs[0]))
+            e0 = read_energy()
+            for x in xs:
+                predict(x)
+        except EngineError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a plug-in's model failing before the run
+            raise EngineError(
+                f"engine {engine!r}: model {model}: predict raised on one of the stream's first"
+                f" {len(xs)} items: {first_line(exc)}"
+            ) from None
         profile[model] = (read_energy() - e0) / len(xs) * 1e6
     return profile

@@ -101,6 +101,8 @@ def summary(runtime: Runtime) -> dict[str, Any]:
     if rt.error:
         out["error"] = rt.error
     telemetry, engine = getattr(rt, "telemetry", None), getattr(rt, "engine", None)
+    if engine is not None:
+        out["engine"] = engine.name  # a plug-in given as a file or factory: its own name
     if telemetry is not None and engine is not None:
         out.update(telemetry.summary(engine.quality_metric))
     else:

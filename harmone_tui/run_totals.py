@@ -8,8 +8,9 @@ percentile cannot be exact without every value: it comes from a log-spaced histo
 are 0.5% wide (``P95_RELATIVE_ERROR``), far below the spread of latencies between two runs.
 
 >>> t = RunTotals(2)
->>> t.add(np.array([1.0, 2.0]), np.array([1.0, 2.5]), np.zeros(2), np.zeros(2), np.ones(2), 0)
->>> t.add(np.array([3.0]), np.array([3.0]), np.zeros(1), np.zeros(1), np.ones(1), 1)
+>>> zeros, ones = np.zeros(2), np.ones(2)
+>>> t.add(np.array([1.0, 2.0]), np.array([1.0, 2.5]), zeros, zeros, ones, np.array([0, 0]))
+>>> t.add(np.array([3.0]), np.array([3.0]), zeros[:1], zeros[:1], ones[:1], np.array([1]))
 >>> round(t.r2(), 6), round(t.mae(), 6), t.counts.tolist()
 (0.875, 0.166667, [2, 1])
 """
@@ -98,14 +99,14 @@ class RunTotals:
         energy_mj: np.ndarray,
         cpu_ms: np.ndarray,
         latency_ms: np.ndarray,
-        model: int,
+        models: np.ndarray,
     ) -> None:
-        """One batch of steps, all run by model index ``model``."""
+        """Steps in order; ``models`` holds each step's model index."""
         n = len(prediction)
         if n == 0:
             return
         self.steps += n
-        self.counts[model] += n
+        self.counts += np.bincount(models, minlength=len(self.counts))
         self._prediction.add(float(np.sum(prediction)))
         self._energy_mj.add(float(np.sum(energy_mj)))
         self._cpu_ms.add(float(np.sum(cpu_ms)))

@@ -11,20 +11,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from engines.base import Engine, EngineError, LoadedModel, Sample
+from engines.base import Engine, EngineError, LoadedModel
 from engines.energy import EnergyMeter, create_meter
 from engines.registry import create_engine
 from harmone_tui import paths, run_end
 from harmone_tui.actions import Action, ActionQueue, ReuseVersion, SwapRetrained, SwitchTo
 from harmone_tui.calibration import energy_profile, first_items
-from harmone_tui.inference import run_batch
+from harmone_tui.imports import adopt_imports
+from harmone_tui.inference import ChunkSizer, StepSource, run_batch, step_source
 from harmone_tui.ledger import EnergyLedger, run_ledger
 from harmone_tui.metrics import serve_metrics
 from harmone_tui.pacing import Pacer
@@ -39,6 +40,7 @@ from mape.events import COUNTERS, Event, EventKind
 from mape.knowledge import KnowledgeStore
 from mape.loop import MapeLoop
 from mape.model_repo import ModelRepository, StoredVersion
+from mape.plan import plan_untrainable
 from mape.policy import Policy, check_models
 from mape.policy_file import key_locator
 from mape.step_writer import StepWriter
@@ -73,8 +75,10 @@ class Runtime:
         self._running.set()
         self._flushed = 0
         self._skipped_reported = 0
+        self._failures: list[tuple[int, str]] = []
         self._loaded: dict[tuple[str, int], LoadedModel] = {}
         self._current_version: dict[str, int] = {}
+        self._chunks = ChunkSizer()  # chunk sizes per model version, kept across batches
         self.active_model = policy.start_model
         self.counters = dict.fromkeys(COUNTERS.values(), 0)
         self._info: RunInfo | None = None
@@ -144,6 +148,15 @@ class Runtime:
         )
         for note in self.engine.data_notes:
             self.progress(note)
+        if s.fit_policy and self.policy.engine != self.engine.name:
+            from harmone_tui.fitted_policy import fitted_policy
+
+            names = [m.name for m in self.engine.models()]
+            self.policy, self.policy_text = fitted_policy(
+                self.policy_text, self.policy_source, self.engine.name, names
+            )
+            self.active_model = self.policy.start_model
+            self.policy_source = f"{self.policy_source}, fitted to engine {self.engine.name}"
         if self.policy.serving in self.engine.serving_paths:  # e.g. engines/regression/serving.py
             self.engine.serving = self.policy.serving
         if self.policy.engine != self.engine.name:
@@ -151,12 +164,14 @@ class Runtime:
                 f"{self.policy_source}: policy is for engine {self.policy.engine!r},"
                 f" not {self.engine.name!r}"
             )
+        adopt_imports(self.engine, self.repo, self.policy.models, self.policy_source)
         check_models(
             self.policy,
             [m.name for m in self.engine.models()],
             self.policy_source,
             key_locator(self.policy_text),
         )
+        self._specs = {m.name: m for m in self.engine.models()}
         for model in self.policy.models:
             problem = self.engine.unavailable(model)
             if problem:
@@ -186,7 +201,7 @@ class Runtime:
         predicts = {
             m: self._loaded[(m, self._current_version[m])].predict for m in self.policy.models
         }
-        profile = await in_thread(energy_profile, predicts, xs, self._read_energy())
+        profile = await in_thread(energy_profile, predicts, xs, self._read_energy(), s.engine)
         if self.meter.source == "estimated":  # measured at the meter's coefficient: per model
             profile = {
                 m: uj * self._j_per_cpu_s(m) / self.meter.j_per_cpu_s for m, uj in profile.items()
@@ -254,7 +269,7 @@ class Runtime:
             decision=status.decision,
             reason=status.reason,
             decision_step=status.decision_step,
-            energy_j=tel.totals.total("energy_mj") / 1000.0,
+            energy_j=tel.energy_j(),
             counters=MappingProxyType(dict(self.counters)),
             retraining=retraining,
             pending=self.actions.describe(),
@@ -309,7 +324,7 @@ class Runtime:
 
     async def _steps(self) -> None:
         limit = self.telemetry.total
-        samples = self.engine.samples()
+        samples = step_source(self.engine)
         due = self.loop.next_due(0)
         self.pacer.restart(0)
         while self.step < limit and not self._stop:
@@ -360,7 +375,7 @@ class Runtime:
                 for listener in list(self.listeners):
                     listener.finished(self.final_summary)
 
-    def _infer(self, samples: Iterator[Sample], start: int, end: int) -> int:
+    def _infer(self, samples: StepSource, start: int, end: int) -> int:
         """Run steps [start, end) with the active model (in a thread). Returns the next step."""
         model = self.active_model
         version = self._current_version[model]
@@ -372,8 +387,10 @@ class Runtime:
             rapl,
             self._cpu_clock(),
             self._stopping,
+            self._chunks,
         )
         j_per_cpu_s = self._j_per_cpu_s(model) if rapl is None else None
+        self._failures = [(start + offset, why) for offset, why in figures.failures]
         done = self.telemetry.record(start, figures, model, version, j_per_cpu_s)
         tel = self.telemetry
         cpu_s = float(tel.cpu_ms[start:done].sum()) / 1e3
@@ -396,6 +413,7 @@ class Runtime:
                 tel.energy_mj[start:end] * 1e3,
             )
         self._report_skipped()
+        self._report_failures()
         if end - self._flushed >= self.settings.batch_rows:
             self.flush()
         self._publish()
@@ -407,6 +425,24 @@ class Runtime:
         for name, reason in skipped[self._skipped_reported :]:
             self.event(EventKind.ERROR, {"action": "skipped", "file": name, "error": reason})
         self._skipped_reported = len(skipped)
+
+    def _report_failures(self) -> None:
+        """A batch's failed predicts (inference.py skips those steps): one ``error`` event
+        naming the model, the first failure and how many steps were skipped."""
+        failures, self._failures = self._failures, []
+        if failures:
+            step, why = failures[0]
+            self.event(
+                EventKind.ERROR,
+                {
+                    "action": "predict",
+                    "model": self.active_model,
+                    "step": step,
+                    "skipped_steps": len(failures),
+                    "error": f"{self.active_model}: predict raised {why}; {len(failures)} step(s)"
+                    " skipped (no prediction, not scored)",
+                },
+            )
 
     def _stopping(self) -> bool:
         return self._stop
@@ -530,6 +566,9 @@ class Runtime:
         self.actions.add(ReuseVersion(self.step, model, version, reason, detail))
 
     def start_retrain(self, model: str, values: Any, reason: str, detail: dict[str, Any]) -> bool:
+        if not self._specs[model].trainable:
+            self._untrainable(model, reason, detail)
+            return True
         if self.actions.retraining():
             return False
         data = self.engine.retraining_data(values)
@@ -551,6 +590,22 @@ class Runtime:
             {"model": model, "reason": reason, "swap_step": swap, **detail},
         )
         return True
+
+    def _untrainable(self, model: str, reason: str, detail: dict[str, Any]) -> None:
+        """A retrain asked of a model without a trainer (an import, the persistence baseline):
+        what the policy's ``retrain.untrainable`` says instead (mape.plan.plan_untrainable)."""
+        trainable = [m for m in self.policy.models if self._specs[m].trainable]
+        decision = plan_untrainable(
+            model, self.policy.retrain.untrainable, trainable, self.loop.status().ema
+        )
+        full = {**detail, "asked": reason}
+        if decision.action == "switch":
+            self.switch_model(decision.model, decision.reason, full)
+        else:
+            self.event(
+                EventKind.INFO,
+                {"action": "retrain_skipped", "model": model, "reason": decision.reason, **full},
+            )
 
     def record(self, kind: EventKind, detail: dict[str, Any]) -> None:
         self.event(kind, detail)
@@ -599,6 +654,10 @@ class Runtime:
 
     def request_switch(self, model: str) -> None:
         self.switch_model(model, "forced by the user", {})
+
+    def trainable(self, model: str) -> bool:
+        """Whether ``model`` has a trainer (an import and the persistence baseline do not)."""
+        return self._specs[model].trainable
 
     def request_retrain(self) -> bool:
         values = self.telemetry.held("truth")

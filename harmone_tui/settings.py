@@ -31,6 +31,9 @@ class RunSettings:
     metrics_port: int | None = None  # Prometheus endpoint (harmone_tui/metrics.py); 0: any port
     metrics_host: str = "127.0.0.1"
     carbon: CarbonFactors | None = None  # None: harmone_tui.carbon.resolve() at start
+    # No policy was named for a plug-in engine: the default policy is fitted to the engine's
+    # name and models once it is built (harmone_tui.fitted_policy).
+    fit_policy: bool = False
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-ready data, stored with the run."""

@@ -13,6 +13,9 @@ and an endless stream would exhaust it. Nothing here grows with the run any more
 - the **summary** (R², MAE, energy, CPU, latency, share per model) comes from running aggregates
   (:mod:`harmone_tui.run_totals`), exact, never from the downsample.
 
+The chart series and the aggregates catch up with the ring every ``AGGREGATE_STEPS`` steps and
+whenever they are read (:meth:`Telemetry.catch_up`), not after every batch.
+
 Every step still goes to the knowledge store in full (``step_rows``), which is where exports read
 them. The inference thread records batches; front ends read views between batches.
 """
@@ -33,6 +36,7 @@ from harmone_tui.run_totals import RunTotals
 from mape.policy import Policy
 
 MIN_HISTORY = 8192  # covers the dashboard's sparklines (2,000 steps) and the chart's tail view
+AGGREGATE_STEPS = 4096  # steps recorded before the aggregates catch up (sooner when read)
 COLUMNS = {
     "truth": np.float64,
     "prediction": np.float64,
@@ -114,11 +118,12 @@ class Telemetry:
         self.models = models
         self.history = history
         self.count = 0
-        self.lock = threading.Lock()  # held while a batch updates the aggregates and the count
+        self.lock = threading.RLock()  # held while the ring, the count or the aggregates change
         self._ring = _Ring(0, {name: np.zeros(2 * history, dtype=t) for name, t in COLUMNS.items()})
-        self.totals = RunTotals(len(models))
-        self.chart_truth = Downsampled(chart_buckets)
-        self.chart_prediction = Downsampled(chart_buckets)
+        self._totals = RunTotals(len(models))
+        self._chart_truth = Downsampled(chart_buckets)
+        self._chart_prediction = Downsampled(chart_buckets)
+        self._aggregated = 0  # the aggregates cover steps [0, _aggregated)
         self.truth = StepColumn(self, "truth")
         self.prediction = StepColumn(self, "prediction")
         self.drift_value = StepColumn(self, "drift_value")
@@ -128,6 +133,57 @@ class Telemetry:
         self.cpu_ms = StepColumn(self, "cpu_ms")
         self.energy_mj = StepColumn(self, "energy_mj")
         self.ts = StepColumn(self, "ts")
+
+    @property
+    def totals(self) -> RunTotals:
+        """The running aggregates, up to the last recorded step."""
+        self.catch_up()
+        return self._totals
+
+    @property
+    def chart_truth(self) -> Downsampled:
+        self.catch_up()
+        return self._chart_truth
+
+    @property
+    def chart_prediction(self) -> Downsampled:
+        self.catch_up()
+        return self._chart_prediction
+
+    def catch_up(self) -> None:
+        """Add the steps recorded since the last catch-up to the aggregates.
+
+        The aggregates are updated every ``AGGREGATE_STEPS`` steps and when read, not per batch:
+        their dozen numpy calls cost about as much as a batch of 300 fast-path calls. The steps
+        not yet added are still in the ring (``AGGREGATE_STEPS`` is below any ``history``).
+        """
+        with self.lock:
+            lo, hi = self._aggregated, self.count
+            if hi <= lo:
+                return
+            ring = self._ring
+            rows = slice(lo - ring.first, hi - ring.first)
+            b = ring.arrays
+            truth, prediction = b["truth"][rows], b["prediction"][rows]
+            self._totals.add(
+                truth,
+                prediction,
+                b["energy_mj"][rows],
+                b["cpu_ms"][rows],
+                b["latency_ms"][rows],
+                b["model_index"][rows],
+            )
+            self._chart_truth.add(lo, truth)
+            self._chart_prediction.add(lo, prediction)
+            self._aggregated = hi
+
+    def energy_j(self) -> float:
+        """Joules of every step so far, without bringing the aggregates up to date (the
+        runtime's snapshot after each batch asks)."""
+        with self.lock:
+            ring, lo, hi = self._ring, self._aggregated, self.count
+            pending = ring.arrays["energy_mj"][lo - ring.first : hi - ring.first]
+            return (self._totals.total("energy_mj") + float(pending.sum())) / 1000.0
 
     @property
     def first_held(self) -> int:
@@ -160,37 +216,31 @@ class Telemetry:
         j_per_cpu_s: float | None,
     ) -> int:
         """Store a batch's figures from ``start``; energy from CPU time when ``j_per_cpu_s`` is
-        given (the estimated meter), else from the RAPL readings. Returns the next step."""
+        given (the estimated meter), else from the RAPL readings. Returns the next step.
+
+        Each step gets its chunk's equal share of the chunk's time and energy
+        (:mod:`harmone_tui.inference` says why and what that includes)."""
         if start != self.count:
             raise ValueError(f"steps must be recorded in order: expected {self.count}, got {start}")
-        stop = start + len(figures.predictions)
+        stop = start + figures.steps
+        if start - self._aggregated >= min(AGGREGATE_STEPS, self.history):
+            self.catch_up()  # before the ring may drop steps the aggregates still need
         ring = self._make_room(start, stop)
         rows = slice(start - ring.first, stop - ring.first)
         b = ring.arrays
         b["prediction"][rows] = figures.predictions
         b["truth"][rows] = figures.truths
         b["drift_value"][rows] = figures.drift_values
-        b["latency_ms"][rows] = np.asarray(figures.latency_ns) / 1e6
-        b["cpu_ms"][rows] = np.asarray(figures.cpu_ns) / 1e6
+        b["latency_ms"][rows] = figures.per_step(figures.chunk_wall_ns) / 1e6
+        b["cpu_ms"][rows] = figures.per_step(figures.chunk_cpu_ns) / 1e6
         if j_per_cpu_s is not None:
             b["energy_mj"][rows] = b["cpu_ms"][rows] * j_per_cpu_s
         else:
-            b["energy_mj"][rows] = np.asarray(figures.energy_j) * 1e3
+            b["energy_mj"][rows] = figures.per_step(figures.chunk_energy_j) * 1e3
         b["ts"][rows] = _finish_times(time.time(), b["latency_ms"][rows])
         b["model_index"][rows] = self.model_id(model)
         b["version"][rows] = version
-        truth, prediction = b["truth"][rows], b["prediction"][rows]
         with self.lock:
-            self.totals.add(
-                truth,
-                prediction,
-                b["energy_mj"][rows],
-                b["cpu_ms"][rows],
-                b["latency_ms"][rows],
-                self.model_id(model),
-            )
-            self.chart_truth.add(start, truth)
-            self.chart_prediction.add(start, prediction)
             self._ring = ring
             self.count = stop
         return stop
@@ -218,11 +268,12 @@ class Telemetry:
     def step_rows(self, lo: int, hi: int, run_id: int, source: str) -> list[tuple[Any, ...]]:
         """Rows of the knowledge store's ``steps`` table for steps [lo, hi) (still held).
 
-        NaN truths (vision) stay floats: SQLite stores NaN as NULL.
+        NaN truths (vision) stay floats: SQLite stores NaN as NULL. A step without a prediction
+        (its predict raised: ``harmone_tui.inference``) has no row.
         """
         n = hi - lo
         names = [self.models[m] for m in self.model_index[lo:hi].tolist()]
-        return list(
+        rows = list(
             zip(
                 repeat(run_id, n),
                 range(lo, hi),
@@ -238,16 +289,20 @@ class Telemetry:
                 strict=False,
             )
         )
+        if np.isnan(self.prediction[lo:hi]).any():
+            return [row for row in rows if row[3] == row[3]]
+        return rows
 
     def model_id(self, name: str) -> int:
         return self.models.index(name)
 
     def model_share(self) -> dict[str, float]:
         """Share of the steps run by each model (rounded to 4 digits)."""
-        n = self.totals.steps
+        with self.lock:
+            totals = self.totals
+            n, counts = totals.steps, totals.counts.tolist()
         if n == 0:
             return {m: 0.0 for m in self.models}
-        counts = self.totals.counts.tolist()
         return {m: round(c / n, 4) for m, c in zip(self.models, counts, strict=True)}
 
     # the summary ----------------------------------------------------------------------------

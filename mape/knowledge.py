@@ -92,7 +92,8 @@ CREATE TABLE IF NOT EXISTS policies_applied (
 );
 """
 
-STEP_INSERT = "INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?,?,?)"  # a row: run_id, then StepRow
+STEP_ROW = "(?,?,?,?,?,?,?,?,?,?,?)"  # a row of the steps table: run_id, then a StepRow
+STEP_INSERT = "INSERT INTO steps VALUES " + STEP_ROW
 
 
 @dataclass(frozen=True)

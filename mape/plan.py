@@ -185,3 +185,28 @@ def plan_drift(
         None,
         shown,
     )
+
+
+def plan_untrainable(
+    model: str, untrainable: str, trainable: Sequence[str], ema: Mapping[str, float]
+) -> Decision:
+    """What to do when ``model``, which has no trainer, would be retrained (policy key
+    ``retrain.untrainable``): ``skip`` keeps it as it is; ``switch`` runs the trainable model of
+    the policy with the best EMA instead (it is retrained at the next drift), or skips when the
+    policy has none.
+
+    >>> plan_untrainable("mine", "switch", ["linear", "svm"], {"linear": 0.7, "svm": 0.8}).model
+    'svm'
+    >>> plan_untrainable("mine", "switch", [], {}).action
+    'skip'
+    """
+    if untrainable == "switch" and trainable:
+        target = best_model(ema, list(trainable))
+        return Decision(
+            "switch",
+            target,
+            f"{model} has no trainer (untrainable = 'switch'): {target}, the trainable model"
+            " with the best EMA, takes over",
+        )
+    why = "untrainable = 'skip'" if untrainable == "skip" else "no trainable model in the policy"
+    return Decision("skip", model, f"{model} has no trainer: not retrained ({why})")

@@ -24,6 +24,7 @@ from mape.river_params import SCHEMA as RIVER_PARAMS
 DETECTORS = ("kl", "adwin", "kswin", "page_hinkley")
 ON_DRIFT = ("reuse_or_retrain", "retrain", "alert", "ignore")
 DRIFT_INPUTS = ("truth", "error")
+UNTRAINABLE = ("skip", "switch")  # retrain.untrainable: see mape.plan.plan_untrainable
 SERVING = ("fast", "framework")  # how models are called: see Policy.serving
 
 
@@ -141,6 +142,11 @@ class RetrainPolicy:
     window: int = spec(1200, C.window(20), "retrain on the last N true values")
     every_steps: int = spec(0, C.period(0), "> 0: periodic retraining")
     delay_steps: int = spec(267, C.period(0), "steps between starting a retrain and swapping it in")
+    untrainable: str = spec(
+        "skip",
+        C.choice(UNTRAINABLE),
+        "model with no trainer (imported, naive): skip retrain | switch to best",
+    )
 
 
 @dataclass(frozen=True)

@@ -153,7 +153,6 @@ LEAVES = [" ".join(path) for path, _ in leaf_parsers()]
 BAD_VALUES = [
     ["run", "--steps", "0"],
     ["run", "--speed", "-3"],
-    ["run", "--engine", "audio"],
     ["run", "--keep-steps-runs", "x"],
     ["compare", "--steps", "many"],
     ["compare", "--engine", "audio"],
@@ -233,6 +232,10 @@ BAD_INPUTS = [
     ["--no-ui", "--data", "{tmp}", "--steps", "5"],
     ["--no-ui", "--train", "{tmp}/missing.csv", "--steps", "5"],
     ["--no-ui", "--engine", "regression", "--policy", "vision-switch", "--steps", "5"],
+    ["--no-ui", "--engine", "audio", "--steps", "5"],
+    ["--no-ui", "--engine", "{tmp}/missing.py", "--steps", "5"],
+    ["--no-ui", "--engine", "no_such_module:factory", "--steps", "5"],
+    ["engine", "new", "Bad-Name", "--dir", "{tmp}"],
     ["compare", "--policies", "nosuch", "--steps", "5"],
 ]
 

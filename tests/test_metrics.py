@@ -70,6 +70,7 @@ def test_metrics_scraped_mid_run_match_the_runs_own_figures(
             if seen or snap.step < 450:
                 return
             tel = runtime.telemetry
+            tel.catch_up()  # the aggregates are brought up to date when read
             counts = dict(zip(tel.models, tel.totals.counts.tolist(), strict=True))
             active = (snap.active_model, snap.active_version)
             energy_j = tel.totals.total("energy_mj") / 1e3

@@ -237,25 +237,26 @@ def test_a_cancelled_start_up_leaves_the_run_stopped(
 def test_an_error_in_the_loop_ends_the_run_failed_with_its_summary(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A model that raises mid-run (any fault of the loop ends the same way)."""
-    from engines.fake import FakeModel
+    """A fault of the loop itself mid-run (here the MAPE loop's observe; a model's predict that
+    raises is not one: inference skips that step, see tests/plugins/test_protocol.py)."""
+    from mape.loop import MapeLoop
 
     runtime = fake_runtime(data_dir, monkeypatch, rows=200)
     calls = {"n": 0}
-    real_predict = FakeModel.predict
+    real_observe = MapeLoop.observe
 
-    def failing(self: FakeModel, x: Any) -> float:
+    def failing(self: MapeLoop, *args: Any) -> None:
         calls["n"] += 1
-        if calls["n"] > 120:  # past the calibration's calls
-            raise RuntimeError("the model crashed")
-        return real_predict(self, x)
+        if calls["n"] > 2:
+            raise RuntimeError("the loop crashed")
+        real_observe(self, *args)
 
-    monkeypatch.setattr(FakeModel, "predict", failing)
-    with pytest.raises(RuntimeError, match="the model crashed"):
+    monkeypatch.setattr(MapeLoop, "observe", failing)
+    with pytest.raises(RuntimeError, match="the loop crashed"):
         run_bounded(runtime)
     summary = runtime.final_summary
     assert summary is not None and summary["status"] == "failed"
-    assert summary["error"] == "RuntimeError: the model crashed" and summary["steps"] > 0
+    assert summary["error"] == "RuntimeError: the loop crashed" and summary["steps"] > 0
     assert stored_status(runtime) == ["failed"]
 
 

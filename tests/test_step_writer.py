@@ -48,3 +48,16 @@ def test_a_failed_batch_is_reported_and_rolled_back(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="UNIQUE"):
         writer.close()
     assert store.step_count(run) == 10
+
+
+def test_a_batch_of_any_length_lands_whole_and_in_order(tmp_path: Path) -> None:
+    """Rows go in 100 per statement plus one statement for the rest (here 34)."""
+    store = KnowledgeStore.open(tmp_path / "k.sqlite3")
+    run = store.start_run("p", "regression", "d", {})
+    writer = StepWriter(store.path)
+    writer.write(_rows(run, 0, 1234))
+    writer.write(_rows(run, 1234, 1240))
+    writer.close()
+    steps = store.steps(run)
+    assert [s.step for s in steps] == list(range(1240))
+    assert [s.prediction for s in steps] == [float(i) + 1 for i in range(1240)]

@@ -19,10 +19,12 @@ from engines.base import (
     EngineError,
     ModelSpec,
     Sample,
+    StreamArrays,
     TrainRequest,
     TrainResult,
 )
 from engines.metrics import window_r2
+from engines.regression.imported import FILE_OF, ImportedModel, ImportedSpec, open_model
 from engines.regression.safe_pickle import RefusedPickle, load_estimator
 from engines.regression.serving import LastValue, affine_model
 from engines.regression.training import WINDOW, train_model
@@ -105,11 +107,33 @@ def _load_estimator(model: str, path: Path) -> Any:
     return estimator
 
 
+@dataclass
+class LastValues:
+    """A bundled model (a window of ``WINDOW``) in a run whose samples are wider, because an
+    imported model in the policy takes more values: it gets the last ``WINDOW`` of them."""
+
+    inner: Any
+
+    def __post_init__(self) -> None:
+        self.name, self.version = self.inner.name, self.inner.version
+        self.serving = getattr(self.inner, "serving", "framework")
+        self._predict = self.inner.predict
+
+    def predict(self, x: np.ndarray) -> float:
+        return self._predict(x[-WINDOW:])
+
+
 def check_files(model: str, version_dir: Path) -> None:
     """The checks ``load`` makes that need no TensorFlow (for ``harmone models check``):
     EngineError naming the file when the scaler, the pickle or the Keras archive is unusable."""
     read_scaler(version_dir)
-    if model in ("linear", "svm"):
+    meta = json.loads((version_dir / "meta.json").read_text())
+    if isinstance(meta, dict) and "imported" in meta:
+        spec = ImportedSpec.from_meta(meta, str(version_dir / "meta.json"))
+        path = version_dir / FILE_OF[spec.format]
+        if not path.is_file():
+            raise EngineError(f"{path}: missing")
+    elif model in ("linear", "svm"):
         _load_estimator(model, version_dir / "model.pkl")
     elif model == "lstm":
         from engines.regression.lstm import MODEL_FILE
@@ -148,13 +172,41 @@ class RegressionEngine(Engine):
         self.serving = "fast"
         self.data_read: dict[str, Any] = {}  # what reading the files did (rows, gaps), per file
         self.data_notes: list[str] = []  # the same in words, where there is something to say
+        self.imported: dict[str, ImportedSpec] = {}  # models imported by the user, adopted
+        self.window = WINDOW  # values in a sample: WINDOW, or an adopted import's if wider
         self._windows = np.lib.stride_tricks.sliding_window_view(self.stream, WINDOW + 1)
         lo, hi = float(self.train.min()), float(self.train.max())
         pad = 0.5 * (hi - lo or 1.0)
         self._edges = tuple(float(e) for e in np.linspace(lo - pad, hi + pad, HISTOGRAM_BINS + 1))
 
     def models(self) -> list[ModelSpec]:
-        return list(MODELS)
+        own = [
+            ModelSpec(
+                name,
+                f"imported {spec.format} model on the last {spec.window} values"
+                f" ({spec.scaling} scaling)",
+                trainable=False,
+            )
+            for name, spec in self.imported.items()
+        ]
+        return [*MODELS, *own]
+
+    def adopt(self, model: str, meta: dict[str, Any]) -> str | None:
+        """Run ``model``, imported with ``harmone models import regression`` (its meta says
+        the format, window and scaling). Samples widen to the widest adopted window, so the
+        stream starts that many values in (the bundled models take the last ``WINDOW``)."""
+        if model in {m.name for m in MODELS}:
+            return f"{model} is a bundled model's name"
+        try:
+            spec = ImportedSpec.from_meta(meta, f"model {model}")
+        except EngineError as exc:
+            return str(exc)
+        if len(self.stream) <= spec.window:
+            return f"its window of {spec.window} values is longer than the stream"
+        self.imported[model] = spec
+        self.window = max(WINDOW, *(s.window for s in self.imported.values()))
+        self._windows = np.lib.stride_tricks.sliding_window_view(self.stream, self.window + 1)
+        return None
 
     def unavailable(self, model: str) -> str | None:
         if model == "lstm" and not lstm_available():
@@ -176,9 +228,13 @@ class RegressionEngine(Engine):
     def stream_length(self) -> int:
         return len(self._windows)
 
+    def stream_arrays(self) -> StreamArrays:
+        truths = self._windows[:, WINDOW]
+        return StreamArrays(self._windows[:, :WINDOW], truths, truths)
+
     def samples(self) -> Iterator[Sample]:
-        inputs = self._windows[:, :WINDOW]
-        truths = self._windows[:, WINDOW].tolist()
+        inputs = self._windows[:, : self.window]
+        truths = self._windows[:, self.window].tolist()
         for i, (x, truth) in enumerate(zip(inputs, truths, strict=True)):
             yield Sample(i, x, truth, truth)
 
@@ -186,6 +242,16 @@ class RegressionEngine(Engine):
         """Load a version on the engine's serving path; EngineError naming the file when it is
         missing, damaged or foreign (on either path, at load, never at the first predict)."""
         low, span = read_scaler(version_dir)
+        if model in self.imported:
+            spec = self.imported[model]
+            one, _ = open_model(spec.format, version_dir / FILE_OF[spec.format])
+            return ImportedModel(model, version, spec.window, low, span, one)
+        loaded = self._load_bundled(model, version, version_dir, low, span)
+        return loaded if self.window == WINDOW else LastValues(loaded)
+
+    def _load_bundled(
+        self, model: str, version: int, version_dir: Path, low: float, span: float
+    ) -> Any:
         fast = self.serving == "fast"
         if model in ("linear", "svm"):
             estimator = _load_estimator(model, version_dir / "model.pkl")
@@ -212,6 +278,12 @@ class RegressionEngine(Engine):
         return window_r2(predictions, truths)
 
     def initial_training_data(self, model: str) -> np.ndarray:
+        if model in self.imported:
+            raise EngineError(
+                f"regression model {model} was imported and has no trainer, and no valid"
+                f" version of it is left: import it again"
+                f" (`harmone models import regression {model} FILE`)"
+            )
         return self.train
 
     def trainer(self) -> Callable[[TrainRequest], TrainResult]:

@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harmone_tui.commands.doctor",
         "check the machine: energy backend, engines, data dir",
     ),
+    "engine": (
+        "harmone_tui.commands.engine",
+        "list the engines (bundled and plug-ins) or write a new plug-in engine package",
+    ),
     "models": ("harmone_tui.commands.models", "list, import or bootstrap model versions"),
     "policy": ("harmone_tui.commands.policy", "list, show, check or create adaptation policies"),
     "compare": ("harmone_tui.commands.compare", "run several policies on one stream, one table"),

@@ -190,6 +190,7 @@ async def _bootstrap(
     """Train (once) the first version of every model any policy uses, into ``base``."""
     from engines.energy import create_meter
     from engines.registry import create_engine
+    from harmone_tui.imports import adopt_imports
     from harmone_tui.trainer_pool import TrainerPool, ensure_models
     from mape.knowledge import KnowledgeStore
     from mape.model_repo import ModelRepository
@@ -205,8 +206,16 @@ async def _bootstrap(
         train_column=settings.train_column,
         **paths.engine_dirs(base),
     )
-    names = [m.name for m in engine.models()]
     models: list[str] = []
+    if paths.knowledge_file(user_root).exists():  # the user's imported models join the engine
+        user_store = KnowledgeStore.open(paths.knowledge_file(user_root))
+        try:
+            user_repo = ModelRepository(user_root, user_store)
+            for e in entries:
+                adopt_imports(engine, user_repo, e.policy.models, e.source)
+        finally:
+            user_store.close()
+    names = [m.name for m in engine.models()]
     for e in entries:
         check_models(e.policy, names, e.source, key_locator(e.text))
         models += [m for m in e.policy.models if m not in models]

@@ -70,8 +70,18 @@ def _has(module: str) -> bool:
 
 def engines_status() -> dict[str, dict[str, Any]]:
     """Which engines can run here, and the install hint when one cannot."""
+    from harmone_tui.commands.engine import engine_rows
+
     lstm = _has("tensorflow")
     vision_missing = [m for m in ("torch", "ultralytics") if not _has(m)]
+    plugins = {
+        row["name"]: {
+            "available": row["available"],
+            "note": row["problem"] or f"plug-in engine from {row['origin']}",
+        }
+        for row in engine_rows()
+        if row["origin"] != "bundled"
+    }
     return {
         "regression": {"available": True, "note": "linear and SVM via scikit-learn"},
         "lstm": {
@@ -86,6 +96,7 @@ def engines_status() -> dict[str, dict[str, Any]]:
             if not vision_missing
             else f"needs {' and '.join(vision_missing)}: pip install 'harmone-tui[vision]'",
         },
+        **plugins,
     }
 
 

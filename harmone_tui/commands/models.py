@@ -1,8 +1,10 @@
 """`harmone models list|import|bootstrap`: the versioned models in the data directory.
 
 - ``list`` prints every stored version (engine, model, version, when, why, key metrics);
-- ``import MODEL PATH`` stores a YOLO detection checkpoint as the next version of a vision model,
-  after loading it and running it once, so a broken file is refused before it is stored;
+- ``import regression NAME FILE`` stores a user's own scikit-learn, Keras or ONNX model, checked
+  on the training data first (``harmone_tui.commands.models_import``); ``import [vision] MODEL
+  PATH`` stores a YOLO detection checkpoint as the next version of a vision model, after loading
+  it and running it once, so a broken file is refused before it is stored;
 - ``bootstrap vision`` trains the missing first versions of the vision models in the training
   worker process (the same path a run takes on first use), with progress on stderr;
 - ``check`` and ``remove`` find and delete damaged versions (``harmone_tui.commands.models_check``).
@@ -17,13 +19,21 @@ import asyncio
 import json
 import shutil
 import sys
+import textwrap
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harmone_tui import paths
 from harmone_tui.commands import models_check
+from harmone_tui.commands.models_import import (
+    TRUST_HELP,
+    Imported,
+    ImportRefused,
+    add_regression_options,
+    import_regression,
+    request_of,
+)
 
 VISION_MODELS = ("yolo_n", "yolo_s", "yolo_m")
 META_KEYS = (
@@ -58,6 +68,24 @@ def _model_list(text: str) -> list[str]:
     return names
 
 
+IMPORT_DESCRIPTION = "\n\n".join(
+    textwrap.fill(paragraph, 78)
+    for paragraph in (
+        "regression NAME FILE: a scikit-learn estimator (.pkl, .pickle, .joblib), a Keras"
+        " .keras file or an ONNX file, run on the last --window values. It is checked by a"
+        " predict on every window of the training data before it is stored; then any policy"
+        ' names it (models = ["linear", "NAME"]). It has no trainer, so it is never retrained'
+        " ([retrain] untrainable in the policy says what happens instead).",
+        "Trust: " + TRUST_HELP + ".",
+        "vision MODEL FILE (or MODEL FILE): a YOLO detection checkpoint (.pt) as the next"
+        " version of yolo_n, yolo_s or yolo_m, loaded with Ultralytics' restricted loader"
+        " (torch weights_only plus its allow-list of model classes): one that needs any other"
+        " code is refused before anything in it runs.",
+        "The same file imported twice is stored once. docs/engines.md has the details.",
+    )
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="print the stored model versions")
@@ -70,16 +98,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     imp = actions.add_parser(
         "import",
-        help="store a YOLO detection checkpoint (.pt) as the next version of MODEL",
-        description="The checkpoint is loaded with Ultralytics' restricted loader"
-        " (torch weights_only plus its allow-list of model classes): one that needs any other"
-        " code is refused before anything in it runs. The same file imported twice is stored"
-        " once.",
+        help="store a model trained elsewhere: regression NAME FILE, or vision MODEL FILE",
+        description=IMPORT_DESCRIPTION,
     )
     imp.add_argument(
-        "model", choices=VISION_MODELS, metavar="MODEL", help="yolo_n, yolo_s or yolo_m"
+        "target",
+        choices=("regression", "vision", *VISION_MODELS),
+        metavar="ENGINE",
+        help="regression or vision (a YOLO model name alone means vision)",
     )
-    imp.add_argument("path", type=Path, metavar="PATH", help="the checkpoint file")
+    imp.add_argument("args", nargs="+", metavar="NAME FILE", help="the model's name and its file")
+    add_regression_options(imp)
     boot = actions.add_parser("bootstrap", help="train the missing first versions of an engine")
     boot.add_argument("engine", choices=("vision",), help="the engine (vision)")
     boot.add_argument("--epochs", type=_positive, help="epochs for every size (default: per size)")
@@ -99,17 +128,24 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "list":
         return list_versions(root, args.engine, args.json)
     if args.action == "import":
-        imported = import_checkpoint(root, args.model, args.path)
+        if args.target == "regression":
+            request = request_of(args)
+            imported, path = import_regression(root, request), request.path
+        else:
+            model, path = _vision_target(args)
+            imported = import_checkpoint(root, model, path)
         stored = imported.stored
         if imported.already:
             print(
-                f"{args.path} is already imported as vision {stored.model} v{stored.version}"
-                f" ({stored.directory}); nothing stored"
+                f"{path} is already imported as {stored.engine} {stored.model}"
+                f" v{stored.version} ({stored.directory}); nothing stored"
             )
         else:
+            r2 = stored.meta.get("validation_r2")
+            checked = "" if r2 is None else f"; R² {r2:.3f} on the training data"
             print(
-                f"stored {args.path} as vision {stored.model} v{stored.version}"
-                f" ({stored.directory})"
+                f"stored {path} as {stored.engine} {stored.model} v{stored.version}"
+                f" ({stored.directory}){checked}"
             )
         return 0
     if args.action in ("check", "remove"):
@@ -119,12 +155,14 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(bootstrap(root, args.models, args.epochs, args.imgsz, args.images))
 
 
-@dataclass(frozen=True)
-class Imported:
-    """The version an import stored, or (``already``) the one that holds the same bytes."""
-
-    stored: Any
-    already: bool
+def _vision_target(args: argparse.Namespace) -> tuple[str, Path]:
+    """``(model, file)`` of ``import vision MODEL FILE`` or ``import MODEL FILE``."""
+    rest = list(args.args) if args.target == "vision" else [args.target, *args.args]
+    if len(rest) != 2 or rest[0] not in VISION_MODELS:
+        raise ImportRefused(
+            f"usage: harmone models import vision MODEL FILE (MODEL: {', '.join(VISION_MODELS)})"
+        )
+    return rest[0], Path(rest[1])
 
 
 def _meta_text(meta: dict[str, Any]) -> str:

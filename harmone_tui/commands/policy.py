@@ -73,26 +73,46 @@ def engine_model_names(engine: str) -> list[str] | None:
     return [m.name for m in getattr(module, "MODELS", ())] or None
 
 
-def validated(name_or_path: str, policies_dir: Path) -> PolicyDocument:
-    """Resolve and fully validate a policy, models against its engine; every problem is named in
-    one :class:`PolicyError` (schema, engine and models together)."""
+def imported_model_names(root: Path | None, engine: str) -> list[str]:
+    """Models of ``engine`` imported into the data dir ``root`` (``harmone models import``),
+    read from its store without creating one."""
+    knowledge = paths.knowledge_file(root) if root is not None else None
+    if knowledge is None or not knowledge.exists():
+        return []
+    from mape.knowledge import KnowledgeStore
+
+    store = KnowledgeStore.open(knowledge)
+    try:
+        rows = store.versions(engine)
+    finally:
+        store.close()
+    return sorted({r.model for r in rows if "imported" in r.meta})
+
+
+def validated(name_or_path: str, policies_dir: Path, root: Path | None = None) -> PolicyDocument:
+    """Resolve and fully validate a policy, models against its engine (and the models imported
+    into the data dir ``root``); every problem is named in one :class:`PolicyError` (schema,
+    engine and models together). A plug-in engine's models cannot be told without building it:
+    they are checked when it runs."""
+    from engines.registry import installed
     from mape.policy import Policy, Problem, error_of
     from mape.policy_file import resolve_document
 
     doc = resolve_document(name_or_path, policies_dir)
     problems = doc.errors
     engine = doc.written("engine", Policy().engine)
-    if isinstance(engine, str) and engine not in ENGINE_MODEL_MODULES:
+    engines = installed()
+    if isinstance(engine, str) and engine not in engines:
         problems.append(
             Problem(
                 doc.source,
                 doc.line_of("engine"),
                 "engine",
-                f"unknown engine {engine!r} (known: {', '.join(ENGINE_MODEL_MODULES)})",
+                f"unknown engine {engine!r} (known: {', '.join(engines)})",
             )
         )
     elif isinstance(engine, str) and (known := engine_model_names(engine)):
-        problems += doc.model_errors(known)
+        problems += doc.model_errors(known + imported_model_names(root, engine))
     if problems:
         raise error_of(sorted(problems, key=lambda p: p.line or 0), doc.source)
     return doc
@@ -142,11 +162,11 @@ def _list(policies_dir: Path, as_json: bool) -> int:
     return 0
 
 
-def _new(args: argparse.Namespace, policies_dir: Path) -> int:
+def _new(args: argparse.Namespace, policies_dir: Path, root: Path) -> int:
     from mape.policy_doc import user_policy_path
 
     path = user_policy_path(policies_dir, args.name)
-    doc = validated(args.source, policies_dir)
+    doc = validated(args.source, policies_dir, root)
     header = (
         f"{args.name}: created from {doc.source} by `harmone policy new`"
         f" on {time.strftime('%Y-%m-%d')}.\n"
@@ -186,13 +206,13 @@ def _import(args: argparse.Namespace, policies_dir: Path) -> int:
     return 0
 
 
-def _show(args: argparse.Namespace, policies_dir: Path) -> int:
+def _show(args: argparse.Namespace, policies_dir: Path, root: Path) -> int:
     from mape.policy import PolicyError
     from mape.policy_fields import explain_rows, explain_text
 
     if args.json and not args.explain:
         raise PolicyError("policy show: --json goes with --explain (the TOML is printed as is)")
-    doc = validated(args.name, policies_dir)
+    doc = validated(args.name, policies_dir, root)
     print(f"# {doc.source}", file=sys.stderr)
     if args.json:
         print(json.dumps(explain_rows(doc.policy), indent=2, ensure_ascii=False))
@@ -204,17 +224,18 @@ def _show(args: argparse.Namespace, policies_dir: Path) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    policies_dir = paths.policies_dir(paths.data_dir(args.data_dir))
+    root = paths.data_dir(args.data_dir)
+    policies_dir = paths.policies_dir(root)
     if args.action == "list":
         return _list(policies_dir, args.json)
     if args.action == "show":
-        return _show(args, policies_dir)
+        return _show(args, policies_dir, root)
     if args.action == "check":
-        doc = validated(args.file, policies_dir)
+        doc = validated(args.file, policies_dir, root)
         policy = doc.policy
         models = ", ".join(policy.models)
         print(f"{doc.source}: ok ({policy.name}: engine {policy.engine}, models {models})")
         return 0
     if args.action == "new":
-        return _new(args, policies_dir)
+        return _new(args, policies_dir, root)
     return _import(args, policies_dir)

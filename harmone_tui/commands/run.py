@@ -121,7 +121,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--policy", help="preset name, user policy name or TOML file (default: harmone)"
     )
     parser.add_argument(
-        "--engine", choices=("regression", "vision"), help="managed system (default: the policy's)"
+        "--engine",
+        metavar="ENGINE",
+        help="managed system: regression, vision, an installed plug-in's name"
+        " (`harmone engine list`), package.module:factory or path/to/engine.py"
+        " (default: the policy's). A plug-in without --policy runs the harmone preset over all"
+        " of its models",
     )
     parser.add_argument(
         "--data",
@@ -211,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
         if problem:
             raise HarmoneError(problem)
     root = paths.data_dir(args.data_dir)
-    policy_name = args.policy or DEFAULT_POLICY[args.engine or "regression"]
+    policy_name = args.policy or DEFAULT_POLICY.get(args.engine or "regression", "harmone")
     policy, source, text = resolve_policy(policy_name, paths.policies_dir(root))
     engine = args.engine or policy.engine
     keep = vars(args)["keep_steps_runs"] if "keep_steps_runs" in vars(args) else configured_keep()
@@ -231,6 +236,7 @@ def run(args: argparse.Namespace) -> int:
         metrics_host=args.metrics_host,
         mode="headless" if args.no_ui else "tui",
         carbon=carbon_from_args(args),
+        fit_policy=args.policy is None and engine not in DEFAULT_POLICY,
     )
     if args.no_ui:
         from harmone_tui.headless import run_headless

@@ -123,10 +123,13 @@ class RunControls:
         rt = self._require_live()
         if rt is None:
             return
-        if rt.request_retrain():
-            self.notify(
-                f"retraining {self.session.snapshot.active_model} in the background", timeout=3
-            )  # type: ignore[attr-defined]
+        model = self.session.snapshot.active_model
+        if not rt.trainable(model):
+            rt.request_retrain()  # the policy's retrain.untrainable decides (an event says what)
+            what = rt.policy.retrain.untrainable
+            self.notify(f"{model} has no trainer: untrainable = {what!r}", timeout=4)  # type: ignore[attr-defined]
+        elif rt.request_retrain():
+            self.notify(f"retraining {model} in the background", timeout=3)  # type: ignore[attr-defined]
         else:
             self.notify("a retrain is already running", severity="warning", timeout=3)  # type: ignore[attr-defined]
 

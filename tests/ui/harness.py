@@ -1,7 +1,8 @@
 """Deterministic runs for UI tests and snapshots: the fake engine, a fixed meter, a frozen clock.
 
 ``frozen(monkeypatch)`` replaces what makes a run differ between two executions: the energy meter
-(a fixed cost per read), the runtime's perf/process clocks (a fixed tick per call), the wall clock
+(a fixed cost per read), the runtime's perf/process clocks (a fixed tick per call, and one call
+per chunk of the hot path, so each step shows one tick's figures), the wall clock
 of the knowledge store and model repository (a fixed instant), and the time zone (UTC). A scripted
 run then drives the real Runtime over the fake engine with adaptations injected at fixed steps,
 and a loop status that is a pure function of the step, so snapshots do not change when the MAPE
@@ -95,6 +96,7 @@ def frozen(monkeypatch: Any) -> None:
     ticking = _ticking()  # one clock shared by the runtime and its hot path
     monkeypatch.setattr(runtime_module, "time", ticking)
     monkeypatch.setattr(inference_module, "time", ticking)
+    monkeypatch.setattr(inference_module, "CHUNK_NS", 0)  # one call per chunk, as ticks go
     frozen_wall = SimpleNamespace(time=lambda: FROZEN_EPOCH)
     monkeypatch.setattr(knowledge_module, "time", frozen_wall)
     monkeypatch.setattr(repo_module, "time", frozen_wall)

@@ -26,7 +26,7 @@ async def one_run(data_dir: Path, steps: int) -> dict[str, float]:
     policy, source, text = resolve_policy("single-linear")
     runtime = Runtime(RunSettings(data_dir=data_dir, steps=steps), policy, source, text)
     await runtime.prepare()
-    model = runtime._loaded[("linear", runtime.current_version("linear"))]
+    model = runtime.slots.model("linear")
     xs = [s.x for _, s in zip(range(steps), runtime.engine.samples(), strict=False)]
     t0 = time.perf_counter()
     for x in xs:

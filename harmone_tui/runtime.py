@@ -11,23 +11,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from engines.base import Engine, EngineError, LoadedModel, Sample
+from engines.base import Engine, EngineError, Sample
 from engines.energy import EnergyMeter, create_meter
 from engines.registry import create_engine
 from harmone_tui import paths, run_end
-from harmone_tui.actions import Action, ActionQueue, ReuseVersion, SwapRetrained, SwitchTo
+from harmone_tui.actions import ActionQueue, ReuseVersion, SwapRetrained, SwitchTo
 from harmone_tui.calibration import energy_profile, first_items
 from harmone_tui.inference import run_batch
+from harmone_tui.model_slots import ModelSlots
 from harmone_tui.pacing import Pacer
 from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunInfo, RunListener, RunSnapshot
-from harmone_tui.start_versions import VersionUnusable, load_checked, load_start_versions
+from harmone_tui.start_versions import VersionUnusable, load_start_versions
 from harmone_tui.telemetry import Telemetry, history_steps
 from harmone_tui.threads import in_thread
 from harmone_tui.trainer_pool import TrainerPool
@@ -69,10 +69,8 @@ class Runtime:
         self._running.set()
         self._flushed = 0
         self._skipped_reported = 0
-        self._loaded: dict[tuple[str, int], LoadedModel] = {}
-        self._current_version: dict[str, int] = {}
-        self.active_model = policy.start_model
         self.counters = dict.fromkeys(COUNTERS.values(), 0)
+        self.slots: ModelSlots | None = None
         self._info: RunInfo | None = None
         self._stored_versions: tuple[StoredVersion, ...] = ()
         self.snapshot: RunSnapshot | None = None
@@ -158,6 +156,9 @@ class Runtime:
             self.policy.name, self.engine.name, str(s.data or "bundled sample"), s.describe()
         )
         self.store.record_policy(self.run_id, 0, self.policy.name, self.policy_text)
+        self.slots = ModelSlots(
+            self.engine, self.repo, self.policy.start_model, self.event, self._now_active
+        )
         versions = await load_start_versions(
             self.engine,
             self.pool,
@@ -167,18 +168,15 @@ class Runtime:
             self.run_id,
         )
         for model, start in versions.items():
-            self._loaded[(model, start.stored.version)] = start.loaded
-            self._current_version[model] = start.stored.version
-        predicts = {
-            m: self._loaded[(m, self._current_version[m])].predict for m in self.policy.models
-        }
+            self.slots.start(model, start.stored.version, start.loaded)
+        predicts = {m: self.slots.model(m).predict for m in self.policy.models}
         profile = await in_thread(energy_profile, predicts, xs, self._read_energy())
         self.loop = MapeLoop(
             self.policy,
             self.engine.quality,
             self,
-            self.active_model,
-            self._current_version[self.active_model],
+            self.slots.active,
+            self.slots.current[self.slots.active],
         )
         self.loop.set_energy_profile(profile)
         self._stored_versions = tuple(self.repo.versions(self.engine.name))
@@ -222,8 +220,8 @@ class Runtime:
             policy_source=self.policy_source,
             policy_text=self.policy_text,
             active_model=self.active_model,
-            active_version=self._current_version[self.active_model],
-            versions=MappingProxyType(dict(self._current_version)),
+            active_version=self.slots.current[self.active_model],
+            versions=MappingProxyType(dict(self.slots.current)),
             stored_versions=self._stored_versions,
             quality=quality,
             ema=MappingProxyType(status.ema),
@@ -334,11 +332,11 @@ class Runtime:
     def _infer(self, samples: Iterator[Sample], start: int, end: int) -> int:
         """Run steps [start, end) with the active model (in a thread). Returns the next step."""
         model = self.active_model
-        version = self._current_version[model]
+        version = self.slots.current[model]
         rapl = None if self.meter.source == "estimated" else self.meter.read
         figures = run_batch(
             samples,
-            self._loaded[(model, version)].predict,
+            self.slots.loaded[(model, version)].predict,
             end - start,
             rapl,
             self._cpu_clock(),
@@ -397,81 +395,23 @@ class Runtime:
         due = self.actions.due(self.step)
         for action in due:
             try:
-                await self._apply(action)
+                await self.slots.apply(action)
             except VersionUnusable as exc:  # a damaged stored version: say so, keep running
                 self.event(EventKind.ERROR, {"action": type(action).__name__, "error": str(exc)})
+        if any(isinstance(a, SwapRetrained) for a in due):  # a new version is in the store
+            self._stored_versions = tuple(self.repo.versions(self.engine.name))
         if due:
             self._publish()
 
-    async def _apply(self, action: Action) -> None:
-        """Make one due action take effect now and record it (the one place actions apply)."""
-        previous = self.active_model
-        if isinstance(action, SwitchTo):
-            if action.model == previous:
-                return
-            await self._activate(action.model, self._current_version[action.model])
-            detail = {"from": previous, "to": action.model, "reason": action.reason}
-            self.event(EventKind.SWITCH, {**detail, **action.detail})
-        elif isinstance(action, ReuseVersion):
-            was = f"{previous} v{self._current_version[previous]}"
-            await self._activate(action.model, action.version)
-            self.event(
-                EventKind.REUSE,
-                {
-                    "model": action.model,
-                    "version": action.version,
-                    "from": was,
-                    "reason": action.reason,
-                    **action.detail,
-                },
-            )
-        else:
-            await self._swap_retrained(action)
+    @property
+    def active_model(self) -> str:
+        return self.slots.active if self.slots is not None else self.policy.start_model
 
-    async def _swap_retrained(self, action: SwapRetrained) -> None:
-        try:
-            trained = await action.task
-        except Exception as exc:  # a failed retrain must not stop the run
-            detail = {"action": "retrain", "model": action.model, "error": str(exc)}
-            self.event(EventKind.ERROR, detail)
-            return
-        stored = trained.stored
-        await self._ensure_loaded(action.model, stored.version)
-        self._current_version[action.model] = stored.version
-        if self.active_model == action.model:
-            self.loop.set_active(action.model, stored.version)
-        self._stored_versions = tuple(self.repo.versions(self.engine.name))
-        self.event(
-            EventKind.RETRAIN_DONE,
-            {
-                "model": action.model,
-                "version": stored.version,
-                "reason": action.reason,
-                "train_cpu_s": round(trained.cpu_s, 3),
-                "train_energy_j": round(trained.energy_j, 3),
-                "validation_r2": stored.meta.get("validation_r2"),
-                "persistence_validation_r2": stored.meta.get("persistence_validation_r2"),
-                "rows": stored.meta.get("train_rows"),
-            },
-        )
-
-    async def _ensure_loaded(self, model: str, version: int) -> None:
-        key = (model, version)
-        if key not in self._loaded:
-            stored = self.repo.get(self.engine.name, model, version)
-            if stored is None:
-                raise VersionUnusable(f"{model} v{version} is not in the knowledge store")
-            self._loaded[key] = await load_checked(self.engine, self.repo, stored)
-
-    async def _activate(self, model: str, version: int) -> None:
-        """Load (if needed) and make ``model`` v``version`` the active model from now on."""
-        await self._ensure_loaded(model, version)
-        self._current_version[model] = version
-        self.active_model = model
+    def _now_active(self, model: str, version: int) -> None:
         self.loop.set_active(model, version)
 
     def current_version(self, model: str) -> int:
-        return self._current_version[model]
+        return self.slots.current[model]
 
     def event(self, kind: EventKind, detail: dict[str, Any]) -> Event:
         """Store an event at the current step and tell the listeners."""
@@ -580,6 +520,3 @@ class Runtime:
     def summary(self) -> dict[str, Any]:
         """The run's figures so far."""
         return run_end.summary(self)
-
-    def export_path(self) -> Path:
-        return paths.exports_dir(self.settings.data_dir)

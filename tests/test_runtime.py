@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import threading
 from collections.abc import Callable
@@ -11,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from engines.base import EngineError
+from harmone_tui.actions import SwitchTo
 from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
-from harmone_tui.snapshot import RunSnapshot
+from harmone_tui.snapshot import RunListener, RunSnapshot
+from mape.events import Event, EventKind
 from mape.policy_file import parse_policy, resolve_policy
 from tests.listening import OnSnapshot
 
@@ -158,3 +161,65 @@ def test_other_threads_cpu_is_not_charged_to_the_model(tmp_path: Path) -> None:
     summary = asyncio.run(scenario())
     assert summary["steps"] == 4000
     assert summary["cpu_ms_per_inference"] < 1.3 * summary["latency_ms_mean"]
+
+
+class Heard(RunListener):
+    """Everything a front end hears, in order."""
+
+    def __init__(self) -> None:
+        self.snapshots: list[RunSnapshot] = []
+        self.events: list[Event] = []
+        self.summaries: list[dict] = []
+
+    def snapshot(self, snap: RunSnapshot) -> None:
+        self.snapshots.append(snap)
+
+    def event(self, event: Event) -> None:
+        self.events.append(event)
+
+    def finished(self, summary: dict) -> None:
+        self.summaries.append(summary)
+
+
+def test_listeners_hear_typed_events_and_frozen_snapshots_that_match_the_store(
+    tmp_path: Path,
+) -> None:
+    runtime = _runtime(tmp_path, 700)
+    heard = Heard()
+    runtime.listeners.append(heard)
+    summary, _ = run_acting(runtime, 300, lambda: runtime.request_switch("svm"))
+    (switch,) = heard.events
+    assert switch.kind is EventKind.SWITCH and switch == runtime.store.events(runtime.run_id)[0]
+    first, last = heard.snapshots[0], heard.snapshots[-1]
+    assert first.state == "ready" and first.step == 0 and first.active_model == "linear"
+    assert last.state == "finished" and last.step == summary["steps"] == 700
+    assert last.active_model == "svm" and last.counters["switches"] == summary["switches"] == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        last.step = 1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        last.versions["svm"] = 9  # type: ignore[index]
+    steps = [s.step for s in heard.snapshots]
+    assert steps == sorted(steps) and first.info is last.info
+    assert heard.summaries == [summary]
+
+
+def test_actions_are_data_applied_at_their_step_and_a_no_op_switch_is_not_recorded(
+    tmp_path: Path,
+) -> None:
+    runtime = _runtime(tmp_path, 400)
+
+    def queue() -> None:
+        runtime.actions.add(SwitchTo(runtime.step, "linear", "already active"))
+        runtime.actions.add(SwitchTo(350, "svm", "scripted"))
+        assert runtime.actions.describe() == (
+            f"step {runtime.step:,}: switch to linear",
+            "step 350: switch to svm",
+        )
+
+    run_acting(runtime, 100, queue)
+    (switch,) = runtime.store.events(runtime.run_id)
+    assert (switch.step, switch.kind, switch.detail["reason"]) == (350, "switch", "scripted")
+    assert runtime.telemetry.model_index[349:351].tolist() == [
+        runtime.telemetry.model_id("linear"),
+        runtime.telemetry.model_id("svm"),
+    ]

@@ -96,7 +96,7 @@ def test_a_run_uses_the_policys_path_and_its_summary_says_which(
     )
     summary = asyncio.run(runtime.run())
     assert summary["serving"] == (serving or "fast")
-    loaded = runtime._loaded[("linear", 1)]
+    loaded = runtime.slots.loaded[("linear", 1)]
     assert loaded.serving == (serving or "fast")
 
 

@@ -24,8 +24,9 @@ from mape.policy_file import resolve_policy
 
 async def one_run(data_dir: Path, steps: int) -> dict[str, float]:
     policy, source, text = resolve_policy("single-linear")
-    runtime = Runtime(RunSettings(data_dir=data_dir, steps=steps), policy, source, text)
-    await runtime.prepare()
+    runtime = await Runtime.create(
+        RunSettings(data_dir=data_dir, steps=steps), policy, source, text
+    )
     model = runtime.slots.model("linear")
     xs = [s.x for _, s in zip(range(steps), runtime.engine.samples(), strict=False)]
     t0 = time.perf_counter()

@@ -24,19 +24,13 @@ OnActive = Callable[[str, int], None]  # (model, version) now runs: the MAPE loo
 class ModelSlots:
     """Loaded versions by (model, version), the current version of each model, the active model."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        repo: ModelRepository,
-        active: str,
-        record: Record,
-        on_active: OnActive,
-    ) -> None:
+    def __init__(self, engine: Engine, repo: ModelRepository, active: str, record: Record) -> None:
         self.engine, self.repo = engine, repo
         self.active = active
         self.current: dict[str, int] = {}
         self.loaded: dict[tuple[str, int], LoadedModel] = {}
-        self._record, self._on_active = record, on_active
+        self._record = record
+        self.on_active: OnActive = lambda model, version: None  # the runtime tells its loop
 
     def start(self, model: str, version: int, loaded: LoadedModel) -> None:
         """``model`` starts the run with ``version`` (already loaded)."""
@@ -83,7 +77,7 @@ class ModelSlots:
         await self._load(action.model, stored.version)
         self.current[action.model] = stored.version
         if self.active == action.model:
-            self._on_active(action.model, stored.version)
+            self.on_active(action.model, stored.version)
         self._record(
             EventKind.RETRAIN_DONE,
             {
@@ -111,4 +105,4 @@ class ModelSlots:
         await self._load(model, version)
         self.current[model] = version
         self.active = model
-        self._on_active(model, version)
+        self.on_active(model, version)

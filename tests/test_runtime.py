@@ -13,12 +13,12 @@ import pytest
 
 from engines.base import EngineError
 from harmone_tui.actions import SwitchTo
-from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunListener, RunSnapshot
 from mape.events import Event, EventKind
 from mape.policy_file import parse_policy, resolve_policy
 from tests.listening import OnSnapshot
+from tests.running import NewRun
 
 TWO_MODELS = """
 name = "two"
@@ -35,19 +35,17 @@ delay_steps = 100
 """
 
 
-def _runtime(tmp_path: Path, steps: int, text: str = TWO_MODELS) -> Runtime:
+def _runtime(tmp_path: Path, steps: int, text: str = TWO_MODELS) -> NewRun:
     policy = parse_policy(text, "test policy")
-    return Runtime(
-        RunSettings(data_dir=tmp_path / "data", steps=steps), policy, "test policy", text
-    )
+    return NewRun(RunSettings(data_dir=tmp_path / "data", steps=steps), policy, "test policy", text)
 
 
-def act_once(runtime: Runtime, at_step: int, action: Callable[[], object]) -> list[object]:
+def act_once(runtime: NewRun, at_step: int, action: Callable[[], object]) -> list[object]:
     """Run ``action`` once, after the first batch that reaches ``at_step``; returns its result."""
     results: list[object] = []
 
     def listen(snap: RunSnapshot) -> None:
-        if not results and snap.step >= at_step:
+        if not results and snap.state == "running" and snap.step >= at_step:
             results.append(action())
 
     runtime.listeners.append(OnSnapshot(listen))
@@ -55,7 +53,7 @@ def act_once(runtime: Runtime, at_step: int, action: Callable[[], object]) -> li
 
 
 def run_acting(
-    runtime: Runtime, at_step: int, action: Callable[[], object]
+    runtime: NewRun, at_step: int, action: Callable[[], object]
 ) -> tuple[dict, list[object]]:
     """Prepare and run ``runtime``, doing ``action`` once at ``at_step``."""
 
@@ -81,7 +79,7 @@ def test_forced_switch_takes_effect_at_the_next_step_and_is_one_event(tmp_path: 
 
 def test_forced_retrain_runs_in_a_worker_and_swaps_in_at_its_step(tmp_path: Path) -> None:
     runtime = _runtime(tmp_path, 1400)
-    summary, asked = run_acting(runtime, 700, runtime.request_retrain)
+    summary, asked = run_acting(runtime, 700, lambda: runtime.request_retrain())
     assert asked == [True]
     (started,) = runtime.store.events(runtime.run_id, ["retrain_started"])
     (done,) = runtime.store.events(runtime.run_id, ["retrain_done"])
@@ -102,7 +100,7 @@ def test_a_policy_using_the_lstm_without_tensorflow_says_how_to_install(
 
     monkeypatch.setattr(regression, "lstm_available", lambda: False)
     policy, source, text = resolve_policy("single-lstm")
-    runtime = Runtime(RunSettings(data_dir=tmp_path / "d", steps=10), policy, source, text)
+    runtime = NewRun(RunSettings(data_dir=tmp_path / "d", steps=10), policy, source, text)
     with pytest.raises(EngineError, match=r"needs TensorFlow.*harmone-tui\[lstm\]"):
         asyncio.run(runtime.prepare())
 
@@ -116,7 +114,7 @@ def test_policy_for_another_engine_is_refused(tmp_path: Path) -> None:
 
 def test_a_new_run_starts_from_the_base_version_not_an_earlier_runs_retrain(tmp_path: Path) -> None:
     first = _runtime(tmp_path, 1000)
-    run_acting(first, 600, first.request_retrain)
+    run_acting(first, 600, lambda: first.request_retrain())
     assert first.repo.latest("regression", "linear").version == 2
     second = _runtime(tmp_path, 10)
     asyncio.run(second.run())

@@ -64,7 +64,7 @@ class ProgressPrinter(RunListener):
         now, step = time.perf_counter(), snap.step
         if (
             self.quiet
-            or snap.state == "ready"
+            or snap.state != "running"
             or (now - self._last < self._every and step < self.total)
         ):
             return
@@ -117,7 +117,7 @@ async def _run(
     try:
         runtime = await start()
         running.append(runtime)
-        printer.start(runtime.telemetry.total)
+        printer.start(runtime.snapshot.info.total)
         return await runtime.run()
     except asyncio.CancelledError:
         if not received or printer.summary is None:

@@ -28,7 +28,14 @@ from harmone_tui.run_end import Outcome
 from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunListener, RunSnapshot
 from harmone_tui.start_versions import VersionUnusable
-from harmone_tui.startup import MAX_BATCH, Opened, cpu_clock, history, open_run
+from harmone_tui.startup import (
+    MAX_BATCH,
+    Opened,
+    charged_j_per_cpu_s,
+    cpu_clock,
+    history,
+    open_run,
+)
 from harmone_tui.threads import in_thread
 from mape.effector import VersionInfo
 from mape.events import Event, EventKind
@@ -231,7 +238,9 @@ class Runtime:
             cpu_clock(self.engine),
             self._stopping,
         )
-        j_per_cpu_s = self.meter.j_per_cpu_s if rapl is None else None
+        j_per_cpu_s = (
+            charged_j_per_cpu_s(self.settings, self.meter, model) if rapl is None else None
+        )
         return self.telemetry.record(start, figures, model, version, j_per_cpu_s)
 
     def _after_batch(self, start: int, end: int) -> None:

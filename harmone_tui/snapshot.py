@@ -43,6 +43,7 @@ class RunInfo:
     j_per_cpu_s: float | None  # the coefficient of an estimate
     telemetry: Telemetry = field(repr=False)
     """Dense per-step series (chart, sparklines): read only, views between batches."""
+    calibrated: bool = False  # the coefficient comes from a calibration profile
 
 
 @dataclass(frozen=True)

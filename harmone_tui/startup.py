@@ -66,6 +66,13 @@ def cpu_clock(engine: Engine) -> Callable[[], int]:
     return time.process_time_ns if engine.cpu_clock == "process" else time.thread_time_ns
 
 
+def charged_j_per_cpu_s(settings: RunSettings, meter: EnergyMeter, model: str) -> float:
+    """The coefficient charged to ``model``'s inference on the estimate: a calibration
+    profile's per-model figure when per-model measured better, else the meter's."""
+    profile = settings.calibration_profile
+    return profile.coefficient_for(model) if profile else meter.j_per_cpu_s
+
+
 def read_energy(engine: Engine, meter: EnergyMeter) -> Callable[[], float]:
     """Joules so far as inference sees them: RAPL, or this thread's CPU time × coefficient."""
     if meter.source != "estimated":
@@ -125,7 +132,7 @@ async def _open(parts: RunParts, source: str, text: str, announce: Announcer) ->
         if problem:
             raise EngineError(f"{source}: {problem}")
     xs = await in_thread(first_items, engine, str(s.data or "the bundled sample"))
-    meter = parts.meter = create_meter(s.j_per_cpu_s)
+    meter = parts.meter = create_meter(s.j_per_cpu_s, profile=s.calibration_profile)
     pool = parts.pool = TrainerPool(repo, meter.joules_for_cpu_seconds)
     length = engine.stream_length()
     limit = length if s.steps is None else min(s.steps, length)
@@ -148,6 +155,11 @@ async def _open(parts: RunParts, source: str, text: str, announce: Announcer) ->
         slots.start(model, start.stored.version, start.loaded)
     predicts = {m: slots.model(m).predict for m in policy.models}
     profile = await in_thread(energy_profile, predicts, xs, read_energy(engine, meter))
+    if meter.source == "estimated":  # measured at the meter's coefficient: per model
+        profile = {
+            m: uj * charged_j_per_cpu_s(s, meter, m) / meter.j_per_cpu_s
+            for m, uj in profile.items()
+        }
     row = store.run(run_id)
     info = RunInfo(
         run_id=run_id,
@@ -162,6 +174,7 @@ async def _open(parts: RunParts, source: str, text: str, announce: Announcer) ->
         energy_source=meter.source,
         j_per_cpu_s=meter.j_per_cpu_s,
         telemetry=telemetry,
+        calibrated=s.calibration_profile is not None,
     )
     stored = tuple(repo.versions(engine.name))
     return Opened(

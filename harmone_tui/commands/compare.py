@@ -31,6 +31,7 @@ from engines.base import EngineError
 from harmone_tui import paths
 from harmone_tui.commands.run import IMAGE_LIMITS, positive_finite, positive_int
 from harmone_tui.compare_report import csv_text, markdown_table, row_from_summary, text_table
+from harmone_tui.energy_source import PROFILE_HELP, profile_for
 from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunListener, RunSnapshot
 from mape.events import Event, EventKind
@@ -87,9 +88,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="results go to a new DIR/compare-<time>/ (default DIR: <data dir>/exports)",
     )
     parser.add_argument("--steps", type=positive_int, help="stop every run after N steps")
-    parser.add_argument(
+    coefficient = parser.add_mutually_exclusive_group()
+    coefficient.add_argument(
         "--j-per-cpu-s", type=positive_finite, help="energy estimate: joules per CPU-second"
     )
+    coefficient.add_argument("--energy-profile", type=Path, metavar="FILE", help=PROFILE_HELP)
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,12 @@ async def _bootstrap(
         models += [m for m in e.policy.models if m not in models]
     store = KnowledgeStore.open(paths.knowledge_file(base))
     repo = ModelRepository(base, store)
-    pool = TrainerPool(repo, create_meter(settings.j_per_cpu_s).joules_for_cpu_seconds)
+    pool = TrainerPool(
+        repo,
+        create_meter(
+            settings.j_per_cpu_s, profile=settings.calibration_profile
+        ).joules_for_cpu_seconds,
+    )
     try:
         _adopt_user_versions(user_root, repo, engine.name, models, say)
         await ensure_models(engine, pool, models, say)
@@ -321,6 +329,7 @@ def run(args: argparse.Namespace) -> int:
     chosen = args.policies or ",".join(DEFAULTS_BY_ENGINE[args.engine])
     names = [n.strip() for n in chosen.split(",") if n.strip()]
     entries = resolve_all(names, paths.policies_dir(root))  # before anything is created
+    profile = profile_for(args.energy_profile, args.j_per_cpu_s)
     out = new_run_dir(args.out or paths.exports_dir(root))
     settings = RunSettings(
         data_dir=root,
@@ -332,6 +341,7 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         speed=None,
         j_per_cpu_s=args.j_per_cpu_s,
+        calibration_profile=profile,
     )
     rows = compare_entries(entries, out, settings)
     print(text_table(rows))

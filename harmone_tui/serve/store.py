@@ -255,3 +255,30 @@ def finish_runs(run_ids: list[int], status: str, steps: dict[int, int] | None = 
             )
 
     return job
+
+
+def prune_job(
+    sid: str, run_id: int, snapshot_seq: int, keep: int
+) -> Callable[[sqlite3.Connection], None]:
+    """Keep the newest ``keep`` records, deliveries and events of a system (never a record the
+    snapshot does not cover, never a pending delivery)."""
+
+    def job(conn: sqlite3.Connection) -> None:
+        top = conn.execute(
+            "SELECT MAX(seq) FROM serve_records WHERE system_id=?", (sid,)
+        ).fetchone()[0]
+        if top is not None:
+            floor = min(snapshot_seq, top + 1 - keep)
+            conn.execute("DELETE FROM serve_records WHERE system_id=? AND seq<?", (sid, floor))
+        conn.execute(
+            "DELETE FROM serve_deliveries WHERE system_id=? AND state!='pending' AND id<=("
+            "SELECT id FROM serve_deliveries WHERE system_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (sid, sid, keep),
+        )
+        conn.execute(
+            "DELETE FROM events WHERE run_id=? AND id<=("
+            "SELECT id FROM events WHERE run_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (run_id, run_id, keep),
+        )
+
+    return job

@@ -162,7 +162,9 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
     def _run_info(self, snap: RunSnapshot, session: RunSession) -> None:
         info = snap.info
         energy = f"{energy_source(info.energy_source)}"
-        if info.j_per_cpu_s:
+        if info.j_per_cpu_s and info.calibrated:  # the profile's file: doctor, the summary
+            energy += f" {info.j_per_cpu_s:.3g} J/CPU-s (profile)"
+        elif info.j_per_cpu_s:
             energy += f" ({info.j_per_cpu_s:g} J per CPU-s)"
         wall = session.summary.get("wall_s") if session.summary else None
         started = local_time(info.started_at) if wall is None else ""

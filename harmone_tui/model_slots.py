@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engines.base import Engine, LoadedModel
+from engines.base import DataSummary, Engine, LoadedModel
 from harmone_tui.actions import Action, ReuseVersion, SwapRetrained, SwitchTo
 from harmone_tui.start_versions import VersionUnusable, load_checked
+from mape.effector import VersionInfo
 from mape.events import EventKind
 from mape.model_repo import ModelRepository
 
@@ -40,6 +41,18 @@ class ModelSlots:
     def model(self, name: str) -> LoadedModel:
         """The current version of ``name``, loaded."""
         return self.loaded[(name, self.current[name])]
+
+    def stored(self, model: str) -> list[VersionInfo]:
+        """Every stored version of ``model`` as the MAPE loop sees it, oldest first."""
+        return [
+            VersionInfo(
+                model,
+                v.version,
+                DataSummary.from_dict(v.meta["data_summary"]) if "data_summary" in v.meta else None,
+                v.reason,
+            )
+            for v in self.repo.versions(self.engine.name, model)
+        ]
 
     async def apply(self, action: Action) -> None:
         """Make one due action take effect now and record it."""

@@ -340,17 +340,7 @@ class Runtime:
         self.event(kind, detail)
 
     def stored_versions(self, model: str) -> list[VersionInfo]:
-        from engines.base import DataSummary
-
-        return [
-            VersionInfo(
-                model,
-                v.version,
-                DataSummary.from_dict(v.meta["data_summary"]) if "data_summary" in v.meta else None,
-                v.reason,
-            )
-            for v in self.repo.versions(self.engine.name, model)
-        ]
+        return self.slots.stored(model)
 
     # controls (front ends) ------------------------------------------------------------------
     def stop(self, reason: str | None = None) -> None:

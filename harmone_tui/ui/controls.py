@@ -136,7 +136,8 @@ class RunControls:
             self.notify("nothing to export yet", severity="warning", timeout=3)  # type: ignore[attr-defined]
             return
         live = self.session.live
-        data = export.collect(rt, self.session.elapsed_s() if live else None)
+        events = list(self.session.events)
+        data = export.collect(rt, events, self.session.elapsed_s() if live else None)
         path = await asyncio.to_thread(export.write, data)
         self.last_export = path
         so_far = " so far (summary marked partial)" if live else ""

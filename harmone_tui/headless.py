@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,8 +20,10 @@ from harmone_tui.event_text import describe
 from harmone_tui.json_safe import dumps
 from harmone_tui.outputs import OutputError, is_stdout, write_output
 from harmone_tui.runtime import Runtime
+from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunListener, RunSnapshot
 from mape.events import Event
+from mape.policy_schema import Policy
 
 STOP_GRACE_S = 3.0  # after a signal, the step in progress may end this long before it is cancelled
 
@@ -36,6 +39,7 @@ class ProgressPrinter(RunListener):
         self._t0 = time.perf_counter()
         self._last = 0.0
         self._every = 0.2 if self.tty else 5.0
+        self.summary: dict[str, Any] | None = None  # the run's, once it ended
 
     def start(self, total: int) -> None:
         """The run begins now: rates count from here, not from start-up."""
@@ -53,9 +57,16 @@ class ProgressPrinter(RunListener):
     def event(self, event: Event) -> None:
         self.message(f"step {event.step}: {describe(event.kind, event.detail)}")
 
+    def finished(self, summary: dict[str, Any]) -> None:
+        self.summary = summary
+
     def snapshot(self, snap: RunSnapshot) -> None:
         now, step = time.perf_counter(), snap.step
-        if self.quiet or (now - self._last < self._every and step < self.total):
+        if (
+            self.quiet
+            or snap.state != "running"
+            or (now - self._last < self._every and step < self.total)
+        ):
             return
         self._last = now
         rate = step / max(now - self._t0, 1e-9)
@@ -83,33 +94,36 @@ class ProgressPrinter(RunListener):
             self.stream.flush()
 
 
-async def _run(runtime: Runtime, printer: ProgressPrinter, received: list[int]) -> dict[str, Any]:
-    """Prepare and run; a signal stops the run (or cancels the start-up) and is kept in
+async def _run(
+    start: Callable[[], Awaitable[Runtime]], printer: ProgressPrinter, received: list[int]
+) -> dict[str, Any]:
+    """Start and run; a signal stops the run (or cancels the start-up) and is kept in
     ``received``. Returns the summary, also when a signal cancelled the work."""
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
+    running: list[Runtime] = []
 
     def on_signal(signum: int) -> None:
         received.append(signum)
         printer.message(f"{signals.name(signum)}: stopping the run")
-        runtime.stop(signals.name(signum))
-        if len(received) > 1 or runtime.status in ("created", "ready"):
-            main.cancel()  # start-up (reading, training, loading) has nothing to finish
-        else:  # a step in progress may end; a predict that never returns is cancelled
-            loop.call_later(STOP_GRACE_S, main.cancel)
+        if len(received) > 1 or not running:  # start-up (reading, training) has nothing to finish
+            main.cancel(signals.name(signum))  # the message is the stored stop reason
+            return
+        running[0].stop(signals.name(signum))
+        loop.call_later(STOP_GRACE_S, main.cancel)  # a predict that never returns is cancelled
 
-    runtime.listeners.append(printer)
     remove = signals.install(loop, on_signal)
     try:
-        await runtime.prepare()
-        printer.start(runtime.telemetry.total)
+        runtime = await start()
+        running.append(runtime)
+        printer.start(runtime.snapshot.info.total)
         return await runtime.run()
     except asyncio.CancelledError:
-        if not received or runtime.final_summary is None:
+        if not received or printer.summary is None:
             raise
         main.uncancel()
-        return runtime.final_summary
+        return printer.summary
     finally:
         printer.done()
         remove()
@@ -131,20 +145,32 @@ def write_summary(
     return True
 
 
-def run_headless(runtime: Runtime, summary_path: Path | None, quiet: bool) -> int:
-    """Run to the end; print the summary (stdout) and write it to ``summary_path`` if given
-    (`-`: stdout, once).
+def run_headless(
+    settings: RunSettings,
+    policy: Policy,
+    source: str,
+    text: str,
+    summary_path: Path | None,
+    quiet: bool,
+    listeners: Sequence[RunListener] = (),
+) -> int:
+    """Run ``policy`` to the end; print the summary (stdout) and write it to ``summary_path`` if
+    given (`-`: stdout, once). ``listeners`` hear the run besides the progress printer.
 
     Returns 0, 128 + n after signal n, or 1 when the summary could not be written. A run that
     failed has its summary written and the error raised (the CLI reports it in one line).
     """
-    printer = ProgressPrinter(sys.stderr, runtime.settings.steps or 0, quiet)
+    printer = ProgressPrinter(sys.stderr, settings.steps or 0, quiet)
     received: list[int] = []
+
+    def start() -> Awaitable[Runtime]:
+        return Runtime.create(settings, policy, source, text, [printer, *listeners])
+
     try:
-        summary = asyncio.run(_run(runtime, printer, received))
+        summary = asyncio.run(_run(start, printer, received))
     except BaseException:
-        if runtime.final_summary is not None and runtime.run_id:
-            write_summary(runtime.final_summary, summary_path, printer)
+        if printer.summary is not None and printer.summary.get("run_id"):
+            write_summary(printer.summary, summary_path, printer)
         raise
     written = write_summary(summary, summary_path, printer)
     if not quiet and not is_stdout(summary_path):

@@ -166,9 +166,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.no_ui:
         from harmone_tui.headless import run_headless
-        from harmone_tui.runtime import Runtime
 
-        code = run_headless(Runtime(settings, policy, source, text), args.summary, args.quiet)
+        code = run_headless(settings, policy, source, text, args.summary, args.quiet)
     else:
         from harmone_tui.ui.launch import launch
 

@@ -26,6 +26,7 @@ from harmone_tui.json_safe import dumps
 
 if TYPE_CHECKING:
     from harmone_tui.runtime import Runtime
+    from mape.events import Event
 
 STEP_COLUMNS = (
     "step",
@@ -54,9 +55,13 @@ class ExportData:
 
 
 def collect(
-    runtime: Runtime, elapsed_s: float | None = None, now: datetime | None = None
+    runtime: Runtime,
+    events: list[Event],
+    elapsed_s: float | None = None,
+    now: datetime | None = None,
 ) -> ExportData:
-    """Store the pending steps and copy the summary and events (call on the event-loop thread).
+    """Store the pending steps and copy the summary and ``events`` (the run's, as the front end
+    heard them; call on the event-loop thread).
 
     ``elapsed_s``: the run's running time so far when it is still going (the summary is then
     marked partial); None for a run that ended, whose summary already has its own.
@@ -66,7 +71,7 @@ def collect(
     if elapsed_s is not None:
         summary["partial"] = True
         summary["wall_s"] = round(elapsed_s, 3)
-    events = [
+    rows = [
         {
             "step": e.step,
             "time": datetime.fromtimestamp(e.ts).astimezone().isoformat(timespec="seconds"),
@@ -75,13 +80,12 @@ def collect(
             "text": describe(e.kind, e.detail),
             "detail": e.detail,
         }
-        for e in runtime.store.events(runtime.run_id)
+        for e in events
     ]
+    run_id = summary["run_id"]
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    directory = paths.exports_dir(runtime.settings.data_dir) / f"run-{runtime.run_id}-{stamp}"
-    return ExportData(
-        directory, runtime.store.path, runtime.run_id, summary["steps"], summary, events
-    )
+    directory = paths.exports_dir(runtime.settings.data_dir) / f"run-{run_id}-{stamp}"
+    return ExportData(directory, runtime.store.path, run_id, summary["steps"], summary, rows)
 
 
 def write(data: ExportData) -> Path:

@@ -28,6 +28,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from harmone_tui import units  # noqa: E402
+
 POLICIES = (
     "naive",
     "single-linear",
@@ -40,18 +42,19 @@ POLICIES = (
     "switch+retrain",
     "harmone",
 )
-WITH_RETRAIN = "energy_mj_per_inference_incl_retrain"
+PER_INFERENCE = "energy_j_per_inference"
+WITH_RETRAIN = "energy_j_per_inference_incl_retrain"
 
 
 def ratio_table(rows: list[dict[str, Any]]) -> str:
     ref = next(r for r in rows if r["policy"] == "single-lstm")
-    head = f"{'approach':<22} {'R²':>7} {'R²/lstm':>8} {'mJ/inf':>8} {'E/lstm':>7}"
+    head = f"{'approach':<22} {'R²':>7} {'R²/lstm':>8} {'J/inf':>10} {'E/lstm':>7}"
     lines = [f"{head} {'E+train/lstm':>13}"]
     for r in rows:
         lines.append(
             f"{r['policy']:<22} {r['r2']:>7.4f} {r['r2'] / ref['r2']:>8.3f} "
-            f"{r['energy_mj_per_inference']:>8.4f} "
-            f"{r['energy_mj_per_inference'] / ref['energy_mj_per_inference']:>7.3f} "
+            f"{units.energy(r[PER_INFERENCE]):>10} "
+            f"{r[PER_INFERENCE] / ref[PER_INFERENCE]:>7.3f} "
             f"{r[WITH_RETRAIN] / ref[WITH_RETRAIN]:>13.3f}"
         )
     return "\n".join(lines)
@@ -68,13 +71,13 @@ def target(rows: list[dict[str, Any]]) -> str:
     for ref in retrain:
         label = "the best single+retrain by R²" if ref is best else "single+retrain"
         r2_ratio = h["r2"] / ref["r2"]
-        e_ratio = h["energy_mj_per_inference"] / ref["energy_mj_per_inference"]
+        e_ratio = h[PER_INFERENCE] / ref[PER_INFERENCE]
         per500 = h["switches"] / max(h["steps"], 1) * 500
         ok = r2_ratio >= 0.97 and e_ratio <= 0.45 and per500 <= 1.0
         out.append(
             f"vs {ref['policy']} ({label}): R² {h['r2']:.4f}/{ref['r2']:.4f}"
             f" = {r2_ratio:.3f} (>= 0.97),"
-            f" energy {h['energy_mj_per_inference']:.4f}/{ref['energy_mj_per_inference']:.4f} mJ ="
+            f" energy {units.energy(h[PER_INFERENCE])}/{units.energy(ref[PER_INFERENCE])} ="
             f" {e_ratio:.3f} (<= 0.45), {per500:.2f} switches per 500 steps (<= 1): "
             f"{'MET' if ok else 'NOT MET'}"
         )

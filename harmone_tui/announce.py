@@ -8,6 +8,7 @@ stored.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,13 @@ class Announcer:
         self._store: KnowledgeStore | None = None
         self._run_id = 0
         self._step: Callable[[], int] = lambda: 0
+        self.stage: Callable[[str], contextlib.AbstractContextManager[None]] = lambda _name: (
+            contextlib.nullcontext()
+        )  # the energy ledger's stage blocks, once the start-up made the ledger
+
+    def charge_to(self, stage: Callable[[str], contextlib.AbstractContextManager[None]]) -> None:
+        """Charge what the listeners and the event store cost to the ledger from now on."""
+        self.stage = stage
 
     def run_created(self, store: KnowledgeStore, run_id: int) -> None:
         """From now on events are stored under ``run_id`` (at step 0 until :meth:`steps_from`)."""
@@ -37,24 +45,28 @@ class Announcer:
         self._step = step
 
     def progress(self, text: str) -> None:
-        for listener in list(self.listeners):
-            listener.progress(text)
+        with self.stage("frontend"):
+            for listener in list(self.listeners):
+                listener.progress(text)
 
     def event(self, kind: EventKind, detail: dict[str, Any]) -> Event:
         """Store an event at the current step, count it, and tell the listeners."""
         if self._store is None:
             raise RuntimeError("an event before the run was created")
-        row = self._store.add_event(self._run_id, self._step(), kind, detail)
+        with self.stage("store"):
+            row = self._store.add_event(self._run_id, self._step(), kind, detail)
         counter = COUNTERS.get(row.kind)
         if counter is not None:
             self.counters[counter] += 1
-        for listener in list(self.listeners):
-            listener.event(row)
+        with self.stage("frontend"):
+            for listener in list(self.listeners):
+                listener.event(row)
         return row
 
     def snapshot(self, snap: RunSnapshot) -> None:
-        for listener in list(self.listeners):
-            listener.snapshot(snap)
+        with self.stage("frontend"):
+            for listener in list(self.listeners):
+                listener.snapshot(snap)
 
     def finished(self, summary: dict[str, Any]) -> None:
         for listener in list(self.listeners):

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from harmone_tui import signals
+from harmone_tui import signals, units
 from harmone_tui.event_text import describe
 from harmone_tui.json_safe import dumps
 from harmone_tui.outputs import OutputError, is_stdout, write_output
@@ -129,6 +129,17 @@ async def _run(
         remove()
 
 
+def energy_line(block: dict[str, Any]) -> str:
+    """The ledger in one line: the total with its carbon, then each stage that spent anything."""
+    stages = ", ".join(
+        f"{stage} {units.energy(figures['energy_j'])}"
+        for stage, figures in block["stages"].items()
+        if figures["energy_j"] > 0
+    )
+    total = units.energy_and_carbon(block["energy_j"], block["carbon_g"])
+    return f"energy {total} ({block['source']}): {stages}"
+
+
 def write_summary(
     summary: dict[str, Any], summary_path: Path | None, printer: ProgressPrinter
 ) -> bool:
@@ -172,6 +183,8 @@ def run_headless(
         if printer.summary is not None and printer.summary.get("run_id"):
             write_summary(printer.summary, summary_path, printer)
         raise
+    if "energy" in summary:
+        printer.message(energy_line(summary["energy"]))
     written = write_summary(summary, summary_path, printer)
     if not quiet and not is_stdout(summary_path):
         print(dumps(summary, indent=2))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from engines.base import Engine
     from engines.energy import EnergyMeter
     from harmone_tui.actions import ActionQueue
+    from harmone_tui.ledger import EnergyLedger
     from harmone_tui.settings import RunSettings
     from harmone_tui.telemetry import Telemetry
     from harmone_tui.trainer_pool import TrainerPool
@@ -60,6 +61,7 @@ class RunParts:
     run_id: int = 0
     flush: Callable[[], None] | None = None  # hands the steps not yet stored to the writer
     actions: ActionQueue | None = None
+    ledger: EnergyLedger | None = None
 
 
 def ending(exc: BaseException, stop_asked: bool) -> tuple[str, str | None]:
@@ -124,6 +126,8 @@ def summary(parts: RunParts) -> dict[str, Any]:
     if parts.meter is not None:
         out["energy_source"] = parts.meter.source
         out["energy_detail"] = parts.meter.detail
+    if parts.ledger is not None:
+        out["energy"] = parts.ledger.report().to_dict()
     out.update(parts.counters)
     out.update(
         wall_s=round(outcome.wall_s, 3),

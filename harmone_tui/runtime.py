@@ -72,6 +72,7 @@ class Runtime:
         self.store, self.repo, self.engine = opened.store, opened.repo, opened.engine
         self.meter, self.pool, self.telemetry = opened.meter, opened.pool, opened.telemetry
         self.step_writer, self.slots = opened.step_writer, opened.slots
+        self.ledger = opened.ledger
         self.run_id = opened.info.run_id
         self.announce = announce
         self.actions = ActionQueue()
@@ -97,6 +98,7 @@ class Runtime:
             self.policy, self.engine.quality, self, active, self.slots.current[active]
         )
         self.loop.set_energy_profile(opened.energy_profile)
+        self.loop.timer = self.ledger.stage
         self.slots.on_active = self.loop.set_active
         announce.progress("ready")
         self._publish()
@@ -166,6 +168,7 @@ class Runtime:
         ``stopped`` (asked to, or cancelled) or ``failed`` (the error is in the summary).
         """
         self.outcome.status = "running"
+        self.ledger.mark_running()
         started = time.perf_counter()
         try:
             await self._steps()
@@ -189,7 +192,8 @@ class Runtime:
                 await self._paused()
                 continue
             if self.step >= due:
-                self.loop.cycle(self.step)
+                with self.ledger.stage("mape"):
+                    self.loop.cycle(self.step)
                 due = self.loop.next_due(self.step)
             await self._apply_actions()
             end = min(limit, due, self.step + MAX_BATCH, self.actions.next_step(limit))
@@ -247,20 +251,30 @@ class Runtime:
             charged_j_per_cpu_s(self.settings, self.meter, model) if rapl is None else None
         )
         self._failures = [(start + offset, why) for offset, why in figures.failures]
-        return self.telemetry.record(start, figures, model, version, j_per_cpu_s)
+        done = self.telemetry.record(start, figures, model, version, j_per_cpu_s)
+        tel = self.telemetry
+        self.ledger.add_inference(
+            model,
+            version,
+            done - start,
+            float(tel.cpu_ms[start:done].sum()) / 1e3,
+            float(tel.energy_mj[start:done].sum()) / 1e3,
+        )
+        return done
 
     def _after_batch(self, start: int, end: int) -> None:
         if end <= start:
             return
         tel = self.telemetry
-        self.loop.observe(
-            start,
-            self.active_model,
-            tel.prediction[start:end],
-            tel.truth[start:end],
-            tel.drift_value[start:end],
-            tel.energy_mj[start:end] * 1e3,
-        )
+        with self.ledger.stage("mape"):
+            self.loop.observe(
+                start,
+                self.active_model,
+                tel.prediction[start:end],
+                tel.truth[start:end],
+                tel.drift_value[start:end],
+                tel.energy_mj[start:end] * 1e3,
+            )
         self._report_skipped()
         self._report_failures()
         if end - self._flushed >= self.settings.batch_rows:
@@ -301,8 +315,9 @@ class Runtime:
         lo, hi = self._flushed, self.telemetry.count
         if hi <= lo:
             return
-        rows = self.telemetry.step_rows(lo, hi, self.run_id, self.meter.source)
-        self.step_writer.write(rows)
+        with self.ledger.stage("store"):
+            rows = self.telemetry.step_rows(lo, hi, self.run_id, self.meter.source)
+            self.step_writer.write(rows)
         self._flushed = hi
 
     def store_steps(self) -> None:

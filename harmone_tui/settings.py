@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engines.energy_profile import EnergyProfile
+    from harmone_tui.carbon import CarbonFactors
 
 
 @dataclass
@@ -29,6 +30,11 @@ class RunSettings:
     # No policy was named for a plug-in engine: the default policy is fitted to the engine's
     # name and models once it is built (harmone_tui.fitted_policy).
     fit_policy: bool = False
+    mode: str = "headless"  # the front end: tui | headless | compare (run_context.MODES)
+    carbon: CarbonFactors | None = None  # None: harmone_tui.carbon.resolve() at start
+    # The energy ledger counts the process's CPU time from its start (a headless run's own
+    # process) rather than from the run's start-up (a TUI, compare or test process).
+    ledger_from_process_start: bool = False
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-ready data, stored with the run."""
@@ -41,6 +47,8 @@ class RunSettings:
             "steps": self.steps,
             "speed": self.speed,
             "j_per_cpu_s": self.j_per_cpu_s,
+            "mode": self.mode,
+            "carbon": self.carbon.to_dict() if self.carbon else None,
             "energy_profile": str(self.calibration_profile.path)
             if self.calibration_profile
             else None,

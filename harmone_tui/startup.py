@@ -21,6 +21,7 @@ from harmone_tui import paths
 from harmone_tui.announce import Announcer
 from harmone_tui.calibration import energy_profile, first_items
 from harmone_tui.imports import adopt_imports
+from harmone_tui.ledger import EnergyLedger, run_ledger
 from harmone_tui.model_slots import ModelSlots
 from harmone_tui.run_end import RunParts, close, ending, summary
 from harmone_tui.settings import RunSettings
@@ -55,6 +56,7 @@ class Opened:
     energy_profile: dict[str, float]
     stored_versions: tuple[StoredVersion, ...]
     info: RunInfo
+    ledger: EnergyLedger
     policy_source: str  # the policy's source and text as run (a plug-in may fit the default)
     policy_text: str
 
@@ -89,8 +91,9 @@ async def open_run(
 ) -> Opened:
     """Start a run (see the module docstring); the listeners of ``announce`` hear its progress."""
     parts = RunParts(settings, policy, announce.counters)
+    cpu_start_ns = 0 if settings.ledger_from_process_start else time.process_time_ns()
     try:
-        return await _open(parts, source, text, announce)
+        return await _open(parts, source, text, announce, cpu_start_ns)
     except BaseException as exc:
         parts.outcome.status, parts.outcome.error = ending(exc, stop_asked=False)
         if isinstance(exc, asyncio.CancelledError) and exc.args:  # task.cancel(reason)
@@ -104,7 +107,9 @@ async def open_run(
         raise
 
 
-async def _open(parts: RunParts, source: str, text: str, announce: Announcer) -> Opened:
+async def _open(
+    parts: RunParts, source: str, text: str, announce: Announcer, cpu_start_ns: int
+) -> Opened:
     s, policy = parts.settings, parts.policy
     announce.progress("opening knowledge store")
     root = s.data_dir
@@ -145,6 +150,8 @@ async def _open(parts: RunParts, source: str, text: str, announce: Announcer) ->
     xs = await in_thread(first_items, engine, str(s.data or "the bundled sample"))
     meter = parts.meter = create_meter(s.j_per_cpu_s, profile=s.calibration_profile)
     pool = parts.pool = TrainerPool(repo, meter.joules_for_cpu_seconds)
+    ledger = parts.ledger = run_ledger(s, meter, pool, writer, cpu_start_ns)
+    announce.charge_to(ledger.stage)
     length = engine.stream_length()
     limit = length if s.steps is None else min(s.steps, length)
     telemetry = parts.telemetry = Telemetry(limit, tuple(policy.models), history(policy, s))
@@ -201,6 +208,7 @@ async def _open(parts: RunParts, source: str, text: str, announce: Announcer) ->
         profile,
         stored,
         info,
+        ledger,
         source,
         text,
     )

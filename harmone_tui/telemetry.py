@@ -303,8 +303,9 @@ class Telemetry:
             out["mae"] = t.mae()
         else:
             out["mean_confidence"] = t.mean("prediction")
-        out["energy_mj_per_inference"] = t.mean("energy_mj")
-        out["energy_j_total"] = t.total("energy_mj") / 1000.0
+        mean_mj = t.mean("energy_mj")
+        out["energy_j_per_inference"] = None if mean_mj is None else mean_mj / 1000.0
+        out["energy_j_total"] = t.total("energy_mj") / 1000.0  # inference only: see "energy"
         out["cpu_ms_per_inference"] = t.mean("cpu_ms")
         out["latency_ms_mean"] = t.mean("latency_ms")
         out["latency_ms_p95"] = t.latency_p95()

@@ -52,6 +52,13 @@ class TrainerPool:
         self._joules = joules_for_cpu_seconds
         self._executor: ProcessPoolExecutor | None = None
         self.log_path = paths.trainer_log(repo.root)
+        # told of every committed version: (model, version, origin, training CPU-seconds)
+        self.on_trained: Callable[[str, int, str, float], None] | None = None
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes alive now (the energy ledger reads their CPU time)."""
+        processes = (getattr(self._executor, "_processes", None) or {}).values()
+        return [p.pid for p in processes if p.pid is not None]
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -94,6 +101,9 @@ class TrainerPool:
             "train_energy_j": energy_j,
         }
         stored = self.repo.commit(engine.name, model, staging, meta, reason, run_id)
+        if self.on_trained is not None:
+            origin = str(meta.get("origin", "first use" if reason == "first use" else reason))
+            self.on_trained(model, stored.version, origin, result.cpu_s)
         return TrainedVersion(stored, result.cpu_s, energy_j)
 
     def close(self) -> None:

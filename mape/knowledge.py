@@ -26,7 +26,10 @@ from typing import Any
 
 from mape import store_write
 from mape.events import Event, EventKind
+from mape.run_liveness import process_started, run_alive
 from mape.store_write import KnowledgeError
+from mape.version_table import VersionRow as VersionRow  # re-exported: callers import it here
+from mape.version_table import VersionTable
 
 SCHEMA_VERSION = 1
 RUN_STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
@@ -118,46 +121,7 @@ class RunRow:
     summary: dict[str, Any] | None
 
 
-@dataclass(frozen=True)
-class VersionRow:
-    """A stored model version; ``path`` is relative to the data directory."""
-
-    engine: str
-    model: str
-    version: int
-    path: str
-    created_at: float
-    run_id: int | None
-    reason: str
-    meta: dict[str, Any]
-
-
-def process_started(pid: int) -> float | None:
-    """When process ``pid`` started (epoch seconds), None if there is none or it is unknown."""
-    import psutil
-
-    try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
-            return None
-        return float(process.create_time())
-    except psutil.NoSuchProcess:
-        return None
-    except psutil.Error:  # access denied: it exists, its start time is unknown
-        return 0.0
-
-
-def _run_alive(pid: int | None, started: float | None) -> bool:
-    """True while the process that started a run still exists (not a later one with its pid)."""
-    if not pid:
-        return False
-    now_started = process_started(pid)
-    if now_started is None:
-        return False
-    return started is None or now_started == 0.0 or abs(now_started - started) < 1.0
-
-
-class KnowledgeStore:
+class KnowledgeStore(VersionTable):
     """SQLite-backed knowledge: open with :meth:`open`, close with :meth:`close`."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
@@ -219,7 +183,7 @@ class KnowledgeStore:
         rows = self._conn.execute(
             "SELECT run_id, pid, pid_started FROM runs WHERE status='running'"
         ).fetchall()
-        return {run_id for run_id, pid, started in rows if not _run_alive(pid, started)}
+        return {run_id for run_id, pid, started in rows if not run_alive(pid, started)}
 
     def _close_abandoned_runs(self) -> set[int]:
         """Mark abandoned runs 'interrupted'; returns them (also when the store cannot be
@@ -362,48 +326,6 @@ class KnowledgeStore:
             (run_id, step, time.time(), name, toml_text),
         )
 
-    # model versions -------------------------------------------------------------------------
-    def add_version(self, row: VersionRow) -> None:
-        self._write(
-            "INSERT INTO model_versions VALUES (?,?,?,?,?,?,?,?)",
-            (
-                row.engine,
-                row.model,
-                row.version,
-                row.path,
-                row.created_at,
-                row.run_id,
-                row.reason,
-                json.dumps(row.meta, default=str),
-            ),
-        )
-
-    def versions(self, engine: str | None = None, model: str | None = None) -> list[VersionRow]:
-        sql = (
-            "SELECT engine, model, version, path, created_at, run_id, reason, meta_json"
-            " FROM model_versions"
-        )
-        clauses, args = [], []
-        if engine is not None:
-            clauses.append("engine=?")
-            args.append(engine)
-        if model is not None:
-            clauses.append("model=?")
-            args.append(model)
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY engine, model, version"
-        rows = self._conn.execute(sql, args).fetchall()
-        return [
-            VersionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7])) for r in rows
-        ]
-
-    def remove_version(self, engine: str, model: str, version: int) -> None:
-        self._conn.execute(
-            "DELETE FROM model_versions WHERE engine=? AND model=? AND version=?",
-            (engine, model, version),
-        )
-
     @contextlib.contextmanager
     def write_lock(self, durable: bool = False) -> Iterator[None]:
         """A write transaction taken at once (BEGIN IMMEDIATE): other processes sharing the
@@ -426,12 +348,6 @@ class KnowledgeStore:
         finally:
             if durable:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
-
-    def max_version(self, engine: str, model: str) -> int:
-        row = self._conn.execute(
-            "SELECT MAX(version) FROM model_versions WHERE engine=? AND model=?", (engine, model)
-        ).fetchone()
-        return int(row[0] or 0)
 
 
 def _create_schema(conn: sqlite3.Connection) -> None:

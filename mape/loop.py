@@ -23,6 +23,7 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -35,6 +36,11 @@ from mape.plan import plan_drift, plan_switch
 from mape.policy import Policy
 
 QualityFn = Callable[[Sequence[float], Sequence[float | None]], float]
+StageTimer = Callable[[str], AbstractContextManager[None]]
+
+
+def _untimed(stage: str) -> AbstractContextManager[None]:
+    return nullcontext()
 
 
 @dataclass
@@ -78,6 +84,7 @@ class MapeLoop:
     ) -> None:
         self._quality = quality
         self._executor = Executor(effector)
+        self.timer: StageTimer = _untimed  # the runtime's energy ledger times the drift checks
         self._effector = effector
         self._status = LoopStatus(active_model=start_model, active_version=version)
         self._pending_policy: Policy | None = None
@@ -186,7 +193,8 @@ class MapeLoop:
         p = self.policy
         model_changing = False
         if self._watch is not None and step % p.drift.every_steps == 0:
-            self._drift_check(step)
+            with self.timer("drift"):
+                self._drift_check(step)
         if self._pending_drift is not None and step >= self._pending_drift.act_at:
             model_changing = self._drift_act(step)
         if step % p.switch.every_steps == 0:

@@ -17,6 +17,7 @@ raised on the event loop at the next ``write`` or at ``close``.
 from __future__ import annotations
 
 import sqlite3
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from itertools import chain
@@ -54,6 +55,7 @@ class StepWriter:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="harmone-steps")
         self._conn: sqlite3.Connection | None = None
         self._pending: list[Future[None]] = []
+        self._cpu_ns = 0  # the writer thread's CPU time in writes (the energy ledger's "store")
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         """Queue one batch; an error of an earlier batch is raised here."""
@@ -82,8 +84,16 @@ class StepWriter:
                 still.append(future)
         self._pending = still
 
+    def cpu_s(self) -> float:
+        """CPU-seconds the writer thread spent writing so far."""
+        return self._cpu_ns / 1e9
+
     def _write(self, rows: list[tuple[Any, ...]]) -> None:
-        store_write.write(self._path, lambda: self._insert(rows))
+        started = time.thread_time_ns()
+        try:
+            store_write.write(self._path, lambda: self._insert(rows))
+        finally:
+            self._cpu_ns += time.thread_time_ns() - started
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         if self._conn is None:

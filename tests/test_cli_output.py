@@ -28,6 +28,8 @@ RUN_KEYS = {
     "energy_source",
     "energy_j_per_inference",
     "energy_j_total",
+    "energy_j_all_stages",
+    "carbon_g_all_stages",
     "switches",
     "retrains",
     "reuses",
@@ -58,7 +60,7 @@ def store_dir(tmp_path: Path) -> Path:
         "steps": 3,
         "r2": 0.91,
         "mae": 1.5,
-        "energy_mj_per_inference": 0.15,
+        "energy_mj_per_inference": 0.15,  # a summary stored before the unit convention
         "energy_j_total": 0.00045,
         "energy_source": "estimated",
         "switches": 1,

@@ -24,7 +24,7 @@ SUMMARY_KEYS = {
     "steps",
     "r2",
     "mae",
-    "energy_mj_per_inference",
+    "energy_j_per_inference",
     "energy_source",
     "latency_ms_mean",
     "latency_ms_p95",
@@ -85,7 +85,7 @@ def test_single_linear_run_writes_summary_and_knowledge(data_dir: Path, tmp_path
     assert summary.keys() >= SUMMARY_KEYS
     assert summary["steps"] == 1500 and summary["model_share"] == {"linear": 1.0}
     assert 0.8 < summary["r2"] < 1.0
-    assert summary["energy_source"] == "estimated" and summary["energy_mj_per_inference"] > 0
+    assert summary["energy_source"] == "estimated" and summary["energy_j_per_inference"] > 0
     assert json.loads(done.stdout)["run_id"] == summary["run_id"]
     store = KnowledgeStore.open(data_dir / "knowledge.sqlite3")
     assert store.step_count(summary["run_id"]) == 1500

@@ -28,9 +28,21 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engines.base import EngineError
-from harmone_tui import paths
-from harmone_tui.commands.run import IMAGE_LIMITS, positive_finite, positive_int
-from harmone_tui.compare_report import csv_text, markdown_table, row_from_summary, text_table
+from harmone_tui import paths, units
+from harmone_tui.commands.run import (
+    IMAGE_LIMITS,
+    add_carbon_arguments,
+    carbon_from_args,
+    positive_finite,
+    positive_int,
+)
+from harmone_tui.compare_report import (
+    csv_text,
+    markdown_table,
+    row_from_summary,
+    stage_table,
+    text_table,
+)
 from harmone_tui.energy_source import PROFILE_HELP, profile_for
 from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunListener, RunSnapshot
@@ -93,6 +105,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--j-per-cpu-s", type=positive_finite, help="energy estimate: joules per CPU-second"
     )
     coefficient.add_argument("--energy-profile", type=Path, metavar="FILE", help=PROFILE_HELP)
+    add_carbon_arguments(parser)
 
 
 @dataclass(frozen=True)
@@ -311,7 +324,9 @@ def compare_entries(
         r2 = "-" if row["r2"] is None else f"{row['r2']:.4f}"
         print(
             f"{label}: done in {row['wall_s']:.1f} s: R² {r2}, "
-            f"{row['energy_mj_per_inference']:.4f} mJ/inference, {row['switches']} switches, "
+            f"{units.energy(row['energy_j_per_inference'])}/inference,"
+            f" {units.energy_and_carbon(row['energy_j_total'], row['carbon_g_total'])} in all,"
+            f" {row['switches']} switches, "
             f"{row['retrains']} retrains, {row['reuses']} reuses",
             file=err,
             flush=True,
@@ -350,9 +365,12 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         speed=None,
         j_per_cpu_s=args.j_per_cpu_s,
+        carbon=carbon_from_args(args),
         calibration_profile=profile,
     )
     rows = compare_entries(entries, out, settings)
     print(text_table(rows))
+    print(f"\nenergy by stage (carbon: {settings.carbon.describe()}):")
+    print(stage_table(rows))
     print(f"\nwritten: {out / 'compare.csv'}, {out / 'compare.md'}", file=sys.stderr)
     return 0

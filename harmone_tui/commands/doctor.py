@@ -205,9 +205,21 @@ def collect(data_dir: Path | str | None, profile_flag: Path | None = None) -> di
         },
         "engines": engines_status(),
         "energy": energy_status(root, profile_flag),
+        "carbon": carbon_status(),
         "data_dir": {"path": str(root), "exists": exists, "bytes": dir_size(root) if exists else 0},
         "knowledge": knowledge_status(root),
     }
+
+
+def carbon_status() -> dict[str, Any]:
+    """The carbon factors a run would use (environment, settings.toml, defaults), or the
+    problem with them (a run would refuse to start with it)."""
+    from harmone_tui.carbon import CarbonError, resolve
+
+    try:
+        return resolve(settings_path=paths.settings_file()).to_dict()
+    except CarbonError as exc:
+        return {"error": str(exc)}
 
 
 def render(report: dict[str, Any]) -> str:
@@ -245,6 +257,17 @@ def render(report: dict[str, Any]) -> str:
         rows.append(("  calibration", text))
     elif cal["status"] == "invalid":
         rows.append(("  calibration", f"INVALID: {cal['error']}"))
+    co2 = report["carbon"]
+    if "error" in co2:
+        rows.append(("  carbon", f"REFUSED: {co2['error']}"))
+    else:
+        rows.append(
+            (
+                "  carbon",
+                f"{co2['grid_intensity_g_per_kwh']:g} gCO2e/kWh ({co2['grid_intensity_source']})"
+                f" x PUE {co2['pue']:g} ({co2['pue_source']})",
+            )
+        )
     dd = report["data_dir"]
     size = human_bytes(dd["bytes"]) if dd["exists"] else "not created yet"
     rows.append(("data dir", f"{dd['path']} ({size})"))

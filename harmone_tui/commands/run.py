@@ -6,12 +6,16 @@ import argparse
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harmone_common.errors import HarmoneError
 from harmone_tui import paths
 from harmone_tui.energy_source import PROFILE_HELP, profile_for
 from harmone_tui.retention import DEFAULT_KEEP, after_run, configured_keep, parse_keep
 from harmone_tui.settings import RunSettings
+
+if TYPE_CHECKING:
+    from harmone_tui.carbon import CarbonFactors
 
 DEFAULT_POLICY = {"regression": "harmone", "vision": "vision-harmone"}
 # engines.vision.limits' defaults, written out: importing it would load numpy for --help
@@ -70,6 +74,35 @@ def positive_finite(text: str) -> float:
     return value
 
 
+def add_carbon_arguments(parser: argparse.ArgumentParser) -> None:
+    """--grid-intensity, --region, --pue (checked by harmone_tui.carbon.resolve)."""
+    parser.add_argument(
+        "--grid-intensity",
+        metavar="G_PER_KWH",
+        help="carbon: grid intensity in gCO2e/kWh (default: $HARMONE_GRID_INTENSITY, [carbon]"
+        " in settings.toml, else the region's, else the world average 437.66; see docs/energy.md)",
+    )
+    parser.add_argument(
+        "--region",
+        metavar="CODE",
+        help="carbon: the grid intensity of a region, e.g. fra, deu, usa, gbr, eu, world"
+        " (Ember yearly averages)",
+    )
+    parser.add_argument(
+        "--pue",
+        metavar="PUE",
+        help="carbon: power usage effectiveness of the facility, 1.0 to 5.0 (default 1.0: the"
+        " machine alone; data centres average about 1.58)",
+    )
+
+
+def carbon_from_args(args: argparse.Namespace) -> CarbonFactors:
+    """The carbon factors in force: these flags, else environment, settings.toml, defaults."""
+    from harmone_tui.carbon import resolve
+
+    return resolve(args.grid_intensity, args.region, args.pue, paths.settings_file())
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-ui", action="store_true", help="run headless (no TUI)")
     parser.add_argument(
@@ -123,6 +156,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="energy estimate: joules per CPU-second (default by CPU family)",
     )
     coefficient.add_argument("--energy-profile", type=Path, metavar="FILE", help=PROFILE_HELP)
+    add_carbon_arguments(parser)
     parser.add_argument(
         "--quiet", action="store_true", help="headless: no progress and no summary on stdout"
     )
@@ -163,6 +197,10 @@ def run(args: argparse.Namespace) -> int:
         calibration_profile=profile_for(args.energy_profile, args.j_per_cpu_s),
         gaps=args.gaps,
         fit_policy=args.policy is None and engine not in DEFAULT_POLICY,
+        mode="headless" if args.no_ui else "tui",
+        carbon=carbon_from_args(args),
+        # headless: this process exists for this run, so its ledger counts it from the start
+        ledger_from_process_start=args.no_ui,
     )
     if args.no_ui:
         from harmone_tui.headless import run_headless

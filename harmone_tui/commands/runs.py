@@ -5,7 +5,8 @@
 
 run_id, policy, engine, status, data, started_at, started, finished_at, wall_s, steps,
 quality_metric ("r2" or "mean_confidence"), quality, r2, mae, energy_source,
-energy_j_per_inference, energy_j_total, switches, retrains, reuses, drifts, errors, steps_stored.
+energy_j_per_inference, energy_j_total (inference), energy_j_all_stages and carbon_g_all_stages
+(the energy ledger's total), switches, retrains, reuses, drifts, errors, steps_stored.
 
 A run that did not finish (interrupted, running) has no summary: its figures are null.
 ``prune`` deletes old runs' step rows (summaries and events stay) and compacts the file.
@@ -19,8 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harmone_tui import paths
+from harmone_tui import paths, units
 from harmone_tui.commands.run import positive_int
+from harmone_tui.ledger_report import per_inference_j
 from harmone_tui.retention import configured_keep
 
 COUNTERS = ("switches", "retrains", "reuses", "drifts", "errors")
@@ -94,7 +96,7 @@ def record(run: Any, steps_stored: int | bool) -> dict[str, Any]:
     """A run as stable JSON keys in base units (see the module docstring)."""
     s: dict[str, Any] = run.summary or {}
     metric = "mean_confidence" if "mean_confidence" in s else "r2"
-    energy_mj = s.get("energy_mj_per_inference")
+    ledger = s.get("energy") or {}
     return {
         "run_id": run.run_id,
         "policy": run.policy,
@@ -111,8 +113,10 @@ def record(run: Any, steps_stored: int | bool) -> dict[str, Any]:
         "r2": s.get("r2"),
         "mae": s.get("mae"),
         "energy_source": s.get("energy_source"),
-        "energy_j_per_inference": None if energy_mj is None else energy_mj / 1000.0,
+        "energy_j_per_inference": per_inference_j(s),
         "energy_j_total": s.get("energy_j_total"),
+        "energy_j_all_stages": ledger.get("energy_j"),
+        "carbon_g_all_stages": ledger.get("carbon_g"),
         **{k: s.get(k) for k in COUNTERS},
         "steps_stored": steps_stored,
     }
@@ -156,12 +160,8 @@ def _has_steps(store: Any, run_id: int) -> bool:
     return bool(store.steps(run_id, 0, 1))
 
 
-def _micro(joules: float | None) -> float | None:
-    return None if joules is None else joules * 1e6
-
-
 def list_text(records: list[dict[str, Any]], root: Path) -> str:
-    """The runs as an aligned table (µJ per inference, as the TUI shows it)."""
+    """The runs as an aligned table (energy per inference, as the TUI shows it)."""
     from harmone_tui.event_text import number
     from harmone_tui.ui.format import local_time
 
@@ -175,7 +175,7 @@ def list_text(records: list[dict[str, Any]], root: Path) -> str:
         "ENGINE",
         "STEPS",
         "QUALITY",
-        "µJ/INF",
+        "ENERGY/INF",
         "SW",
         "RT",
         "RE",
@@ -190,7 +190,7 @@ def list_text(records: list[dict[str, Any]], root: Path) -> str:
             r["engine"],
             number(r["steps"]) + ("" if r["steps_stored"] else "*"),
             number(r["quality"]),
-            number(_micro(r["energy_j_per_inference"])),
+            units.energy(r["energy_j_per_inference"]),
             *(number(r[k]) for k in ("switches", "retrains", "reuses", "drifts")),
         )
         for r in records
@@ -239,8 +239,9 @@ def show_text(shown: dict[str, Any]) -> str:
         ("quality", f"{number(r['quality'])} ({r['quality_metric']})"),
         (
             "energy",
-            f"{number(_micro(energy))} µJ per inference,"
-            f" {number(r['energy_j_total'])} J in all ({r['energy_source'] or '–'})",
+            f"{units.energy(energy)} per inference, {units.energy(r['energy_j_total'])} in"
+            f" inference ({r['energy_source'] or '–'}); all stages"
+            f" {units.energy_and_carbon(r['energy_j_all_stages'], r['carbon_g_all_stages'])}",
         ),
         ("adaptations", ", ".join(f"{number(r[k])} {k}" for k in COUNTERS)),
     ]

@@ -34,6 +34,7 @@ from harmone_tui.ui.messages import (
 )
 from harmone_tui.ui.screens.base import HarmoneScreen
 from harmone_tui.ui.screens.dashboard import DashboardScreen
+from harmone_tui.ui.screens.energy import EnergyScreen
 from harmone_tui.ui.screens.events import EventsScreen
 from harmone_tui.ui.screens.help import HelpModal
 from harmone_tui.ui.screens.models import ModelsScreen
@@ -63,6 +64,7 @@ class HarmoneApp(RunControls, App[int]):
         "events": EventsScreen,
         "models": ModelsScreen,
         "runs": RunsScreen,
+        "energy": EnergyScreen,
     }
     DEFAULT_MODE = "dashboard"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -95,6 +97,14 @@ class HarmoneApp(RunControls, App[int]):
         _b("3", "switch_mode('events')", "Events", "events", "Event log", group=SCREENS_GROUP),
         _b("4", "switch_mode('models')", "Models", "models", "Model versions", group=SCREENS_GROUP),
         _b("5", "switch_mode('runs')", "Runs", "runs", "Earlier runs", group=SCREENS_GROUP),
+        _b(
+            "6",
+            "switch_mode('energy')",
+            "Energy",
+            "energy",
+            "Energy ledger: joules and carbon by stage and model",
+            group=SCREENS_GROUP,
+        ),
         _b("t", "next_theme", "Theme", "theme", "Next theme (remembered)", show=False),
         _b(
             "colon",

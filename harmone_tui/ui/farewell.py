@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harmone_tui import paths
+from harmone_tui import paths, units
 
 if TYPE_CHECKING:
     from harmone_tui.ui.session import RunSession
@@ -30,4 +30,8 @@ def exit_line(session: RunSession) -> str:
     if session.state == "failed" and session.error:
         line += f" ({session.error.splitlines()[0]})"
     line += f"; summary stored in {store}" if session.summary else f"; recorded in {store}"
-    return line + f" (harmone runs show {run_id})"
+    line += f" (harmone runs show {run_id})"
+    energy = summary.get("energy")
+    if energy:
+        line += f"; energy {units.energy_and_carbon(energy['energy_j'], energy['carbon_g'])}"
+    return line

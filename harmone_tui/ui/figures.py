@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from harmone_tui import units
 from harmone_tui.downsample import column_means
 from harmone_tui.ui.braille import resample, value_range
 
@@ -129,7 +130,7 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:
         "r2",
         "mae",
         "mean_confidence",
-        "energy_mj_per_inference",
+        "energy_j_per_inference",
         "energy_j_total",
         "energy_source",
         "latency_ms_mean",
@@ -145,4 +146,30 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:
         "engine",
         "data",
     )
-    return [(k, summary[k]) for k in keys if k in summary]
+    rows = [(k, summary[k]) for k in keys if k in summary]
+    return [(k, _energy_text(k, v, summary)) for k, v in rows] + _ledger_rows(summary)
+
+
+def _energy_text(key: str, value: Any, summary: dict[str, Any]) -> Any:
+    """Energy figures with the prefix their magnitude calls for (units.py); the rest as is."""
+    if key == "energy_j_per_inference" and value is not None:
+        return units.energy(float(value))
+    if key == "energy_j_total" and value is not None:
+        return f"{units.energy(float(value))} (inference)"
+    return value
+
+
+def _ledger_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The ledger's total with its carbon, and the retraining share, when the run has one.
+
+    >>> block = {"energy_j": 4.95, "carbon_g": 4.13e-4,
+    ...          "stages": {"training": {"energy_j": 2.65}}}
+    >>> _ledger_rows({"energy": block})
+    [('energy, all stages', '4.95 J · 413 µg CO₂e'), ('energy, training', '2.65 J')]
+    """
+    block = summary.get("energy")
+    if not block:
+        return []
+    total = units.energy_and_carbon(block["energy_j"], block["carbon_g"])
+    training = units.energy(block["stages"]["training"]["energy_j"])
+    return [("energy, all stages", total), ("energy, training", training)]

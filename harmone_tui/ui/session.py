@@ -12,6 +12,7 @@ the first frame appears before any of it is loaded.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import traceback
 from collections import deque
@@ -44,6 +45,17 @@ def start_process_helpers() -> None:
         resource_tracker.ensure_running()
     except (OSError, ValueError):  # no spawn support here: training will report its own error
         pass
+
+
+FRONT_END_THREADS = ("textual-output", "textual-input")  # Textual's driver threads
+
+
+def watch_front_end_threads(runtime: Runtime) -> None:
+    """Charge Textual's writer and input threads to the ledger's front-end stage (the event
+    loop's thread is charged as the ledger's residue, see harmone_tui/ledger.py)."""
+    for thread in threading.enumerate():
+        if thread.name in FRONT_END_THREADS:
+            runtime.ledger.watch_thread("frontend", thread)
 
 
 class RunSession:
@@ -93,6 +105,7 @@ class RunSession:
                 self.settings, self.policy, self.source, self.text, [_Listener(self)]
             )
             self.runtime = runtime
+            watch_front_end_threads(runtime)
             if self._stop_requested:
                 runtime.stop(self._stop_reason)
             if self.after_prepare is not None:
@@ -145,6 +158,14 @@ class RunSession:
     def store(self) -> KnowledgeStore | None:
         """The run's knowledge store once the run started, else None."""
         return self.runtime.store if self.runtime is not None else None
+
+    def energy(self) -> dict[str, Any] | None:
+        """The run's energy ledger now (the summary's ``energy`` block once the run ended),
+        None before start-up made the ledger. Reads a few clocks and /proc: not every tick."""
+        if self.summary and "energy" in self.summary:
+            return dict(self.summary["energy"])
+        ledger = getattr(self.runtime, "ledger", None)
+        return None if ledger is None else ledger.report().to_dict()
 
     @property
     def live(self) -> bool:

@@ -17,6 +17,11 @@ MODULES = [
     "mape.policy_schema",
     "mape.harmonica",
     "harmone_tui.compare_report",
+    "harmone_tui.units",
+    "harmone_tui.ledger_report",
+    "harmone_tui.ui.energy_view",
+    "harmone_tui.ui.figures",
+    "engines.energy",
 ]
 
 

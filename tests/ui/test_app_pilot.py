@@ -13,6 +13,7 @@ from harmone_tui import paths
 from harmone_tui.settings import RunSettings
 from harmone_tui.ui.app import HarmoneApp
 from harmone_tui.ui.screens.dashboard import DashboardScreen
+from harmone_tui.ui.screens.energy import EnergyScreen
 from harmone_tui.ui.screens.events import EventsScreen
 from harmone_tui.ui.screens.help import HelpModal
 from harmone_tui.ui.screens.models import ModelsScreen
@@ -60,6 +61,7 @@ async def test_navigation_and_help(fake_data_dir: Path) -> None:
             ("3", EventsScreen),
             ("4", ModelsScreen),
             ("5", RunsScreen),
+            ("6", EnergyScreen),
             ("1", DashboardScreen),
         ):
             await pilot.press(key)

@@ -41,6 +41,7 @@ async def test_q_on_a_long_run_asks_first_and_q_again_quits(fake_data_dir: Path)
     assert line.startswith(f"harmone: run {run_id} stopped at step ")
     assert f"summary stored in {paths.knowledge_file(fake_data_dir)}" in line
     assert "\n" not in line
+    assert line.endswith(" CO₂e")  # the run's energy and carbon, from its ledger
 
 
 async def test_a_young_or_finished_run_quits_without_a_question(fake_data_dir: Path) -> None:

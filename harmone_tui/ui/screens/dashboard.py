@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Static
 
+from harmone_tui import units
 from harmone_tui.ui.figures import RunSeries, bucket_means, quality_series, step_history
 from harmone_tui.ui.format import duration, energy_source, local_time, number
 from harmone_tui.ui.screens.base import HarmoneScreen
@@ -106,11 +107,11 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
             q_series,
             "warning" if low else "",
         )
-        energy_uj = float(np.mean(tel.energy_mj[recent:n])) * 1e3 if n else None
+        energy_j = float(np.mean(tel.energy_mj[recent:n])) / 1e3 if n else None
         e_norm = snap.e_norm.get(snap.active_model)
         source = energy_source(info.energy_source)
         self.query_one("#energy-panel", MetricPanel).show(
-            f"{number(energy_uj)} µJ  {source}",
+            f"{units.energy(energy_j)}  {source}",
             f"E_norm {number(e_norm, 2)}" if e_norm is not None else f"mean of last {RECENT} steps",
             bucket_means(tel.energy_mj[lo:n], SPARK_BUCKETS),
         )

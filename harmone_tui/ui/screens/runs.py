@@ -14,6 +14,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from harmone_tui import units
+from harmone_tui.ledger_report import per_inference_j
 from harmone_tui.ui.format import local_time, number
 from harmone_tui.ui.screens.base import HarmoneScreen
 
@@ -29,7 +31,7 @@ COLUMNS = (
     "data",
     "steps",
     "quality",
-    "µJ/inf",
+    "energy/inf",
     "sw",
     "rt",
     "re",
@@ -41,7 +43,7 @@ def run_cells(run: RunRow, narrow: bool = False) -> list[Text]:
     """One table row for a run (figures from its stored summary, dashes when none)."""
     s: dict[str, Any] = run.summary or {}
     quality = s.get("r2", s.get("mean_confidence"))
-    energy = s.get("energy_mj_per_inference")
+    energy = per_inference_j(s)
     data = Path(run.data).name if run.data and run.data != "bundled sample" else run.data
     cells = [
         Text(str(run.run_id), justify="right"),
@@ -51,7 +53,7 @@ def run_cells(run: RunRow, narrow: bool = False) -> list[Text]:
         Text(data or "–"),
         Text(number(s.get("steps")), justify="right"),
         Text(number(quality), justify="right"),
-        Text(number(energy * 1e3 if energy is not None else None), justify="right"),
+        Text(units.energy(energy), justify="right"),
         *(
             Text(number(s.get(k)), justify="right")
             for k in ("switches", "retrains", "reuses", "drifts")
@@ -63,7 +65,7 @@ def run_cells(run: RunRow, narrow: bool = False) -> list[Text]:
 
 
 LEGEND = (
-    "quality: R² (regression) or mean box confidence (vision)   µJ/inf: energy per inference   "
+    "quality: R² (regression) or mean box confidence (vision)   energy/inf: energy per inference   "
     "sw switches  rt retrains  re reuses  dr drifts   enter opens a run"
 )
 

@@ -1,6 +1,6 @@
-"""The tab line under the status bar: the five screens with their keys, the current one marked.
+"""The tab line under the status bar: the six screens with their keys, the current one marked.
 
-Users could not tell which of the five screens they were on, or that the others existed, without
+Users could not tell which of the screens they were on, or that the others existed, without
 the help screen. The current tab is drawn in reverse video and bracketed, so it reads without
 colour too (NO_COLOR); every tab is clickable and shows the key that opens it (a remapped key
 when settings.toml's ``[keymap]`` changed it).
@@ -19,6 +19,7 @@ SCREENS = (
     ("events", "Events", "3"),
     ("models", "Models", "4"),
     ("runs", "Runs", "5"),
+    ("energy", "Energy", "6"),
 )
 
 
@@ -37,7 +38,7 @@ def tab_line(current: str, keymap: dict[str, str] | None = None) -> Content:
 
 
 class ScreenTabs(Static):
-    """Which screen this is, among the five; see the module docstring."""
+    """Which screen this is, among the six; see the module docstring."""
 
     DEFAULT_CSS = """
     ScreenTabs { height: 1; width: 1fr; padding: 0 1; background: $panel; color: $foreground 80%; }

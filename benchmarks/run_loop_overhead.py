@@ -62,9 +62,10 @@ async def one_repeat(data_dir: Path, stream: Path, policy_name: str, serving: st
     if serving != policy.serving:
         text = f'serving = "{serving}"\n{text}'
         policy = parse_policy(text, source)
-    runtime = Runtime(RunSettings(data_dir=data_dir, data=stream), policy, source, text)
-    await runtime.prepare()
-    model = runtime._loaded[(runtime.active_model, runtime.current_version(runtime.active_model))]
+    runtime = await Runtime.create(
+        RunSettings(data_dir=data_dir, data=stream), policy, source, text
+    )
+    model = runtime.slots.model(policy.start_model)
     xs = np.array([s.x for s in runtime.engine.samples()])
     out: dict[str, Any] = {}
     if serving == "fast":

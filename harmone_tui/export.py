@@ -34,6 +34,7 @@ from harmone_tui.json_safe import dumps
 
 if TYPE_CHECKING:
     from harmone_tui.runtime import Runtime
+    from mape.events import Event
 
 STORE_STEP_COLUMNS = (
     "step",
@@ -85,23 +86,31 @@ def iso_time(ts: float | None) -> str | None:
 
 def collect(
     runtime: Runtime,
+    events: list[Event],
     elapsed_s: float | None = None,
     now: datetime | None = None,
-    directory: Path | None = None,
 ) -> ExportData:
-    """Store the pending steps and copy the summary and events (call on the event-loop thread).
+    """Store the pending steps and copy the summary and ``events`` (the run's, as the front end
+    heard them; call on the event-loop thread) into a new ``exports/run-<id>-<time>/``.
 
     ``elapsed_s``: the run's running time so far when it is still going (the summary is then
     marked partial); None for a run that ended, whose summary already has its own.
-    ``directory``: where :func:`write` puts the files (default: a new
-    ``exports/run-<id>-<time>/`` in the data dir).
     """
     runtime.store_steps()
     summary = runtime.summary()
     if elapsed_s is not None:
         summary["partial"] = True
         summary["wall_s"] = round(elapsed_s, 3)
-    events = [
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    directory = paths.exports_dir(runtime.settings.data_dir) / f"run-{summary['run_id']}-{stamp}"
+    return of_run(directory, runtime.settings.data_dir, summary, events)
+
+
+def of_run(
+    directory: Path, data_dir: Path, summary: dict[str, Any], events: list[Event]
+) -> ExportData:
+    """The export of a run whose steps are all stored (one that ended: headless ``--export``)."""
+    records = [
         {
             "step": e.step,
             "time": iso_time(e.ts),
@@ -110,14 +119,10 @@ def collect(
             "text": describe(e.kind, e.detail),
             "detail": e.detail,
         }
-        for e in runtime.store.events(runtime.run_id)
+        for e in events
     ]
-    if directory is None:
-        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-        directory = paths.exports_dir(runtime.settings.data_dir) / f"run-{runtime.run_id}-{stamp}"
-    return ExportData(
-        directory, runtime.store.path, runtime.run_id, summary["steps"], summary, events
-    )
+    store = paths.knowledge_file(data_dir)
+    return ExportData(directory, store, summary["run_id"], summary["steps"], summary, records)
 
 
 def step_records(data: ExportData) -> Iterator[dict[str, Any]]:

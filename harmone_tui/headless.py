@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import sys
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,8 +21,10 @@ from harmone_tui.event_text import describe
 from harmone_tui.json_safe import dumps
 from harmone_tui.outputs import OutputError, is_stdout, write_output
 from harmone_tui.runtime import Runtime
+from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunListener, RunSnapshot
 from mape.events import Event
+from mape.policy_schema import Policy
 
 STOP_GRACE_S = 3.0  # after a signal, the step in progress may end this long before it is cancelled
 
@@ -37,6 +40,7 @@ class ProgressPrinter(RunListener):
         self._t0 = time.perf_counter()
         self._last = 0.0
         self._every = 0.2 if self.tty else 5.0
+        self.summary: dict[str, Any] | None = None  # the run's, once it ended
 
     def start(self, total: int) -> None:
         """The run begins now: rates count from here, not from start-up."""
@@ -54,9 +58,16 @@ class ProgressPrinter(RunListener):
     def event(self, event: Event) -> None:
         self.message(f"step {event.step}: {describe(event.kind, event.detail)}")
 
+    def finished(self, summary: dict[str, Any]) -> None:
+        self.summary = summary
+
     def snapshot(self, snap: RunSnapshot) -> None:
         now, step = time.perf_counter(), snap.step
-        if self.quiet or (now - self._last < self._every and step < self.total):
+        if (
+            self.quiet
+            or snap.state != "running"
+            or (now - self._last < self._every and step < self.total)
+        ):
             return
         self._last = now
         rate = step / max(now - self._t0, 1e-9)
@@ -84,33 +95,36 @@ class ProgressPrinter(RunListener):
             self.stream.flush()
 
 
-async def _run(runtime: Runtime, printer: ProgressPrinter, received: list[int]) -> dict[str, Any]:
-    """Prepare and run; a signal stops the run (or cancels the start-up) and is kept in
+async def _run(
+    start: Callable[[], Awaitable[Runtime]], printer: ProgressPrinter, received: list[int]
+) -> dict[str, Any]:
+    """Start and run; a signal stops the run (or cancels the start-up) and is kept in
     ``received``. Returns the summary, also when a signal cancelled the work."""
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
+    running: list[Runtime] = []
 
     def on_signal(signum: int) -> None:
         received.append(signum)
         printer.message(f"{signals.name(signum)}: stopping the run")
-        runtime.stop(signals.name(signum))
-        if len(received) > 1 or runtime.status in ("created", "ready"):
-            main.cancel()  # start-up (reading, training, loading) has nothing to finish
-        else:  # a step in progress may end; a predict that never returns is cancelled
-            loop.call_later(STOP_GRACE_S, main.cancel)
+        if len(received) > 1 or not running:  # start-up (reading, training) has nothing to finish
+            main.cancel(signals.name(signum))  # the message is the stored stop reason
+            return
+        running[0].stop(signals.name(signum))
+        loop.call_later(STOP_GRACE_S, main.cancel)  # a predict that never returns is cancelled
 
-    runtime.listeners.append(printer)
     remove = signals.install(loop, on_signal)
     try:
-        await runtime.prepare()
-        printer.start(runtime.telemetry.total)
+        runtime = await start()
+        running.append(runtime)
+        printer.start(runtime.snapshot.info.total)
         return await runtime.run()
     except asyncio.CancelledError:
-        if not received or runtime.final_summary is None:
+        if not received or printer.summary is None:
             raise
         main.uncancel()
-        return runtime.final_summary
+        return printer.summary
     finally:
         printer.done()
         remove()
@@ -143,12 +157,25 @@ def write_summary(
     return True
 
 
-def write_export(runtime: Runtime, target: Path | None, printer: ProgressPrinter) -> bool:
+class EventLog(RunListener):
+    """The events of a run as heard, in order (what ``--export`` writes)."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def event(self, event: Event) -> None:
+        self.events.append(event)
+
+
+def write_export(
+    target: Path | None, settings: RunSettings, summary: dict[str, Any], log: EventLog,
+    printer: ProgressPrinter,
+) -> bool:  # fmt: skip
     """Write ``--export`` (a directory, or `-`: JSON Lines on stdout); False (and one line on
     stderr) when it cannot be written."""
-    if target is None or not runtime.run_id:
+    if target is None or not summary.get("run_id"):
         return True
-    data = export.collect(runtime, directory=None if is_stdout(target) else target)
+    data = export.of_run(target, settings.data_dir, summary, log.events)
     try:
         if is_stdout(target):
             export.write_stream(data, sys.stdout)
@@ -162,29 +189,41 @@ def write_export(runtime: Runtime, target: Path | None, printer: ProgressPrinter
 
 
 def run_headless(
-    runtime: Runtime, summary_path: Path | None, quiet: bool, export_to: Path | None = None
+    settings: RunSettings,
+    policy: Policy,
+    source: str,
+    text: str,
+    summary_path: Path | None,
+    quiet: bool,
+    export_to: Path | None = None,
+    listeners: Sequence[RunListener] = (),
 ) -> int:
-    """Run to the end; print the summary (stdout) and write it to ``summary_path`` if given
-    (`-`: stdout, once); export the run to ``export_to`` if given (`-`: stdout).
+    """Run ``policy`` to the end; print the summary (stdout) and write it to ``summary_path`` if
+    given (`-`: stdout, once); export the run to ``export_to`` if given (`-`: stdout).
+    ``listeners`` hear the run besides the progress printer.
 
-    Returns 0, 128 + n after signal n, or 1 when the summary or export could not be written. A
-    run that failed has its summary and export written and the error raised (the CLI reports
-    it in one line).
+    Returns 0, 128 + n after signal n, or 1 when the summary could not be written. A run that
+    failed has its summary written and the error raised (the CLI reports it in one line).
     """
-    printer = ProgressPrinter(sys.stderr, runtime.settings.steps or 0, quiet)
+    printer = ProgressPrinter(sys.stderr, settings.steps or 0, quiet)
     received: list[int] = []
+    log = EventLog()
+
+    def start() -> Awaitable[Runtime]:
+        return Runtime.create(settings, policy, source, text, [printer, log, *listeners])
+
     try:
-        summary = asyncio.run(_run(runtime, printer, received))
+        summary = asyncio.run(_run(start, printer, received))
     except BaseException:
-        if runtime.final_summary is not None and runtime.run_id:
-            write_summary(runtime.final_summary, summary_path, printer)
+        if printer.summary is not None and printer.summary.get("run_id"):
+            write_summary(printer.summary, summary_path, printer)
             with contextlib.suppress(Exception):  # the error that ended the run is the one told
-                write_export(runtime, export_to, printer)
+                write_export(export_to, settings, printer.summary, log, printer)
         raise
     if "energy" in summary:
         printer.message(energy_line(summary["energy"]))
     written = write_summary(summary, summary_path, printer)
-    written = write_export(runtime, export_to, printer) and written
+    written = write_export(export_to, settings, summary, log, printer) and written
     if not quiet and not is_stdout(summary_path) and not is_stdout(export_to):
         print(dumps(summary, indent=2))
     if received:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from harmone_common.errors import HarmoneError
 from harmone_tui.snapshot import RunListener, RunSnapshot
 
 if TYPE_CHECKING:
+    from harmone_tui.announce import Announcer
     from harmone_tui.ledger import EnergyLedger
     from harmone_tui.ledger_report import LedgerReport
     from harmone_tui.settings import RunSettings
@@ -41,17 +42,6 @@ if TYPE_CHECKING:
 EXTRA_HINT = "pip install 'harmone-tui[metrics]'"
 LEDGER_EVERY_S = 0.25  # the ledger reads /proc and every thread's clock: a few times a second
 EnergyKey = tuple[str, str, str, str]  # stage, model, version, source
-
-
-class Runtime(Protocol):
-    """What the metrics read besides the snapshots (``harmone_tui.runtime.Runtime`` is one; a
-    protocol, so that the runtime and this module do not import each other)."""
-
-    settings: RunSettings
-    listeners: list[RunListener]
-    ledger: EnergyLedger
-
-    def progress(self, text: str) -> None: ...
 
 
 class MetricsError(HarmoneError):
@@ -66,6 +56,12 @@ class MetricsServer:
     port: int
     server: Any
     thread: Any
+    run: RunMetrics | None = None
+
+    def watch(self, ledger: EnergyLedger) -> None:
+        """The run's energy ledger, once the start-up made it."""
+        if self.run is not None:
+            self.run.ledger = ledger
 
     @property
     def url(self) -> str:
@@ -80,10 +76,11 @@ class MetricsServer:
 class RunMetrics(RunListener):
     """One run's metrics in a registry of their own, updated as a listener of the run."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, settings: RunSettings) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge
 
-        self.runtime = runtime
+        self.settings = settings
+        self.ledger: EnergyLedger | None = None  # set once the start-up has made it
         self.registry = CollectorRegistry()
         r = self.registry
         self.energy = Counter(
@@ -129,18 +126,18 @@ class RunMetrics(RunListener):
         self.adaptations.labels(str(event.kind)).inc()
 
     def snapshot(self, snap: RunSnapshot) -> None:
-        rt, end = self.runtime, snap.step
+        end = snap.step
         start, self._seen_step = self._seen_step, max(self._seen_step, end)
         if self._active is None:
-            labels = (str(snap.info.run_id), snap.policy.name, snap.info.engine, rt.settings.mode)
+            labels = (str(snap.info.run_id), snap.policy.name, snap.info.engine, self.settings.mode)
             self.info.labels(*labels).set(1)
         if end > start:
             self._count(snap.info.telemetry, start, end)
         now = time.monotonic()
         due = now - self._synced >= LEDGER_EVERY_S or end >= snap.info.total
-        if due and snap.state != "ready":  # before the 1st step, start-up still counts as other
-            self._synced = now
-            report = rt.ledger.report()
+        if due and snap.state != "ready" and self.ledger is not None:  # before the 1st step,
+            self._synced = now  # start-up still counts as other
+            report = self.ledger.report()
             self._sync_energy(energy_totals(report))
             self.carbon.set(report.carbon_g)
         if snap.quality is not None:
@@ -213,19 +210,20 @@ def start_endpoint(port: int, host: str, registry: Any) -> MetricsServer:
     return MetricsServer(host, server.server_port, server, thread)
 
 
-def serve_metrics(runtime: Runtime) -> MetricsServer | None:
-    """Start the endpoint of ``runtime.settings.metrics_port`` (None: no metrics) and attach
-    its listener to the runtime; a port that cannot be bound is a :class:`MetricsError`."""
-    s = runtime.settings
-    if s.metrics_port is None:
+def serve_metrics(settings: RunSettings, announce: Announcer) -> MetricsServer | None:
+    """Start the endpoint of ``settings.metrics_port`` (None: no metrics) and let the run's
+    metrics hear it; a port that cannot be bound is a :class:`MetricsError`. The ledger is
+    handed over once made (:meth:`MetricsServer.watch`)."""
+    if settings.metrics_port is None:
         return None
     try:
-        metrics = RunMetrics(runtime)
+        metrics = RunMetrics(settings)
     except ImportError:
         raise MetricsError(
             "--metrics-port needs the prometheus_client library", hint=EXTRA_HINT
         ) from None
-    endpoint = start_endpoint(s.metrics_port, s.metrics_host, metrics.registry)
-    runtime.listeners.append(metrics)
-    runtime.progress(f"metrics on {endpoint.url}")
+    endpoint = start_endpoint(settings.metrics_port, settings.metrics_host, metrics.registry)
+    endpoint.run = metrics
+    announce.listeners.insert(0, metrics)  # first: the other listeners see it up to date
+    announce.progress(f"metrics on {endpoint.url}")
     return endpoint

@@ -1,265 +1,151 @@
 """The Runtime: one engine, one knowledge store, one MAPE loop, driven on one asyncio loop.
 
-The TUI and headless mode are two views of the same Runtime (DESIGN.md §3). Inference runs in
-batches in a thread (``asyncio.to_thread``) so the event loop stays free; a batch ends at every step
-where the MAPE loop is due, where a retrained version is to be swapped in, or where a forced
-action waits, so a run's decisions depend on steps, never on wall time.
+The TUI and headless mode are two views of the same Runtime (DESIGN.md §3). It is built complete
+by :meth:`Runtime.create` (the start-up is :mod:`harmone_tui.startup`). Inference runs in
+batches in a thread (``asyncio.to_thread``) so the event loop stays free; a batch ends at every
+step where the MAPE loop is due, where a retrained version is to be swapped in, or where a
+forced action waits, so a run's decisions depend on steps, never on wall time. After each batch
+the runtime publishes a :class:`~harmone_tui.snapshot.RunSnapshot`, which front ends read.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Iterable
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from engines.base import Engine, EngineError, LoadedModel
-from engines.energy import EnergyMeter, create_meter
-from engines.registry import create_engine
-from harmone_tui import paths, run_end
-from harmone_tui.actions import Action, ActionQueue, ReuseVersion, SwapRetrained, SwitchTo
-from harmone_tui.calibration import energy_profile, first_items
-from harmone_tui.imports import adopt_imports
+from harmone_tui import run_end
+from harmone_tui.actions import ActionQueue, ReuseVersion, SwapRetrained, SwitchTo
+from harmone_tui.announce import Announcer
 from harmone_tui.inference import ChunkSizer, StepSource, run_batch, step_source
-from harmone_tui.ledger import EnergyLedger, run_ledger
-from harmone_tui.metrics import serve_metrics
 from harmone_tui.pacing import Pacer
+from harmone_tui.run_end import Outcome
 from harmone_tui.settings import RunSettings
-from harmone_tui.snapshot import RunInfo, RunListener, RunSnapshot
-from harmone_tui.start_versions import VersionUnusable, load_checked, load_start_versions
-from harmone_tui.telemetry import Telemetry, history_steps
+from harmone_tui.snapshot import RunListener, RunSnapshot
+from harmone_tui.start_versions import VersionUnusable
+from harmone_tui.startup import (
+    MAX_BATCH,
+    Opened,
+    charged_j_per_cpu_s,
+    cpu_clock,
+    history,
+    open_run,
+)
 from harmone_tui.threads import in_thread
-from harmone_tui.trainer_pool import TrainerPool
 from mape.effector import VersionInfo
-from mape.events import COUNTERS, Event, EventKind
-from mape.knowledge import KnowledgeStore
+from mape.events import Event, EventKind
 from mape.loop import MapeLoop
-from mape.model_repo import ModelRepository, StoredVersion
 from mape.plan import plan_untrainable
 from mape.policy import Policy, check_models
 from mape.policy_file import key_locator
-from mape.step_writer import StepWriter
-
-MAX_BATCH = 2000
 
 
 class Runtime:
     """Runs a policy over an engine's stream; see the module docstring."""
 
-    def __init__(
-        self, settings: RunSettings, policy: Policy, policy_source: str, policy_text: str
-    ) -> None:
-        self.settings = settings
-        self.policy = policy
-        self.policy_source = policy_source
-        self.policy_text = policy_text
-        self.listeners: list[RunListener] = []
+    @classmethod
+    async def create(
+        cls,
+        settings: RunSettings,
+        policy: Policy,
+        policy_source: str,
+        policy_text: str,
+        listeners: Iterable[RunListener] = (),
+    ) -> Runtime:
+        """Start a run (store, engine, first-use training, loading, calibration) and return its
+        runtime, ready; ``listeners`` hear it from its first progress line on. A start-up that
+        ends early ends the run (see :mod:`harmone_tui.startup`) and raises."""
+        announce = Announcer(listeners)
+        opened = await open_run(settings, policy, policy_source, policy_text, announce)
+        return cls(opened, announce)
+
+    def __init__(self, opened: Opened, announce: Announcer):
+        """Use :meth:`create`; this only assembles parts that are all there."""
+        self._opened = opened
+        self.settings = opened.parts.settings
+        self.policy = opened.parts.policy
+        self.policy_source, self.policy_text = opened.policy_source, opened.policy_text
+        self.store, self.repo, self.engine = opened.store, opened.repo, opened.engine
+        self.meter, self.pool, self.telemetry = opened.meter, opened.pool, opened.telemetry
+        self.step_writer, self.slots = opened.step_writer, opened.slots
+        self.ledger = opened.ledger
+        self.run_id = opened.info.run_id
+        self.announce = announce
         self.actions = ActionQueue()
         self.step = 0
-        self.run_id = 0
-        self.status = "created"
-        self.cpu_start_ns = time.process_time_ns()  # the ledger counts the run from here
-        self.pacer = Pacer(settings.speed)
-        self.wall_s = 0.0
-        self._stop = False
-        self.stop_reason: str | None = None
-        self.error: str | None = None
+        self.outcome = Outcome(status="ready")
         self.final_summary: dict[str, Any] | None = None
-        self.prepared = False  # True once prepare() completed: loop, telemetry, models exist
+        self.pacer = Pacer(self.settings.speed)
+        self._stop = False
         self._running = asyncio.Event()
         self._running.set()
+        self._paused_s = 0.0
         self._flushed = 0
         self._skipped_reported = 0
         self._failures: list[tuple[int, str]] = []
-        self._loaded: dict[tuple[str, int], LoadedModel] = {}
-        self._current_version: dict[str, int] = {}
         self._chunks = ChunkSizer()  # chunk sizes per model version, kept across batches
-        self.active_model = policy.start_model
-        self.counters = dict.fromkeys(COUNTERS.values(), 0)
-        self._info: RunInfo | None = None
-        self._stored_versions: tuple[StoredVersion, ...] = ()
-        self.snapshot: RunSnapshot | None = None
-        self.store: KnowledgeStore
-        self.engine: Engine
-        self.meter: EnergyMeter
-        self.telemetry: Telemetry
-        self.loop: MapeLoop
-        self.repo: ModelRepository
-        self.pool: TrainerPool
-        self.ledger: EnergyLedger
+        self._specs = {m.name: m for m in self.engine.models()}
+        self._cpu_clock = lambda: cpu_clock(self.engine)  # the clock charged to inference
+        self._info = opened.info
+        self._stored_versions = opened.stored_versions
+        announce.steps_from(lambda: self.step)
+        active = self.slots.active
+        self.loop = MapeLoop(
+            self.policy, self.engine.quality, self, active, self.slots.current[active]
+        )
+        self.loop.set_energy_profile(opened.energy_profile)
+        self.loop.timer = self.ledger.stage
+        self.slots.on_active = self.loop.set_active
+        announce.progress("ready")
+        self._publish()
 
-    # set-up ---------------------------------------------------------------------------------
-    def _stage(self, name: str) -> contextlib.AbstractContextManager[None]:
-        """The energy ledger's stage block (none before start-up made the ledger)."""
-        ledger = getattr(self, "ledger", None)
-        return ledger.stage(name) if ledger is not None else contextlib.nullcontext()
+    @property
+    def listeners(self) -> list[RunListener]:
+        return self.announce.listeners
 
-    def progress(self, text: str) -> None:
-        with self._stage("frontend"):
-            for listener in list(self.listeners):
-                listener.progress(text)
+    @property
+    def status(self) -> str:
+        return self.outcome.status
+
+    @property
+    def active_model(self) -> str:
+        return self.slots.active
+
+    def _parts(self) -> run_end.RunParts:
+        """The run's parts, for closing it and for its summary."""
+        parts = self._opened.parts
+        parts.outcome, parts.flush, parts.actions = self.outcome, self.flush, self.actions
+        parts.speed = self.pacer.speed
+        return parts
 
     def _publish(self) -> None:
         """Take a snapshot of the run and hand it to the listeners (after a batch, a change of
         state, an applied action)."""
-        if self._info is None:
-            return
-        with self._stage("frontend"):  # what the front ends read, and their listeners
-            self.snapshot = self._take_snapshot(self._info)
-            for listener in list(self.listeners):
-                listener.snapshot(self.snapshot)
+        self.snapshot = self._take_snapshot()
+        self.announce.snapshot(self.snapshot)
 
-    async def prepare(self) -> None:
-        """Open the store, build the engine, train missing models, load and calibrate them.
-
-        However it ends early (an error, a cancel on a signal), a run already created gets its
-        final status and summary, and a training in the worker is ended.
-        """
-        try:
-            await self._prepare()
-        except BaseException as exc:
-            self._end(exc)
-            raise
-
-    async def _prepare(self) -> None:
-        s = self.settings
-        self.metrics = serve_metrics(self)  # first: a port that is taken ends the start-up here
-        self.progress("opening knowledge store")
-        root = s.data_dir
-        self.store = KnowledgeStore.open(paths.knowledge_file(root))
-        self.repo = ModelRepository(root, self.store)
-        self.step_writer = StepWriter(self.store.path)
-        self.repo.clean_leftovers()
-        self.progress("reading data")
-        self.engine = await in_thread(
-            create_engine,
-            s.engine,
-            data=s.data,
-            column=s.column,
-            train=s.train,
-            train_column=s.train_column,
-            gaps=s.gaps,
-            **paths.engine_dirs(root),
-        )
-        for note in self.engine.data_notes:
-            self.progress(note)
-        if s.fit_policy and self.policy.engine != self.engine.name:
-            from harmone_tui.fitted_policy import fitted_policy
-
-            names = [m.name for m in self.engine.models()]
-            self.policy, self.policy_text = fitted_policy(
-                self.policy_text, self.policy_source, self.engine.name, names
-            )
-            self.active_model = self.policy.start_model
-            self.policy_source = f"{self.policy_source}, fitted to engine {self.engine.name}"
-        if self.policy.serving in self.engine.serving_paths:  # e.g. engines/regression/serving.py
-            self.engine.serving = self.policy.serving
-        if self.policy.engine != self.engine.name:
-            raise EngineError(
-                f"{self.policy_source}: policy is for engine {self.policy.engine!r},"
-                f" not {self.engine.name!r}"
-            )
-        adopt_imports(self.engine, self.repo, self.policy.models, self.policy_source)
-        check_models(
-            self.policy,
-            [m.name for m in self.engine.models()],
-            self.policy_source,
-            key_locator(self.policy_text),
-        )
-        self._specs = {m.name: m for m in self.engine.models()}
-        for model in self.policy.models:
-            problem = self.engine.unavailable(model)
-            if problem:
-                raise EngineError(f"{self.policy_source}: {problem}")
-        xs = await in_thread(first_items, self.engine, str(s.data or "the bundled sample"))
-        self.meter = create_meter(s.j_per_cpu_s, profile=s.calibration_profile)
-        self.pool = TrainerPool(self.repo, self.meter.joules_for_cpu_seconds)
-        self.ledger = run_ledger(s, self.meter, self.pool, self.step_writer, self.cpu_start_ns)
-        length = self.engine.stream_length()
-        limit = length if s.steps is None else min(s.steps, length)
-        self.telemetry = Telemetry(limit, tuple(self.policy.models), self._history(self.policy))
-        self.run_id = self.store.start_run(
-            self.policy.name, self.engine.name, str(s.data or "bundled sample"), s.describe()
-        )
-        self.store.record_policy(self.run_id, 0, self.policy.name, self.policy_text)
-        versions = await load_start_versions(
-            self.engine,
-            self.pool,
-            list(self.policy.models),
-            self.progress,
-            lambda detail: self.event(EventKind.ERROR, detail),
-            self.run_id,
-        )
-        for model, start in versions.items():
-            self._loaded[(model, start.stored.version)] = start.loaded
-            self._current_version[model] = start.stored.version
-        predicts = {
-            m: self._loaded[(m, self._current_version[m])].predict for m in self.policy.models
-        }
-        profile = await in_thread(energy_profile, predicts, xs, self._read_energy(), s.engine)
-        if self.meter.source == "estimated":  # measured at the meter's coefficient: per model
-            profile = {
-                m: uj * self._j_per_cpu_s(m) / self.meter.j_per_cpu_s for m, uj in profile.items()
-            }
-        self.loop = MapeLoop(
-            self.policy,
-            self.engine.quality,
-            self,
-            self.active_model,
-            self._current_version[self.active_model],
-        )
-        self.loop.set_energy_profile(profile)
-        self.loop.timer = self.ledger.stage
-        self.energy_profile = profile
-        self._stored_versions = tuple(self.repo.versions(self.engine.name))
-        self._info = self._run_info()
-        self.prepared = True
-        self.status = "ready"
-        self.progress("ready")
-        self._publish()
-
-    def _run_info(self) -> RunInfo:
-        data, row = self.settings.data, self.store.run(self.run_id)
-        return RunInfo(
-            run_id=self.run_id,
-            started_at=row.started_at if row is not None else time.time(),
-            total=self.telemetry.total,
-            models=self.telemetry.models,
-            engine=self.engine.name,
-            engine_models=tuple(m.name for m in self.engine.models()),
-            quality_metric=self.engine.quality_metric,
-            quality=self.engine.quality,
-            data_name=data.name if data else "bundled sample",
-            energy_source=self.meter.source,
-            j_per_cpu_s=getattr(self.meter, "j_per_cpu_s", None),
-            telemetry=self.telemetry,
-            calibrated=self.settings.calibration_profile is not None,
-        )
-
-    def _take_snapshot(self, info: RunInfo) -> RunSnapshot:
+    def _take_snapshot(self) -> RunSnapshot:
         status, tel = self.loop.status(), self.telemetry
         quality, n = status.quality, tel.count
         if quality is None and n >= 2:  # before the first MAPE cycle: the same window, measured
             w = max(0, n - self.policy.switch.window_steps)
             truths = [None if t != t else float(t) for t in tel.truth[w:n].tolist()]
             quality = self.engine.quality(tel.prediction[w:n].tolist(), truths)
-        retraining = self.actions.retraining()
         return RunSnapshot(
-            info=info,
+            info=self._info,
             state="paused" if self.status == "running" and self.paused else self.status,
             step=self.step,
             speed=self.pacer.speed,
             policy=self.policy,
             policy_source=self.policy_source,
             policy_text=self.policy_text,
-            active_model=self.active_model,
-            active_version=self._current_version[self.active_model],
-            versions=MappingProxyType(dict(self._current_version)),
+            active_model=self.slots.active,
+            active_version=self.slots.current[self.slots.active],
+            versions=MappingProxyType(dict(self.slots.current)),
             stored_versions=self._stored_versions,
             quality=quality,
             ema=MappingProxyType(status.ema),
@@ -270,32 +156,10 @@ class Runtime:
             reason=status.reason,
             decision_step=status.decision_step,
             energy_j=tel.energy_j(),
-            counters=MappingProxyType(dict(self.counters)),
-            retraining=retraining,
+            counters=MappingProxyType(dict(self.announce.counters)),
+            retraining=self.actions.retraining(),
             pending=self.actions.describe(),
         )
-
-    def _history(self, policy: Policy) -> int:
-        """Steps the telemetry keeps in memory: the policy's windows, a batch, unstored rows."""
-        return history_steps(policy) + MAX_BATCH + self.settings.batch_rows
-
-    def _cpu_clock(self) -> Callable[[], int]:
-        """The clock whose CPU time is charged to inference (see ``engines.base.Engine``)."""
-        process_wide = self.engine.cpu_clock == "process"
-        return time.process_time_ns if process_wide else time.thread_time_ns
-
-    def _j_per_cpu_s(self, model: str) -> float:
-        """The coefficient charged to ``model``'s inference on the estimate: a calibration
-        profile's per-model figure when per-model measured better, else the meter's."""
-        profile = self.settings.calibration_profile
-        return profile.coefficient_for(model) if profile else self.meter.j_per_cpu_s
-
-    def _read_energy(self) -> Callable[[], float]:
-        """Joules so far as inference sees them: RAPL, or this thread's CPU time × coefficient."""
-        if self.meter.source != "estimated":
-            return self.meter.read
-        clock, j_per_ns = self._cpu_clock(), self.meter.j_per_cpu_s * 1e-9
-        return lambda: clock() * j_per_ns
 
     # the run --------------------------------------------------------------------------------
     async def run(self) -> dict[str, Any]:
@@ -304,20 +168,17 @@ class Runtime:
         The run always ends with a final status stored with its summary: ``finished``,
         ``stopped`` (asked to, or cancelled) or ``failed`` (the error is in the summary).
         """
-        if self.status == "created":
-            await self.prepare()
-        self.status = "running"
+        self.outcome.status = "running"
         self.ledger.mark_running()
         started = time.perf_counter()
-        self._paused_s = 0.0
         try:
             await self._steps()
         except BaseException as exc:
-            self.wall_s = time.perf_counter() - started - self._paused_s
+            self.outcome.wall_s = time.perf_counter() - started - self._paused_s
             self._end(exc)
             raise
-        self.wall_s = time.perf_counter() - started - self._paused_s  # running time only
-        self.status = "stopped" if self._stop else "finished"
+        self.outcome.wall_s = time.perf_counter() - started - self._paused_s  # running time only
+        self.outcome.status = "stopped" if self._stop else "finished"
         self._end()
         assert self.final_summary is not None
         return self.final_summary
@@ -347,12 +208,12 @@ class Runtime:
             await self.pacer.wait(self.step, self._held)
 
     async def _paused(self) -> None:
-        self.status = "paused"
+        self.outcome.status = "paused"
         self._publish()
         paused_at = time.perf_counter()
         await self._running.wait()
         self._paused_s += time.perf_counter() - paused_at
-        self.status = "running"
+        self.outcome.status = "running"
         self._publish()
         self.pacer.restart(self.step)
 
@@ -363,39 +224,42 @@ class Runtime:
         """Give the run its final status (``exc``: what ended it) and close it; the summary is
         then in ``final_summary`` and, once a run was created, sent to the listeners."""
         if exc is not None:
-            self.status, self.error = run_end.ending(exc, self._stop)
+            self.outcome.status, self.outcome.error = run_end.ending(exc, self._stop)
         try:
-            self.final_summary = run_end.close(self)
+            self.final_summary = run_end.close(self._parts())
         except Exception:
-            self.final_summary = run_end.summary(self)
+            self.final_summary = run_end.summary(self._parts())
             raise
         finally:
             self._publish()
-            if self.run_id:
-                for listener in list(self.listeners):
-                    listener.finished(self.final_summary)
+            self.announce.finished(self.final_summary)
 
     def _infer(self, samples: StepSource, start: int, end: int) -> int:
         """Run steps [start, end) with the active model (in a thread). Returns the next step."""
         model = self.active_model
-        version = self._current_version[model]
+        version = self.slots.current[model]
         rapl = None if self.meter.source == "estimated" else self.meter.read
         figures = run_batch(
             samples,
-            self._loaded[(model, version)].predict,
+            self.slots.loaded[(model, version)].predict,
             end - start,
             rapl,
             self._cpu_clock(),
             self._stopping,
             self._chunks,
         )
-        j_per_cpu_s = self._j_per_cpu_s(model) if rapl is None else None
+        j_per_cpu_s = (
+            charged_j_per_cpu_s(self.settings, self.meter, model) if rapl is None else None
+        )
         self._failures = [(start + offset, why) for offset, why in figures.failures]
         done = self.telemetry.record(start, figures, model, version, j_per_cpu_s)
         tel = self.telemetry
-        cpu_s = float(tel.cpu_ms[start:done].sum()) / 1e3
         self.ledger.add_inference(
-            model, version, done - start, cpu_s, float(tel.energy_mj[start:done].sum()) / 1e3
+            model,
+            version,
+            done - start,
+            float(tel.cpu_ms[start:done].sum()) / 1e3,
+            float(tel.energy_mj[start:done].sum()) / 1e3,
         )
         return done
 
@@ -449,8 +313,6 @@ class Runtime:
 
     def flush(self) -> None:
         """Hand the steps not yet stored to the writer thread, as one batch."""
-        if not self.run_id:  # nothing to store before the run exists (an early end of start-up)
-            return
         lo, hi = self._flushed, self.telemetry.count
         if hi <= lo:
             return
@@ -470,93 +332,20 @@ class Runtime:
         due = self.actions.due(self.step)
         for action in due:
             try:
-                await self._apply(action)
+                await self.slots.apply(action)
             except VersionUnusable as exc:  # a damaged stored version: say so, keep running
                 self.event(EventKind.ERROR, {"action": type(action).__name__, "error": str(exc)})
+        if any(isinstance(a, SwapRetrained) for a in due):  # a new version is in the store
+            self._stored_versions = tuple(self.repo.versions(self.engine.name))
         if due:
             self._publish()
 
-    async def _apply(self, action: Action) -> None:
-        """Make one due action take effect now and record it (the one place actions apply)."""
-        previous = self.active_model
-        if isinstance(action, SwitchTo):
-            if action.model == previous:
-                return
-            await self._activate(action.model, self._current_version[action.model])
-            detail = {"from": previous, "to": action.model, "reason": action.reason}
-            self.event(EventKind.SWITCH, {**detail, **action.detail})
-        elif isinstance(action, ReuseVersion):
-            was = f"{previous} v{self._current_version[previous]}"
-            await self._activate(action.model, action.version)
-            self.event(
-                EventKind.REUSE,
-                {
-                    "model": action.model,
-                    "version": action.version,
-                    "from": was,
-                    "reason": action.reason,
-                    **action.detail,
-                },
-            )
-        else:
-            await self._swap_retrained(action)
-
-    async def _swap_retrained(self, action: SwapRetrained) -> None:
-        try:
-            trained = await action.task
-        except Exception as exc:  # a failed retrain must not stop the run
-            detail = {"action": "retrain", "model": action.model, "error": str(exc)}
-            self.event(EventKind.ERROR, detail)
-            return
-        stored = trained.stored
-        await self._ensure_loaded(action.model, stored.version)
-        self._current_version[action.model] = stored.version
-        if self.active_model == action.model:
-            self.loop.set_active(action.model, stored.version)
-        self._stored_versions = tuple(self.repo.versions(self.engine.name))
-        self.event(
-            EventKind.RETRAIN_DONE,
-            {
-                "model": action.model,
-                "version": stored.version,
-                "reason": action.reason,
-                "train_cpu_s": round(trained.cpu_s, 3),
-                "train_energy_j": round(trained.energy_j, 3),
-                "validation_r2": stored.meta.get("validation_r2"),
-                "persistence_validation_r2": stored.meta.get("persistence_validation_r2"),
-                "rows": stored.meta.get("train_rows"),
-            },
-        )
-
-    async def _ensure_loaded(self, model: str, version: int) -> None:
-        key = (model, version)
-        if key not in self._loaded:
-            stored = self.repo.get(self.engine.name, model, version)
-            if stored is None:
-                raise VersionUnusable(f"{model} v{version} is not in the knowledge store")
-            self._loaded[key] = await load_checked(self.engine, self.repo, stored)
-
-    async def _activate(self, model: str, version: int) -> None:
-        """Load (if needed) and make ``model`` v``version`` the active model from now on."""
-        await self._ensure_loaded(model, version)
-        self._current_version[model] = version
-        self.active_model = model
-        self.loop.set_active(model, version)
-
     def current_version(self, model: str) -> int:
-        return self._current_version[model]
+        return self.slots.current[model]
 
     def event(self, kind: EventKind, detail: dict[str, Any]) -> Event:
         """Store an event at the current step and tell the listeners."""
-        with self._stage("store"):
-            row = self.store.add_event(self.run_id, self.step, kind, detail)
-        counter = COUNTERS.get(row.kind)
-        if counter is not None:
-            self.counters[counter] += 1
-        with self._stage("frontend"):
-            for listener in list(self.listeners):
-                listener.event(row)
-        return row
+        return self.announce.event(kind, detail)
 
     # Effector (called by the MAPE loop) -----------------------------------------------------
     def switch_model(self, model: str, reason: str, detail: dict[str, Any]) -> None:
@@ -611,24 +400,14 @@ class Runtime:
         self.event(kind, detail)
 
     def stored_versions(self, model: str) -> list[VersionInfo]:
-        from engines.base import DataSummary
-
-        return [
-            VersionInfo(
-                model,
-                v.version,
-                DataSummary.from_dict(v.meta["data_summary"]) if "data_summary" in v.meta else None,
-                v.reason,
-            )
-            for v in self.repo.versions(self.engine.name, model)
-        ]
+        return self.slots.stored(model)
 
     # controls (front ends) ------------------------------------------------------------------
     def stop(self, reason: str | None = None) -> None:
         """End the run after the step in progress; ``reason`` (e.g. a signal's name) is kept in
         the summary."""
         self._stop = True
-        self.stop_reason = self.stop_reason or reason
+        self.outcome.stop_reason = self.outcome.stop_reason or reason
         self._running.set()
         self.pacer.wake()
 
@@ -668,7 +447,7 @@ class Runtime:
         """Swap in a new policy; it takes effect at the next MAPE cycle."""
         check_models(policy, [m.name for m in self.engine.models()], source, key_locator(text))
         self.loop.apply_policy(policy)
-        self.telemetry.hold(self._history(policy))
+        self.telemetry.hold(history(policy, self.settings))
         self.policy, self.policy_text, self.policy_source = policy, text, source
         self.store.record_policy(self.run_id, self.step, policy.name, text)
         self.event(EventKind.POLICY_CHANGED, {"policy": policy.name, "source": source})
@@ -677,7 +456,4 @@ class Runtime:
     # results --------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         """The run's figures so far."""
-        return run_end.summary(self)
-
-    def export_path(self) -> Path:
-        return paths.exports_dir(self.settings.data_dir)
+        return run_end.summary(self._parts())

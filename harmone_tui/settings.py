@@ -27,13 +27,16 @@ class RunSettings:
     calibration_profile: EnergyProfile | None = None  # --energy-profile, see energy_source
     batch_rows: int = 500
     gaps: str = "hold"  # empty cells in a CSV stream: hold | skip | refuse (see --gaps)
-    mode: str = "headless"  # the front end: tui | headless | compare (run_context.MODES)
-    metrics_port: int | None = None  # Prometheus endpoint (harmone_tui/metrics.py); 0: any port
-    metrics_host: str = "127.0.0.1"
-    carbon: CarbonFactors | None = None  # None: harmone_tui.carbon.resolve() at start
     # No policy was named for a plug-in engine: the default policy is fitted to the engine's
     # name and models once it is built (harmone_tui.fitted_policy).
     fit_policy: bool = False
+    mode: str = "headless"  # the front end: tui | headless | compare (run_context.MODES)
+    carbon: CarbonFactors | None = None  # None: harmone_tui.carbon.resolve() at start
+    # The energy ledger counts the process's CPU time from its start (a headless run's own
+    # process) rather than from the run's start-up (a TUI, compare or test process).
+    ledger_from_process_start: bool = False
+    metrics_port: int | None = None  # Prometheus endpoint (harmone_tui/metrics.py); 0: any port
+    metrics_host: str = "127.0.0.1"
 
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-ready data, stored with the run."""

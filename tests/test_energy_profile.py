@@ -137,7 +137,7 @@ def test_a_run_charges_each_model_its_per_model_coefficient(
     assert code == 0, err
     assert f"warning: {path}: calibrated on 'Some Other CPU 9000'" in err
     result = json.loads(summary.read_text())
-    ratio = result["energy_mj_per_inference"] / result["cpu_ms_per_inference"]
+    ratio = result["energy_j_per_inference"] * 1e3 / result["cpu_ms_per_inference"]
     assert ratio == pytest.approx(5.0, rel=1e-6)
     assert f"profile {path}" in result["energy_detail"] and "linear 5" in result["energy_detail"]
 
@@ -183,5 +183,5 @@ def test_compare_runs_every_policy_on_the_profiles_coefficient(
         store.close()
     assert settings is not None and settings["energy_profile"] == str(path)
     assert row.summary is not None
-    ratio = row.summary["energy_mj_per_inference"] / row.summary["cpu_ms_per_inference"]
+    ratio = row.summary["energy_j_per_inference"] * 1e3 / row.summary["cpu_ms_per_inference"]
     assert ratio == pytest.approx(4.0, rel=1e-6)

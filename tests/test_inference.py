@@ -18,12 +18,12 @@ from harmone_tui.inference import (
     run_batch,
     step_source,
 )
-from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunSnapshot
 from mape.policy_file import parse_policy
 from tests.listening import OnSnapshot
 from tests.mape.helpers import TIMING_KEYS
+from tests.running import NewRun
 
 SWITCHING = """
 name = "switching"
@@ -127,9 +127,7 @@ def test_each_model_is_charged_exactly_its_own_calls_across_switches(tmp_path: P
     never a chunk shared with the other model (a batch ends at every switch)."""
     text = SWITCHING.replace("[switch]\n", "[switch]\nenabled = false\n")
     policy = parse_policy(text, "test policy")
-    runtime = Runtime(
-        RunSettings(data_dir=tmp_path, steps=3000, j_per_cpu_s=2.0), policy, "test", text
-    )
+    run = NewRun(RunSettings(data_dir=tmp_path, steps=3000, j_per_cpu_s=2.0), policy, "test", text)
     clock = CountingClock()
     costs = {"naive": 1000, "linear": 7000, "svm": 50_000}
     switches = {1234: "linear", 2001: "svm"}
@@ -137,18 +135,21 @@ def test_each_model_is_charged_exactly_its_own_calls_across_switches(tmp_path: P
     def listen(snap: RunSnapshot) -> None:
         for at, model in list(switches.items()):
             if snap.step >= at:
-                runtime.request_switch(model)
+                run.request_switch(model)
                 del switches[at]
 
+    run.listeners.append(OnSnapshot(listen))
+
     async def scenario() -> dict:
-        await runtime.prepare()
-        for key, model in list(runtime._loaded.items()):
-            runtime._loaded[key] = Charged(model, clock, costs[key[0]])
-        runtime._cpu_clock = lambda: clock.read  # type: ignore[method-assign]
-        runtime.listeners.append(OnSnapshot(listen))
+        runtime = await run.prepare()
+        for key, model in list(runtime.slots.loaded.items()):
+            runtime.slots.loaded[key] = Charged(model, clock, costs[key[0]])
+        runtime._cpu_clock = lambda: clock.read
         return await runtime.run()
 
     summary = asyncio.run(scenario())
+    runtime = run.runtime
+    assert runtime is not None
     assert summary["steps"] == 3000 and not switches
     steps = runtime.store.steps(runtime.run_id)
     assert [s.model for s in steps].count("naive") >= 1234
@@ -162,14 +163,16 @@ def test_each_model_is_charged_exactly_its_own_calls_across_switches(tmp_path: P
 
 def _run(tmp_path: Path, sizer: ChunkSizer) -> tuple[list[tuple], np.ndarray]:
     policy = parse_policy(SWITCHING, "test policy")
-    runtime = Runtime(RunSettings(data_dir=tmp_path, steps=4000), policy, "test", SWITCHING)
+    run = NewRun(RunSettings(data_dir=tmp_path, steps=4000), policy, "test", SWITCHING)
 
     async def scenario() -> dict:
-        await runtime.prepare()
+        runtime = await run.prepare()
         runtime._chunks = sizer
         return await runtime.run()
 
     asyncio.run(scenario())
+    runtime = run.runtime
+    assert runtime is not None
     events = [
         (e.step, e.kind, {k: v for k, v in e.detail.items() if k not in TIMING_KEYS})
         for e in runtime.store.events(runtime.run_id)

@@ -61,29 +61,37 @@ def test_metrics_scraped_mid_run_match_the_runs_own_figures(
     settings = RunSettings(
         data_dir=tmp_path / "d", steps=900, speed=3000.0, metrics_port=0, carbon=carbon
     )
-    runtime = Runtime(settings, parse_policy(FLIPPING, "flipping"), "flipping", FLIPPING)
     seen: list[tuple[dict, int, float, dict[str, int], tuple[str, int]]] = []
     ledger_j: list[float] = []
+    runs: list[Runtime] = []
 
     class Scraper(RunListener):
+        url = ""
+
+        def progress(self, text: str) -> None:
+            if text.startswith("metrics on "):
+                self.url = text.removeprefix("metrics on ")
+
         def snapshot(self, snap: RunSnapshot) -> None:
             if seen or snap.step < 450:
                 return
-            tel = runtime.telemetry
+            tel = snap.info.telemetry
             tel.catch_up()  # the aggregates are brought up to date when read
             counts = dict(zip(tel.models, tel.totals.counts.tolist(), strict=True))
             active = (snap.active_model, snap.active_version)
             energy_j = tel.totals.total("energy_mj") / 1e3
-            seen.append((scrape(runtime.metrics.url), snap.step, energy_j, counts, active))
-            ledger_j.append(runtime.ledger.report().total_j)
+            seen.append((scrape(self.url), snap.step, energy_j, counts, active))
+            ledger_j.append(runs[0].ledger.report().total_j)
+
+    scraper = Scraper()
 
     async def scenario() -> dict:
-        await runtime.prepare()
-        runtime.listeners.append(Scraper())  # after the metrics' listener: it has this batch
+        policy = parse_policy(FLIPPING, "flipping")
+        runtime = await Runtime.create(settings, policy, "flipping", FLIPPING, [scraper])
+        runs.append(runtime)
         return await runtime.run()
 
     summary = asyncio.run(scenario())
-    runtime.store.close()
     assert summary["status"] == "finished" and summary["switches"] >= 2
     (metrics, step, energy_j, counts, active) = seen[0]
     assert 450 <= step < 900  # scraped while the run went on
@@ -121,7 +129,7 @@ def test_metrics_scraped_mid_run_match_the_runs_own_figures(
     assert dict(info[0])["run_id"] == str(summary["run_id"])
     assert dict(info[0])["mode"] == "headless"
     with pytest.raises(urllib.error.URLError):  # the endpoint closes with the run
-        scrape(runtime.metrics.url)
+        scrape(scraper.url)
 
 
 def test_a_taken_metrics_port_is_one_line_and_exit_2(tmp_path: Path) -> None:

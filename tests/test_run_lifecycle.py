@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
-import harmone_tui.runtime as runtime_module
 import harmone_tui.start_versions as start_versions
+import harmone_tui.startup as startup_module
 from engines.base import EngineError
 from engines.fake import FakeEngine, synthetic_stream
-from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunSnapshot
 from mape.knowledge import KnowledgeStore
 from mape.policy_file import parse_policy
 from tests.listening import OnSnapshot
+from tests.running import NewRun
 from tests.ui.harness import FAKE_POLICY, seed_fake_models
 
 BOUND_S = 30.0  # no step of these runs takes more than a fraction of this: a hang fails
@@ -51,23 +51,23 @@ def fake_runtime(
     unusable: frozenset[int] = frozenset(),
     speed: float | None = None,
     steps: int | None = None,
-) -> Runtime:
+) -> NewRun:
     """A runtime over a fake stream of ``rows - 5`` items, of which ``unusable`` cannot be read."""
     engine = FakeEngine(synthetic_stream(rows), unusable=unusable)
-    monkeypatch.setattr(runtime_module, "create_engine", lambda *_a, **_k: engine)
+    monkeypatch.setattr(startup_module, "create_engine", lambda *_a, **_k: engine)
     policy = parse_policy(FAKE_POLICY, "test policy")
     settings = RunSettings(data_dir=data_dir, engine="fake", speed=speed, steps=steps)
-    return Runtime(settings, policy, "test policy", FAKE_POLICY)
+    return NewRun(settings, policy, "test policy", FAKE_POLICY)
 
 
-def run_bounded(runtime: Runtime) -> dict[str, Any]:
+def run_bounded(runtime: NewRun) -> dict[str, Any]:
     async def scenario() -> dict[str, Any]:
         return await asyncio.wait_for(runtime.run(), BOUND_S)
 
     return asyncio.run(scenario())
 
 
-def stored_status(runtime: Runtime) -> list[str]:
+def stored_status(runtime: NewRun) -> list[str]:
     store = KnowledgeStore.open(runtime.settings.data_dir / "knowledge.sqlite3")
     try:
         return [r.status for r in store.runs()]
@@ -113,7 +113,7 @@ ACT_AFTER_S = 0.3  # controls come from the UI while the runtime sleeps, not ins
 
 
 def _paced(
-    runtime: Runtime, at_step: int, act: Callable[[], None], then_steps: int
+    runtime: NewRun, at_step: int, act: Callable[[], None], then_steps: int
 ) -> tuple[float, float, dict[str, Any]]:
     """Run; ``act`` a moment after ``at_step``; stop ``then_steps`` steps after the first batch
     that follows ``act`` (the batch in flight then was sized at the old speed).
@@ -211,7 +211,7 @@ def test_a_cancelled_start_up_leaves_the_run_stopped(
     """Cancelled while a model loads (first-use training, a slow read: any await of prepare)."""
     runtime = fake_runtime(data_dir, monkeypatch)
     loaded = asyncio.Event()
-    real_load = runtime_module.in_thread
+    real_load = startup_module.in_thread
 
     async def slow(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if getattr(fn, "__name__", "") == "load":
@@ -219,7 +219,7 @@ def test_a_cancelled_start_up_leaves_the_run_stopped(
             await asyncio.sleep(BOUND_S)
         return await real_load(fn, *args, **kwargs)
 
-    monkeypatch.setattr(runtime_module, "in_thread", slow)
+    monkeypatch.setattr(startup_module, "in_thread", slow)
     monkeypatch.setattr(start_versions, "in_thread", slow)  # where stored versions load
 
     async def scenario() -> None:

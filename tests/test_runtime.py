@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import threading
 from collections.abc import Callable
@@ -11,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from engines.base import EngineError
-from harmone_tui.runtime import Runtime
+from harmone_tui.actions import SwitchTo
 from harmone_tui.settings import RunSettings
-from harmone_tui.snapshot import RunSnapshot
+from harmone_tui.snapshot import RunListener, RunSnapshot
+from mape.events import Event, EventKind
 from mape.policy_file import parse_policy, resolve_policy
 from tests.listening import OnSnapshot
+from tests.running import NewRun
 
 TWO_MODELS = """
 name = "two"
@@ -32,19 +35,17 @@ delay_steps = 100
 """
 
 
-def _runtime(tmp_path: Path, steps: int, text: str = TWO_MODELS) -> Runtime:
+def _runtime(tmp_path: Path, steps: int, text: str = TWO_MODELS) -> NewRun:
     policy = parse_policy(text, "test policy")
-    return Runtime(
-        RunSettings(data_dir=tmp_path / "data", steps=steps), policy, "test policy", text
-    )
+    return NewRun(RunSettings(data_dir=tmp_path / "data", steps=steps), policy, "test policy", text)
 
 
-def act_once(runtime: Runtime, at_step: int, action: Callable[[], object]) -> list[object]:
+def act_once(runtime: NewRun, at_step: int, action: Callable[[], object]) -> list[object]:
     """Run ``action`` once, after the first batch that reaches ``at_step``; returns its result."""
     results: list[object] = []
 
     def listen(snap: RunSnapshot) -> None:
-        if not results and snap.step >= at_step:
+        if not results and snap.state == "running" and snap.step >= at_step:
             results.append(action())
 
     runtime.listeners.append(OnSnapshot(listen))
@@ -52,7 +53,7 @@ def act_once(runtime: Runtime, at_step: int, action: Callable[[], object]) -> li
 
 
 def run_acting(
-    runtime: Runtime, at_step: int, action: Callable[[], object]
+    runtime: NewRun, at_step: int, action: Callable[[], object]
 ) -> tuple[dict, list[object]]:
     """Prepare and run ``runtime``, doing ``action`` once at ``at_step``."""
 
@@ -78,7 +79,7 @@ def test_forced_switch_takes_effect_at_the_next_step_and_is_one_event(tmp_path: 
 
 def test_forced_retrain_runs_in_a_worker_and_swaps_in_at_its_step(tmp_path: Path) -> None:
     runtime = _runtime(tmp_path, 1400)
-    summary, asked = run_acting(runtime, 700, runtime.request_retrain)
+    summary, asked = run_acting(runtime, 700, lambda: runtime.request_retrain())
     assert asked == [True]
     (started,) = runtime.store.events(runtime.run_id, ["retrain_started"])
     (done,) = runtime.store.events(runtime.run_id, ["retrain_done"])
@@ -99,7 +100,7 @@ def test_a_policy_using_the_lstm_without_tensorflow_says_how_to_install(
 
     monkeypatch.setattr(regression, "lstm_available", lambda: False)
     policy, source, text = resolve_policy("single-lstm")
-    runtime = Runtime(RunSettings(data_dir=tmp_path / "d", steps=10), policy, source, text)
+    runtime = NewRun(RunSettings(data_dir=tmp_path / "d", steps=10), policy, source, text)
     with pytest.raises(EngineError, match=r"needs TensorFlow.*harmone-tui\[lstm\]"):
         asyncio.run(runtime.prepare())
 
@@ -113,7 +114,7 @@ def test_policy_for_another_engine_is_refused(tmp_path: Path) -> None:
 
 def test_a_new_run_starts_from_the_base_version_not_an_earlier_runs_retrain(tmp_path: Path) -> None:
     first = _runtime(tmp_path, 1000)
-    run_acting(first, 600, first.request_retrain)
+    run_acting(first, 600, lambda: first.request_retrain())
     assert first.repo.latest("regression", "linear").version == 2
     second = _runtime(tmp_path, 10)
     asyncio.run(second.run())
@@ -158,3 +159,65 @@ def test_other_threads_cpu_is_not_charged_to_the_model(tmp_path: Path) -> None:
     summary = asyncio.run(scenario())
     assert summary["steps"] == 4000
     assert summary["cpu_ms_per_inference"] < 1.3 * summary["latency_ms_mean"]
+
+
+class Heard(RunListener):
+    """Everything a front end hears, in order."""
+
+    def __init__(self) -> None:
+        self.snapshots: list[RunSnapshot] = []
+        self.events: list[Event] = []
+        self.summaries: list[dict] = []
+
+    def snapshot(self, snap: RunSnapshot) -> None:
+        self.snapshots.append(snap)
+
+    def event(self, event: Event) -> None:
+        self.events.append(event)
+
+    def finished(self, summary: dict) -> None:
+        self.summaries.append(summary)
+
+
+def test_listeners_hear_typed_events_and_frozen_snapshots_that_match_the_store(
+    tmp_path: Path,
+) -> None:
+    runtime = _runtime(tmp_path, 700)
+    heard = Heard()
+    runtime.listeners.append(heard)
+    summary, _ = run_acting(runtime, 300, lambda: runtime.request_switch("svm"))
+    (switch,) = heard.events
+    assert switch.kind is EventKind.SWITCH and switch == runtime.store.events(runtime.run_id)[0]
+    first, last = heard.snapshots[0], heard.snapshots[-1]
+    assert first.state == "ready" and first.step == 0 and first.active_model == "linear"
+    assert last.state == "finished" and last.step == summary["steps"] == 700
+    assert last.active_model == "svm" and last.counters["switches"] == summary["switches"] == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        last.step = 1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        last.versions["svm"] = 9  # type: ignore[index]
+    steps = [s.step for s in heard.snapshots]
+    assert steps == sorted(steps) and first.info is last.info
+    assert heard.summaries == [summary]
+
+
+def test_actions_are_data_applied_at_their_step_and_a_no_op_switch_is_not_recorded(
+    tmp_path: Path,
+) -> None:
+    runtime = _runtime(tmp_path, 400)
+
+    def queue() -> None:
+        runtime.actions.add(SwitchTo(runtime.step, "linear", "already active"))
+        runtime.actions.add(SwitchTo(350, "svm", "scripted"))
+        assert runtime.actions.describe() == (
+            f"step {runtime.step:,}: switch to linear",
+            "step 350: switch to svm",
+        )
+
+    run_acting(runtime, 100, queue)
+    (switch,) = runtime.store.events(runtime.run_id)
+    assert (switch.step, switch.kind, switch.detail["reason"]) == (350, "switch", "scripted")
+    assert runtime.telemetry.model_index[349:351].tolist() == [
+        runtime.telemetry.model_id("linear"),
+        runtime.telemetry.model_id("svm"),
+    ]

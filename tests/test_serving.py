@@ -20,11 +20,11 @@ from engines.base import EngineError, TrainRequest
 from engines.regression.data import read_series
 from engines.regression.engine import RegressionEngine
 from engines.regression.training import WINDOW, train_model
-from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
 from mape.policy import PolicyError, policy_from_mapping
 from mape.policy_file import parse_policy, resolve_policy
 from tests.conftest import SAMPLE
+from tests.running import NewRun
 
 TRAIN = read_series(SAMPLE / "flow_train.csv")
 
@@ -88,7 +88,7 @@ def test_a_run_uses_the_policys_path_and_its_summary_says_which(
     tmp_path: Path, serving: str | None
 ) -> None:
     text = POLICY.format(serving=f'serving = "{serving}"' if serving else "")
-    runtime = Runtime(
+    runtime = NewRun(
         RunSettings(data_dir=tmp_path / "data", steps=50),
         parse_policy(text, "p.toml"),
         "p.toml",
@@ -96,7 +96,7 @@ def test_a_run_uses_the_policys_path_and_its_summary_says_which(
     )
     summary = asyncio.run(runtime.run())
     assert summary["serving"] == (serving or "fast")
-    loaded = runtime._loaded[("linear", 1)]
+    loaded = runtime.slots.loaded[("linear", 1)]
     assert loaded.serving == (serving or "fast")
 
 
@@ -107,7 +107,7 @@ def test_without_onnx_runtime_the_lstm_fast_path_says_how_to_install(
 
     monkeypatch.setattr(lstm_onnx, "onnx_missing", lambda: ["onnxruntime"])
     policy, source, text = resolve_policy("single-lstm")
-    runtime = Runtime(RunSettings(data_dir=tmp_path / "d", steps=10), policy, source, text)
+    runtime = NewRun(RunSettings(data_dir=tmp_path / "d", steps=10), policy, source, text)
     with pytest.raises(
         EngineError,
         match=r"fast path needs onnxruntime, not installed: pip"

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from harmone_tui.headless import run_headless
-from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
 from harmone_tui.signals import SIGNALS, exit_code
 from harmone_tui.snapshot import RunSnapshot
@@ -52,7 +51,6 @@ def test_each_signal_stops_a_paced_run_with_its_summary_and_128_plus_n(
     policy = parse_policy(FAKE_POLICY, "test policy")
     settings = RunSettings(data_dir=data_dir, engine="fake", speed=20)
     settings.steps = 400  # a bound: 20 s at this pace
-    runtime = Runtime(settings, policy, "test policy", FAKE_POLICY)
     sent: list[int] = []
 
     def listen(snap: RunSnapshot) -> None:
@@ -60,9 +58,16 @@ def test_each_signal_stops_a_paced_run_with_its_summary_and_128_plus_n(
             sent.append(snap.step)
             os.kill(os.getpid(), sig)
 
-    runtime.listeners.append(OnSnapshot(listen))
     out = tmp_path / "summary.json"
-    code = run_headless(runtime, out, quiet=True)
+    code = run_headless(
+        settings,
+        policy,
+        "test policy",
+        FAKE_POLICY,
+        out,
+        quiet=True,
+        listeners=[OnSnapshot(listen)],
+    )
     assert unhandled == []
     assert code == exit_code(sig) == 128 + sig.value
     summary = json.loads(out.read_text())
@@ -85,9 +90,7 @@ def test_a_predict_that_never_returns_does_not_hold_up_a_signal(
 
     data_dir = Path(shutil.copytree(fake_template, tmp_path / "data"))
     policy = parse_policy(FAKE_POLICY, "test policy")
-    runtime = Runtime(
-        RunSettings(data_dir=data_dir, engine="fake", steps=400), policy, "test policy", FAKE_POLICY
-    )
+    settings = RunSettings(data_dir=data_dir, engine="fake", steps=400)
     release, calls = threading.Event(), {"n": 0}
     real_predict = FakeModel.predict
 
@@ -101,7 +104,7 @@ def test_a_predict_that_never_returns_does_not_hold_up_a_signal(
     monkeypatch.setattr(FakeModel, "predict", hanging)
     out = tmp_path / "summary.json"
     try:
-        code = run_headless(runtime, out, quiet=True)
+        code = run_headless(settings, policy, "test policy", FAKE_POLICY, out, quiet=True)
     finally:
         release.set()
     assert unhandled == [] and code == 143

@@ -17,12 +17,12 @@ import pytest
 from engines.metrics import r2
 from harmone_tui.downsample import Downsampled, column_means
 from harmone_tui.inference import BatchFigures
-from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
 from harmone_tui.telemetry import MIN_HISTORY, Telemetry, history_steps
 from mape.knowledge import KnowledgeStore
 from mape.policy_file import parse_policy, resolve_policy
 from tests.listening import OnSnapshot
+from tests.running import NewRun
 from tests.ui.harness import FAKE_POLICY, seed_fake_models
 
 STREAM = Path(__file__).resolve().parents[1] / "sample_data" / "pems_stream.csv"
@@ -151,9 +151,9 @@ def test_a_run_stores_every_step_while_memory_stays_put(tmp_path: Path) -> None:
     seed_fake_models(tmp_path / "data")
     policy = parse_policy(FAKE_POLICY, "fake")
     settings = RunSettings(data_dir=tmp_path / "data", engine="fake", data=data)
-    runtime = Runtime(settings, policy, "fake", FAKE_POLICY)
+    runtime = NewRun(settings, policy, "fake", FAKE_POLICY)
     sizes: list[int] = []
-    runtime.listeners.append(OnSnapshot(lambda _: sizes.append(runtime.telemetry.nbytes)))
+    runtime.listeners.append(OnSnapshot(lambda snap: sizes.append(snap.info.telemetry.nbytes)))
 
     async def run() -> dict:
         await runtime.prepare()

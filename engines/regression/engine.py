@@ -229,8 +229,8 @@ class RegressionEngine(Engine):
         return len(self._windows)
 
     def stream_arrays(self) -> StreamArrays:
-        truths = self._windows[:, WINDOW]
-        return StreamArrays(self._windows[:, :WINDOW], truths, truths)
+        truths = self._windows[:, self.window]  # as samples(): an import may see a wider window
+        return StreamArrays(self._windows[:, : self.window], truths, truths)
 
     def samples(self) -> Iterator[Sample]:
         inputs = self._windows[:, : self.window]

@@ -262,13 +262,16 @@ def _run_one(settings: RunSettings, entry: Entry, label: str, err: TextIO) -> di
     """One headless run; returns its table row."""
     from harmone_tui.runtime import Runtime
 
-    runtime = Runtime(settings, entry.policy, entry.source, entry.text)
     follow = _Follow(label, err)
-    runtime.listeners.append(follow)
-    try:
-        summary = asyncio.run(runtime.run())
-    finally:
-        runtime.store.close()
+
+    async def run() -> dict[str, Any]:
+        runtime = await Runtime.create(settings, entry.policy, entry.source, entry.text, [follow])
+        try:
+            return await runtime.run()
+        finally:
+            runtime.store.close()
+
+    summary = asyncio.run(run())
     return row_from_summary(entry.policy.name, summary, follow.retrain_j)
 
 

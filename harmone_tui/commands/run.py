@@ -232,19 +232,18 @@ def run(args: argparse.Namespace) -> int:
         j_per_cpu_s=args.j_per_cpu_s,
         calibration_profile=profile_for(args.energy_profile, args.j_per_cpu_s),
         gaps=args.gaps,
-        metrics_port=args.metrics_port,
-        metrics_host=args.metrics_host,
+        fit_policy=args.policy is None and engine not in DEFAULT_POLICY,
         mode="headless" if args.no_ui else "tui",
         carbon=carbon_from_args(args),
-        fit_policy=args.policy is None and engine not in DEFAULT_POLICY,
+        # headless: this process exists for this run, so its ledger counts it from the start
+        ledger_from_process_start=args.no_ui,
+        metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
     )
     if args.no_ui:
         from harmone_tui.headless import run_headless
-        from harmone_tui.runtime import Runtime
 
-        runtime = Runtime(settings, policy, source, text)
-        runtime.cpu_start_ns = 0  # this process exists for this run: its ledger counts it all
-        code = run_headless(runtime, args.summary, args.quiet, args.export)
+        code = run_headless(settings, policy, source, text, args.summary, args.quiet, args.export)
     else:
         from harmone_tui.ui.launch import launch
 

@@ -1,7 +1,7 @@
 """HarmoneApp: wiring only. Modes (screens), bindings, palette, themes, the runtime worker, a timer.
 
 The app shows its first frame at once; the runtime (numpy, engines, TensorFlow for the LSTM) is
-imported and prepared in a worker. A timer pulls figures into the current screen a few times a
+imported and created in a worker. A timer pulls figures into the current screen a few times a
 second; the session pushes discrete facts (progress, events, the end) as messages. The controls
 themselves live in :mod:`harmone_tui.ui.controls`.
 """

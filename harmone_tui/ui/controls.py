@@ -126,7 +126,7 @@ class RunControls:
         model = self.session.snapshot.active_model
         if not rt.trainable(model):
             rt.request_retrain()  # the policy's retrain.untrainable decides (an event says what)
-            what = rt.policy.retrain.untrainable
+            what = self.session.snapshot.policy.retrain.untrainable
             self.notify(f"{model} has no trainer: untrainable = {what!r}", timeout=4)  # type: ignore[attr-defined]
         elif rt.request_retrain():
             self.notify(f"retraining {model} in the background", timeout=3)  # type: ignore[attr-defined]
@@ -139,7 +139,8 @@ class RunControls:
             self.notify("nothing to export yet", severity="warning", timeout=3)  # type: ignore[attr-defined]
             return
         live = self.session.live
-        data = export.collect(rt, self.session.elapsed_s() if live else None)
+        events = list(self.session.events)
+        data = export.collect(rt, events, self.session.elapsed_s() if live else None)
         path = await asyncio.to_thread(export.write, data)
         self.last_export = path
         so_far = " so far (summary marked partial)" if live else ""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from harmone_tui.runtime import Runtime
     from harmone_tui.settings import RunSettings
     from mape.events import Event
+    from mape.knowledge import KnowledgeStore
     from mape.policy import Policy
 
 STATES = ("paused", "running")  # the changes of state the UI is told of (on_state)
@@ -52,12 +53,9 @@ FRONT_END_THREADS = ("textual-output", "textual-input")  # Textual's driver thre
 def watch_front_end_threads(runtime: Runtime) -> None:
     """Charge Textual's writer and input threads to the ledger's front-end stage (the event
     loop's thread is charged as the ledger's residue, see harmone_tui/ledger.py)."""
-    ledger = getattr(runtime, "ledger", None)
-    if ledger is None:
-        return
     for thread in threading.enumerate():
         if thread.name in FRONT_END_THREADS:
-            ledger.watch_thread("frontend", thread)
+            runtime.ledger.watch_thread("frontend", thread)
 
 
 class RunSession:
@@ -91,26 +89,25 @@ class RunSession:
         start_process_helpers()
 
     # life cycle -----------------------------------------------------------------------------
-    async def build(self) -> Runtime:
-        """Import and construct the runtime in a thread (the import is the slow part)."""
-        if self.runtime is None:
+    async def start(self) -> None:
+        """Start the run and run it to the end; a failure is kept for the UI, never raised.
+
+        The runtime module (the slow import) is imported in a thread; the runtime exists once
+        it is ready (``Runtime.create``), so a stop asked for during start-up is passed on then.
+        """
+        try:
             self._set_progress("loading the runtime")
             module = await asyncio.to_thread(
                 __import__, "harmone_tui.runtime", fromlist=["Runtime"]
             )
-            self.runtime = module.Runtime(self.settings, self.policy, self.source, self.text)
-            self.runtime.listeners.append(_Listener(self))
-            if self._stop_requested:
-                self.runtime.stop(self._stop_reason)
-        return self.runtime
-
-    async def start(self) -> None:
-        """Build, prepare and run to the end; a failure is kept for the UI, never raised."""
-        try:
-            runtime = await self.build()
             self.state = "preparing"
-            await runtime.prepare()
+            runtime = await module.Runtime.create(
+                self.settings, self.policy, self.source, self.text, [_Listener(self)]
+            )
+            self.runtime = runtime
             watch_front_end_threads(runtime)
+            if self._stop_requested:
+                runtime.stop(self._stop_reason)
             if self.after_prepare is not None:
                 self.after_prepare(runtime)
             self.state = "running"  # run() ends at once, as stopped, if a stop came meanwhile
@@ -127,7 +124,8 @@ class RunSession:
     def _failed(self, error: str, details: str) -> None:
         self.state = "failed"
         self.error, self.details = error, details
-        self._close_pool()
+        if self.runtime is not None:
+            self.runtime.pool.close()
         if self.on_failed:
             self.on_failed(error)
 
@@ -139,21 +137,16 @@ class RunSession:
         if self.runtime is not None:
             self.runtime.stop(self._stop_reason)
 
-    def _close_pool(self) -> None:
-        pool = getattr(self.runtime, "pool", None)
-        if pool is not None:
-            pool.close()
-
     def abandon(self) -> None:
-        """After a cancelled prepare or run: end the trainer process so quitting is immediate.
+        """After a cancelled run: end the trainer process so quitting is immediate (a cancelled
+        start-up ends its own).
 
         A first-use LSTM training takes tens of seconds; closing the pool alone would make the
         interpreter wait for it at exit. The half-trained version stays in a staging directory,
         which the next start removes (ModelRepository.clean_leftovers).
         """
-        pool = getattr(self.runtime, "pool", None)
-        if pool is not None:
-            pool.terminate()
+        if self.runtime is not None:
+            self.runtime.pool.terminate()
 
     # what the UI asks -----------------------------------------------------------------------
     @property
@@ -162,9 +155,9 @@ class RunSession:
         return self.snapshot is not None
 
     @property
-    def store(self) -> Any:
-        """The knowledge store once the runtime opened it (early in prepare), else None."""
-        return getattr(self.runtime, "store", None)
+    def store(self) -> KnowledgeStore | None:
+        """The run's knowledge store once the run started, else None."""
+        return self.runtime.store if self.runtime is not None else None
 
     def energy(self) -> dict[str, Any] | None:
         """The run's energy ledger now (the summary's ``energy`` block once the run ended),

@@ -11,13 +11,13 @@ from typing import Any
 
 from engines.base import TrainRequest
 from engines.regression.training import train_model
-from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunListener
 from mape.knowledge import KnowledgeStore
 from mape.model_repo import ModelRepository, StoredVersion
 from mape.policy_file import resolve_policy
 from tests.mape.helpers import pems_stream
+from tests.running import NewRun
 
 
 def repo_at(root: Path) -> ModelRepository:
@@ -81,15 +81,15 @@ class Said(RunListener):
 
 def run_policy(
     root: Path, name: str = "single-linear", steps: int = 30, said: list[str] | None = None
-) -> Runtime:
+) -> NewRun:
     """A real headless-equivalent run of a preset; progress lines go to ``said``."""
     policy, source, text = resolve_policy(name)
-    runtime = Runtime(RunSettings(data_dir=root, steps=steps), policy, source, text)
+    runtime = NewRun(RunSettings(data_dir=root, steps=steps), policy, source, text)
     if said is not None:
         runtime.listeners.append(Said(said))
     asyncio.run(runtime.run())
     return runtime
 
 
-def error_reasons(runtime: Runtime) -> list[str]:
+def error_reasons(runtime: NewRun) -> list[str]:
     return [str(e.detail.get("error")) for e in runtime.store.events(runtime.run_id, ["error"])]

@@ -164,15 +164,15 @@ def test_reusing_a_version_damaged_during_the_run_is_an_error_event_not_a_crash(
 ) -> None:
     import asyncio
 
-    from harmone_tui.runtime import Runtime
     from harmone_tui.settings import RunSettings
     from mape.policy_file import resolve_policy
+    from tests.running import NewRun
 
     repo = repo_at(tmp_path)
     train_version(repo)
     retrained = train_version(repo, origin="retrain")  # not a start version: loaded on reuse
     policy, source, text = resolve_policy("single-linear")
-    runtime = Runtime(RunSettings(data_dir=tmp_path, steps=600), policy, source, text)
+    runtime = NewRun(RunSettings(data_dir=tmp_path, steps=600), policy, source, text)
 
     done: list[bool] = []
 

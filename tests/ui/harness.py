@@ -89,12 +89,14 @@ def frozen(monkeypatch: Any) -> None:
     """Make runs deterministic (see the module docstring)."""
     import harmone_tui.inference as inference_module
     import harmone_tui.runtime as runtime_module
+    import harmone_tui.startup as startup_module
     import mape.knowledge as knowledge_module
     import mape.model_repo as repo_module
 
-    monkeypatch.setattr(runtime_module, "create_meter", lambda *_a, **_k: FixedMeter())
-    ticking = _ticking()  # one clock shared by the runtime and its hot path
+    monkeypatch.setattr(startup_module, "create_meter", lambda *_a, **_k: FixedMeter())
+    ticking = _ticking()  # one clock shared by the runtime, its start-up and its hot path
     monkeypatch.setattr(runtime_module, "time", ticking)
+    monkeypatch.setattr(startup_module, "time", ticking)
     monkeypatch.setattr(inference_module, "time", ticking)
     monkeypatch.setattr(inference_module, "CHUNK_NS", 0)  # one call per chunk, as ticks go
     frozen_wall = SimpleNamespace(time=lambda: FROZEN_EPOCH)

@@ -13,20 +13,20 @@ from pathlib import Path
 import pytest
 
 from engines.base import EngineError
-from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
 from mape.policy_file import parse_policy, preset_text
+from tests.running import NewRun
 from tests.vision.conftest import SAMPLE_STREAM
 
 BOUND_S = 120.0  # a hang fails the test instead of the suite
 
 
-def _runtime(vision_root: Path, tmp_path: Path, folder: Path) -> Runtime:
+def _runtime(vision_root: Path, tmp_path: Path, folder: Path) -> NewRun:
     data_dir = Path(shutil.copytree(vision_root, tmp_path / "data"))
     text = preset_text("vision-single-yolo_n")
     policy = parse_policy(text, "vision-single-yolo_n")
     settings = RunSettings(data_dir=data_dir, engine="vision", data=folder)
-    return Runtime(settings, policy, "vision-single-yolo_n", text)
+    return NewRun(settings, policy, "vision-single-yolo_n", text)
 
 
 def _folder(tmp_path: Path, frames: int, broken: list[str]) -> Path:
@@ -61,4 +61,4 @@ def test_a_folder_of_only_broken_files_is_refused(vision_root: Path, tmp_path: P
     expected = r"frames: no usable item in the stream \(2 skipped, e.g. a.jpg"
     with pytest.raises(EngineError, match=expected):
         asyncio.run(scenario())
-    assert runtime.run_id == 0
+    assert runtime.runtime is None and runtime.final_summary is None  # no run was created

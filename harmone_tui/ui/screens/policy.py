@@ -152,7 +152,8 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
             parts.append(f"[b]✖ {escape(self.problem)}[/b]")
         elif changed:
             parts.append("✔ valid · ctrl+g apply · ctrl+s save")
-        self.query_one("#policy-state", Static).update(" · ".join(parts))
+        for state in self.query("#policy-state").results(Static):  # none while torn down
+            state.update(" · ".join(parts))
         self.set_class(bool(form.errors or self.problem), "-invalid")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -22,6 +22,7 @@ from engines.registry import create_engine
 from harmone_tui import paths, run_end
 from harmone_tui.actions import ActionQueue, PendingRetrain
 from harmone_tui.calibration import energy_profile, first_items
+from harmone_tui.custom_mape import CustomMape
 from harmone_tui.inference import run_batch
 from harmone_tui.pacing import Pacer
 from harmone_tui.settings import RunSettings
@@ -70,6 +71,7 @@ class Runtime:
         self._loaded: dict[tuple[str, int], LoadedModel] = {}
         self._current_version: dict[str, int] = {}
         self.active_model = policy.start_model
+        self.custom: CustomMape | None = None  # a Harmonica user's MAPE files ([mape] custom)
         self.store: KnowledgeStore
         self.engine: Engine
         self.meter: EnergyMeter
@@ -161,14 +163,18 @@ class Runtime:
             m: self._loaded[(m, self._current_version[m])].predict for m in self.policy.models
         }
         profile = await in_thread(energy_profile, predicts, xs, self._read_energy())
+        if self.policy.mape.custom:
+            self.custom = CustomMape(self, Path(self.policy.mape.custom))
         self.loop = MapeLoop(
             self.policy,
             self.engine.quality,
-            self,
+            self if self.custom is None else self.custom.gate,
             self.active_model,
             self._current_version[self.active_model],
         )
         self.loop.set_energy_profile(profile)
+        if self.custom is not None:
+            await self.custom.start()
         self.energy_profile = profile
         self.prepared = True
         self.status = "ready"
@@ -224,7 +230,10 @@ class Runtime:
                 await self._paused()
                 continue
             if self.step >= due:
-                self.loop.cycle(self.step)
+                if self.custom is None:
+                    self.loop.cycle(self.step)
+                else:
+                    await self.custom.cycle(self.step)
                 due = self.loop.next_due(self.step)
             await self._apply_actions()
             end = min(limit, due, self.step + MAX_BATCH, self.actions.next_step(limit))
@@ -255,6 +264,8 @@ class Runtime:
         then in ``final_summary`` and, once a run was created, sent to the listeners."""
         if exc is not None:
             self.status, self.error = run_end.ending(exc, self._stop)
+        if self.custom is not None:
+            self.custom.close()
         try:
             self.final_summary = run_end.close(self)
         except Exception:
@@ -447,6 +458,8 @@ class Runtime:
         """Swap in a new policy; it takes effect at the next MAPE cycle."""
         check_models(policy, [m.name for m in self.engine.models()], source, key_locator(text))
         self.loop.apply_policy(policy)
+        if self.custom is not None:
+            self.custom.policy_changed(policy)
         self.telemetry.hold(self._history(policy))
         self.policy, self.policy_text, self.policy_source = policy, text, source
         self.store.record_policy(self.run_id, self.step, policy.name, text)

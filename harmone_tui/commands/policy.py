@@ -192,8 +192,11 @@ def _show(args: argparse.Namespace, policies_dir: Path) -> int:
 
     if args.json and not args.explain:
         raise PolicyError("policy show: --json goes with --explain (the TOML is printed as is)")
+    from mape.custom.folder import decider
+
     doc = validated(args.name, policies_dir)
     print(f"# {doc.source}", file=sys.stderr)
+    print(f"# {decider(doc.policy)}", file=sys.stderr)
     if args.json:
         print(json.dumps(explain_rows(doc.policy), indent=2, ensure_ascii=False))
     elif args.explain:

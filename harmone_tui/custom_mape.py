@@ -237,7 +237,7 @@ class CustomMape:
             self._decide(step, "stay", f"custom MAPE: {function} kept {chosen!r}")
             return None
         reason = f"custom MAPE: {function} wrote {chosen!r} to model.csv"
-        h.switch_model(chosen, reason, {"custom_mape": str(self.folder), "trigger": function})
+        h.switch_model(chosen, reason, {"trigger": function})
         self._decide(step, "switch", reason, chosen)
         return None
 

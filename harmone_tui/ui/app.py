@@ -36,6 +36,7 @@ from harmone_tui.ui.screens.base import HarmoneScreen
 from harmone_tui.ui.screens.dashboard import DashboardScreen
 from harmone_tui.ui.screens.events import EventsScreen
 from harmone_tui.ui.screens.help import HelpModal
+from harmone_tui.ui.screens.mape import MapeScreen
 from harmone_tui.ui.screens.models import ModelsScreen
 from harmone_tui.ui.screens.policy import PolicyScreen
 from harmone_tui.ui.screens.runs import RunsScreen
@@ -63,6 +64,7 @@ class HarmoneApp(RunControls, App[int]):
         "events": EventsScreen,
         "models": ModelsScreen,
         "runs": RunsScreen,
+        "mape": MapeScreen,
     }
     DEFAULT_MODE = "dashboard"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -95,6 +97,14 @@ class HarmoneApp(RunControls, App[int]):
         _b("3", "switch_mode('events')", "Events", "events", "Event log", group=SCREENS_GROUP),
         _b("4", "switch_mode('models')", "Models", "models", "Model versions", group=SCREENS_GROUP),
         _b("5", "switch_mode('runs')", "Runs", "runs", "Earlier runs", group=SCREENS_GROUP),
+        _b(
+            "6",
+            "switch_mode('mape')",
+            "MAPE",
+            "mape",
+            "Who decides: built-in plan or your MAPE files; their figures, errors, log",
+            group=SCREENS_GROUP,
+        ),
         _b("t", "next_theme", "Theme", "theme", "Next theme (remembered)", show=False),
         _b(
             "colon",

@@ -20,7 +20,10 @@ SIZE = (120, 40)
 
 
 def test_tabs_mark_the_current_screen_without_colour() -> None:
-    assert tab_line("events").plain == " 1 Dashboard   2 Policy  [3 Events]  4 Models   5 Runs "
+    assert (
+        tab_line("events").plain
+        == " 1 Dashboard   2 Policy  [3 Events]  4 Models   5 Runs   6 MAPE "
+    )
     assert "[? Runs]" in tab_line("runs", {"harmone.runs": "question_mark,f5"}).plain
 
 
@@ -37,6 +40,7 @@ async def test_every_screen_says_which_it_is(fake_data_dir: Path) -> None:
             ("3", "3 Events"),
             ("4", "4 Models"),
             ("5", "5 Runs"),
+            ("6", "6 MAPE"),
             ("1", "1 Dashboard"),
         ):
             await pilot.press(key)

@@ -195,6 +195,7 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
             f"source   {rt.policy_source}",
             f"data     {data}",
             f"energy   {energy}",
+            "decides  " + ("custom MAPE (6)" if rt.custom is not None else "built-in plan"),
         ]
         text = "\n".join(lines)
         if text != self._run_text:

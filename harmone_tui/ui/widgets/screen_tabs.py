@@ -19,6 +19,7 @@ SCREENS = (
     ("events", "Events", "3"),
     ("models", "Models", "4"),
     ("runs", "Runs", "5"),
+    ("mape", "MAPE", "6"),
 )
 
 

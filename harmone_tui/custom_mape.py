@@ -3,12 +3,14 @@
 harmone drives the cycle at its own step-based period, so a run stays deterministic:
 
 - at every switch cycle (``switch.every_steps``) it appends the new steps to the working copy's
-  ``knowledge/predictions.csv``, calls ``execute_mape("local")`` in the user's process, reads the
+  ``knowledge/predictions.csv``, calls ``execute_mape("local")`` in the user's process (Harmonica's
+  trigger for "your own analysis decides"), reads the
   model name ``execute`` wrote to ``knowledge/model.csv`` and, if it differs from the active
   model, switches through the normal effector (a ``switch`` event whose reason says "custom
   MAPE: ..."); then it polls ``monitor_mape()`` and ``monitor_drift()`` for the figures the UI
   shows;
-- when harmone's drift detector fires, it calls ``execute_drift("local")`` the same way.
+- when harmone's drift detector fires, it calls ``execute_drift("acp")`` the same way (Harmonica's
+  trigger for "the managing system found the drift").
 
 harmone's own loop keeps running beside it, behind a :class:`Gate`: its figures (quality, EMA,
 drift statistic) and its drift detection stay live, its actions are held. While the user's code
@@ -35,7 +37,9 @@ from mape.effector import VersionInfo
 from mape.loop import MapeLoop
 from mape.policy import Policy
 
-TRIGGER = "local"  # what Harmonica's manage.py passes on its own cycle
+# Harmonica's triggers: "local" = the files' own analysis decides whether to act (manage.py's
+# loop); "acp" = the managing server already found the violation (here: harmone's drift detector)
+TRIGGERS = {"execute_mape": "local", "execute_drift": "acp"}
 COUNTED = {"switch": "model_switches", "retrain_done": "retrains", "reuse": "vmr_events"}
 FALLBACK_TEXT = {"builtin": "harmone's built-in plan decides", "stay": "no adaptation"}
 
@@ -224,7 +228,7 @@ class CustomMape:
         """Call ``execute.function`` and apply the model it wrote; what went wrong, if anything."""
         h, files = self.host, self.files
         assert files is not None
-        result = await self._call("execute", function, TRIGGER)
+        result = await self._call("execute", function, TRIGGERS[function])
         if not result.ok:
             return result.error or "?"
         chosen = await in_thread(files.read_model)

@@ -27,6 +27,7 @@ from mape.custom.capped import CappedLog
 
 MODULES = ("monitor", "analyse", "plan", "execute")
 STANDIN_DIR = Path(__file__).resolve().parent / "standin"
+COMPAT_DIR = Path(__file__).resolve().parent / "compat"  # last on sys.path: the user's own win
 ENV_J_PER_CPU_S = "HARMONE_J_PER_CPU_S"
 PARENT_POLL_S = 0.5
 MAX_KEYS = 100
@@ -47,6 +48,7 @@ def main(
     _exit_with_parent(parent_pid)
     os.chdir(root)
     sys.path.insert(0, str(Path(root) / "mape_logic"))
+    sys.path.append(str(COMPAT_DIR))
     note = choose_pyrapl(j_per_cpu_s)
     log.note(note)
     random.seed(seed)  # Harmonica's template plans with random.choice: same run, same choices

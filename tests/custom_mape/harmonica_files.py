@@ -215,7 +215,107 @@ def plan_mape(trigger="local"):
 EXECUTE_ON_DRIFT = EXECUTE.replace(
     'def execute_drift(trigger="local"):\n    pass\n',
     'def execute_drift(trigger="local"):\n'
-    '    print("[CustomExecute] drift: svm")\n'
+    '    print(f"[CustomExecute] drift {trigger}: svm")\n'
     '    with open(MODEL_FILE, "w") as f:\n'
     '        f.write("svm")\n',
 )
+
+
+# HarmonE-style files (seeds/001 and shared/harmonica.md §1.7): the monitor keeps its read pointer
+# and EMA scores in mape_info.json, reads thresholds.json, the plan picks the best alternative by
+# EMA, execute measures itself with Harmonica's newer `import energy_utils as pyRAPL`
+HARMONE_MONITOR = """\
+import json, os
+import numpy as np
+import pandas as pd
+
+K = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "knowledge")
+
+def load(name):
+    with open(os.path.join(K, name)) as f:
+        return json.load(f)
+
+def monitor_mape():
+    info, th = load("mape_info.json"), load("thresholds.json")
+    with open(os.path.join(K, "model.csv")) as f:
+        model = f.read().strip()
+    df = pd.read_csv(os.path.join(K, "predictions.csv"), skiprows=range(1, info["last_line"] + 1))
+    if df.empty:
+        return {"score": info["ema_scores"][model], "model_used": model}
+    t, p = df["true_value"].to_numpy(), df["predicted_value"].to_numpy()
+    r2 = 1 - np.sum((t - p) ** 2) / np.sum((t - t.mean()) ** 2)
+    e = (df["energy"].mean() - th["E_m"]) / (th["E_M"] - th["E_m"])
+    e = min(1.0, max(0.0, e))
+    s = th["beta"] * r2 + (1 - th["beta"]) * (1 - e)
+    ema = th["gamma"] * s + (1 - th["gamma"]) * info["ema_scores"][model]
+    info["ema_scores"][model] = ema
+    info["last_line"] += len(df)
+    with open(os.path.join(K, "mape_info.json"), "w") as f:
+        json.dump(info, f, indent=4)
+    return {"r2_score": round(r2, 4), "normalized_energy": round(e, 4), "score": round(ema, 4),
+            "model_used": model}
+
+def monitor_drift():
+    return {"kl_div": 0.0}
+"""
+
+HARMONE_ANALYSE = """\
+import json, os
+from monitor import monitor_mape
+
+K = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "knowledge")
+
+def analyse_mape():
+    data = monitor_mape()
+    with open(os.path.join(K, "thresholds.json")) as f:
+        th = json.load(f)
+    return {"switch_needed": data["score"] < th["min_score"]}
+"""
+
+HARMONE_PLAN = """\
+import json, os
+from analyse import analyse_mape
+
+K = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "knowledge")
+
+def plan_mape(trigger="local"):
+    if trigger == "local" and not analyse_mape()["switch_needed"]:
+        return None
+    with open(os.path.join(K, "mape_info.json")) as f:
+        ema = json.load(f)["ema_scores"]
+    with open(os.path.join(K, "model.csv")) as f:
+        current = f.read().strip()
+    ranked = sorted(ema.items(), key=lambda kv: kv[1], reverse=True)
+    return next((m for m, _ in ranked if m != current), None)
+"""
+
+HARMONE_EXECUTE = """\
+import os, sys
+BASE_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.append(os.path.join(BASE_DIR, "..", ".."))
+import energy_utils as pyRAPL
+from plan import plan_mape
+
+pyRAPL.setup()
+MODEL_FILE = os.path.join(BASE_DIR, "..", "knowledge", "model.csv")
+
+def execute_mape(trigger="local"):
+    meter = pyRAPL.Measurement("mape_k_execution")
+    meter.begin()
+    decision = plan_mape(trigger=trigger)
+    meter.end()
+    print("[HarmonE] energy", meter.result.pkg[0], "decision", decision)
+    if decision:
+        with open(MODEL_FILE, "w") as f:
+            f.write(decision)
+
+def execute_drift(trigger="local"):
+    print("[HarmonE] drift trigger", trigger)
+"""
+
+HARMONE_STYLE = {
+    "monitor": HARMONE_MONITOR,
+    "analyse": HARMONE_ANALYSE,
+    "plan": HARMONE_PLAN,
+    "execute": HARMONE_EXECUTE,
+}

@@ -20,6 +20,7 @@ from mape.custom.folder import with_folder
 from mape.policy_file import parse_policy
 from tests.custom_mape.harmonica_files import (
     EXECUTE_ON_DRIFT,
+    HARMONE_STYLE,
     PLAN_CRASHES,
     PLAN_FLOODS,
     PLAN_HANGS,
@@ -228,4 +229,25 @@ def test_a_drift_calls_execute_drift_and_its_model_is_applied(
         "custom MAPE: execute_drift wrote 'svm' to model.csv"
     ]
     assert switches[0]["step"] == drifts[0]["step"]
-    assert "[CustomExecute] drift: svm" in log_text(runtime)
+    assert "[CustomExecute] drift acp: svm" in log_text(runtime)  # Harmonica's "ACP found it"
+
+
+def test_harmone_style_files_keep_their_own_state_in_mape_info(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    folder = write_folder(tmp_path / "harmone", **HARMONE_STYLE)
+    runtime, summary = run(data_dir, policy_text(folder))
+    assert summary["status"] == "finished"
+    assert events(runtime, "error") == []
+    switches = events(runtime, "switch")
+    assert switches and all(s["reason"].startswith("custom MAPE: execute_mape") for s in switches)
+    info = json.loads(
+        (
+            paths.custom_mape_dir(data_dir, runtime.run_id) / "knowledge" / "mape_info.json"
+        ).read_text()
+    )
+    assert info["last_line"] == 250  # the monitor's own pointer, never reset by harmone
+    assert info["ema_scores"]["linear"] != 0.8 and info["ema_scores"]["svm"] != 0.79
+    assert info["event_counters"]["model_switches"] == len([s for s in switches if s["step"] < 250])
+    assert info["event_counters"]["mape_k_energy_uJ"] > 0
+    assert "[HarmonE] energy" in log_text(runtime)

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from harmone_tui import paths
 from harmone_tui.threads import in_thread
+from mape.custom.folder import check_folder
 from mape.custom.knowledge_files import KnowledgeFiles
 from mape.custom.process import CallResult, CustomProcess
 from mape.effector import VersionInfo
@@ -141,7 +142,7 @@ class CustomMape:
 
     def __init__(self, host: Host, folder: Path) -> None:
         self.host = host
-        self.folder = folder
+        self.folder = check_folder(folder)  # a policy given to the runtime directly is checked too
         self.gate = Gate(host)
         self.files: KnowledgeFiles | None = None
         self.process: CustomProcess | None = None

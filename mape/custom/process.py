@@ -144,11 +144,18 @@ class CustomProcess:
             process.join(KILL_WAIT_S)
             code = process.exitcode
             self._end()
-            return CallResult(
-                False, error=f"the process ended (exit code {code}) instead of: {what}"
-            )
+            return self._lost(f"the process ended (exit code {code}) instead of: {what}")
         self._end()
-        return CallResult(False, error=f"did not {what} within {timeout_s:g} s; process killed")
+        return self._lost(f"did not {what} within {timeout_s:g} s; process killed")
+
+    def _lost(self, error: str) -> CallResult:
+        """A failed call whose process is gone; the log says so too (the process cannot)."""
+        try:
+            with self.log_path.open("a", encoding="utf-8") as log:
+                log.write(f"[harmone] {error}\n")
+        except OSError:
+            pass
+        return CallResult(False, error=error)
 
     def _end(self) -> None:
         process, conn = self._process, self._conn

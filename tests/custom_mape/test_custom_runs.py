@@ -164,6 +164,7 @@ def test_a_hang_is_killed_at_the_timeout_and_the_run_goes_on(
     assert "did not return from execute.execute_mape() within 1 s; process killed" in errors[0]
     assert len(errors) == 3  # 2 timeouts, then ended: no more waiting
     assert time.monotonic() - started < 60
+    assert "[harmone] did not return from execute.execute_mape() within 1 s" in log_text(runtime)
     assert runtime.custom is not None and runtime.custom.process is not None
     assert not runtime.custom.process.alive
 

@@ -84,6 +84,7 @@ class CustomView:
     decision_step: int | None = None
     calls: int = 0
     failed_calls: int = 0
+    calling: str = ""  # the call in progress, if any
     last_error: str | None = None
     last_error_step: int | None = None
 
@@ -147,6 +148,7 @@ class CustomMape:
         self.files: KnowledgeFiles | None = None
         self.process: CustomProcess | None = None
         self.in_charge = True
+        self._stopping = False
         self.state = "starting"
         self._synced = 0
         self._failed_in_row = 0
@@ -186,6 +188,13 @@ class CustomMape:
         if self.process is not None:
             self.process.close()
 
+    def interrupt(self) -> None:
+        """The run is stopping: end a call in progress now, and call nothing more."""
+        self.in_charge = False
+        self._stopping = True
+        if self.process is not None:
+            self.process.kill()
+
     def policy_changed(self, policy: Policy) -> None:
         """New thresholds for the user's code; the directory itself is the run's."""
         if self.files is not None:
@@ -217,12 +226,14 @@ class CustomMape:
         await in_thread(self._sync)
         for function in calls:
             problem = await self._execute(function, step)
+            if self._stopping:
+                return  # the call was ended by the stop, not by the user's code
             if problem is not None:
                 self._failed(f"execute.{function}", problem, held, step)
                 break
         else:
             self._failed_in_row = 0
-        if "execute_mape" in calls:
+        if "execute_mape" in calls and not self._stopping:
             await self._poll(step)
 
     async def _execute(self, function: str, step: int) -> str | None:
@@ -252,6 +263,8 @@ class CustomMape:
             if function not in self._functions["monitor"]:
                 continue
             result = await self._call("monitor", function)
+            if self._stopping:
+                return
             if not result.ok:
                 self._error(f"monitor.{function}", result.error or "?", step)
             elif isinstance(result.value, dict):
@@ -261,7 +274,11 @@ class CustomMape:
 
     async def _call(self, module: str, function: str, *args: Any) -> CallResult:
         assert self.process is not None
-        result = await in_thread(self.process.call, module, function, *args)
+        self._view["calling"] = f"{module}.{function}()"
+        try:
+            result = await in_thread(self.process.call, module, function, *args)
+        finally:
+            self._view["calling"] = ""
         self._view["calls"] = self._view.get("calls", 0) + 1
         self._cpu_s += result.cpu_s
         if not result.ok:

@@ -425,6 +425,8 @@ class Runtime:
         self.stop_reason = self.stop_reason or reason
         self._running.set()
         self.pacer.wake()
+        if self.custom is not None:
+            self.custom.interrupt()  # a call into the user's code must not hold the stop
 
     def pause(self) -> None:
         self._running.clear()

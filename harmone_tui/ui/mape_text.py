@@ -2,6 +2,8 @@
 
 >>> print(decider_lines(None, "harmone")[0])
 decides    harmone's built-in plan (policy harmone)
+>>> print(decider_lines(None, "harmone", "/home/me/mape")[1])
+state      starting with the run
 """
 
 from __future__ import annotations
@@ -21,21 +23,27 @@ def _value(v: Any) -> str:
     return number(v) if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
 
 
-def decider_lines(view: Any, policy_name: str) -> list[str]:
+def decider_lines(view: Any, policy_name: str, custom: str = "") -> list[str]:
     """Lines about who decides; ``view`` is a :class:`~harmone_tui.custom_mape.CustomView` or
-    None when the built-in plan decides."""
+    None: the built-in plan decides, or (``custom``: the policy's directory) the run is still
+    starting."""
+    if view is None and custom:
+        return [f"decides    custom MAPE in {escape(custom)}", "state      starting with the run"]
     if view is None:
         return [
             f"decides    harmone's built-in plan (policy {escape(policy_name)})",
             "",
             "To let your own Harmonica MAPE files decide: harmone --mape DIR",
-            '(monitor.py, analyse.py, plan.py, execute.py), or [mape] custom = "DIR" in a policy.',
+            "(monitor.py, analyse.py, plan.py, execute.py), or "
+            + escape('[mape] custom = "DIR"')
+            + " in a policy.",
         ]
     lines = [
         f"decides    custom MAPE in {escape(view.folder)}",
         f"state      {view.state}",
         f"on error   {view.fallback}",
-        f"calls      {view.calls} ({view.failed_calls} failed)",
+        f"calls      {view.calls} ({view.failed_calls} failed)"
+        + (f"; calling {view.calling} now" if view.calling else ""),
         f"pyRAPL     {escape(view.pyrapl.removeprefix('pyRAPL: ')) or '–'}",
     ]
     if view.decision:

@@ -172,6 +172,12 @@ class CustomProcess:
                 process.kill()
                 process.join(KILL_WAIT_S)
 
+    def kill(self) -> None:
+        """Kill the process now, from any thread: a call waiting on it returns at once, failed."""
+        process = self._process
+        if process is not None and process.is_alive():
+            process.kill()
+
     def close(self) -> None:
         """End the process (a quit request, then kill if it does not go)."""
         with self._lock:

@@ -319,3 +319,6 @@ HARMONE_STYLE = {
     "plan": HARMONE_PLAN,
     "execute": HARMONE_EXECUTE,
 }
+
+# the template's random plan over the two models of the test policy
+PLAN_RANDOM = PLAN.replace('["lstm", "svm", "linear"]', '["svm", "linear"]')

@@ -25,6 +25,7 @@ from tests.custom_mape.harmonica_files import (
     PLAN_FLOODS,
     PLAN_HANGS,
     PLAN_RAISES,
+    PLAN_RANDOM,
     PLAN_TOGGLE,
     PLAN_WRONG_MODEL,
     PYRAPL_EXECUTE,
@@ -252,3 +253,30 @@ def test_harmone_style_files_keep_their_own_state_in_mape_info(
     assert info["event_counters"]["model_switches"] == len([s for s in switches if s["step"] < 250])
     assert info["event_counters"]["mape_k_energy_uJ"] > 0
     assert "[HarmonE] energy" in log_text(runtime)
+
+
+def test_the_same_files_and_seed_make_the_same_decisions(data_dir: Path, tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "random", plan=PLAN_RANDOM)
+    decided = []
+    for _ in range(2):
+        runtime, _ = run(data_dir, policy_text(folder))
+        decided.append([(s["step"], s["to"]) for s in events(runtime, "switch")])
+    assert decided[0] == decided[1] and len(decided[0]) >= 1
+
+
+def test_a_stop_ends_a_hanging_call_at_once(data_dir: Path, tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "hangs", plan=PLAN_HANGS)
+    text = policy_text(folder, timeout_s=60.0)
+    policy = with_folder(parse_policy(text, "test policy"), "test policy", None)
+    runtime = Runtime(RunSettings(data_dir=data_dir, steps=STEPS), policy, "test policy", text)
+
+    async def scenario() -> dict[str, Any]:
+        await runtime.prepare()
+        asyncio.get_running_loop().call_later(3.0, runtime.stop, "test")
+        return await runtime.run()
+
+    started = time.monotonic()
+    summary = asyncio.run(scenario())
+    assert time.monotonic() - started < 20  # not the 60 s timeout
+    assert summary["status"] == "stopped" and summary["steps"] == EVERY
+    assert events(runtime, "error") == []  # the stop ended the call, not the user's code

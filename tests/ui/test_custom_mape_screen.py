@@ -63,6 +63,7 @@ async def test_the_mape_screen_says_when_the_built_in_plan_decides(fake_data_dir
         await wait_for(pilot, lambda: isinstance(app.screen, MapeScreen) and app.screen.data_ready)
         await wait_for(pilot, lambda: "built-in plan" in info_text(app))
         assert "harmone --mape DIR" in info_text(app)
+        assert "[mape] custom" in info_text(app)
         assert not app.screen.query_one("#mape-log", Log).display
         await pilot.press("q")
 

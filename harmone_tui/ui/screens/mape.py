@@ -46,8 +46,8 @@ they printed (**tab** to the log, then arrows / page keys to scroll).
         rt = session.runtime
         custom = getattr(rt, "custom", None)
         view = custom.view() if custom is not None else None
-        policy = rt.policy.name if rt is not None else session.policy.name
-        text = "\n".join(decider_lines(view, policy))
+        policy = rt.policy if rt is not None else session.policy
+        text = "\n".join(decider_lines(view, policy.name, policy.mape.custom))
         if text != self._shown:
             self._shown = text
             self.query_one("#mape-info", Static).update(text)

@@ -24,7 +24,6 @@ fallback decides for the rest of the run.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,13 +34,15 @@ from mape.custom.folder import check_folder
 from mape.custom.knowledge_files import KnowledgeFiles
 from mape.custom.process import CallResult, CustomProcess
 from mape.effector import VersionInfo
+from mape.events import EventKind
 from mape.loop import MapeLoop
 from mape.policy import Policy
 
 # Harmonica's triggers: "local" = the files' own analysis decides whether to act (manage.py's
 # loop); "acp" = the managing server already found the violation (here: harmone's drift detector)
 TRIGGERS = {"execute_mape": "local", "execute_drift": "acp"}
-COUNTED = {"switch": "model_switches", "retrain_done": "retrains", "reuse": "vmr_events"}
+# mape_info.json's event_counters (Harmonica's names) from the run's counters (mape/events.py)
+COUNTED = {"model_switches": "switches", "retrains": "retrains", "vmr_events": "reuses"}
 FALLBACK_TEXT = {"builtin": "harmone's built-in plan decides", "stay": "no adaptation"}
 
 
@@ -55,9 +56,9 @@ class Host(Protocol):
     meter: Any
     run_id: int
     active_model: str
-    listeners: list[Callable[[str, Any], None]]
+    counters: dict[str, int]
 
-    def event(self, kind: str, detail: dict[str, Any]) -> Any: ...
+    def event(self, kind: EventKind, detail: dict[str, Any]) -> Any: ...
     def progress(self, text: str) -> None: ...
     def switch_model(self, model: str, reason: str, detail: dict[str, Any]) -> None: ...
     def reuse_version(
@@ -108,8 +109,8 @@ class Gate:
         self.held.append(("start_retrain", (model, values, reason, detail)))
         return True
 
-    def record(self, kind: str, detail: dict[str, Any]) -> None:
-        self.drift = self.drift or kind == "drift"
+    def record(self, kind: EventKind, detail: dict[str, Any]) -> None:
+        self.drift = self.drift or kind == EventKind.DRIFT
         self.host.event(kind, detail)
 
     def stored_versions(self, model: str) -> list[VersionInfo]:
@@ -152,14 +153,12 @@ class CustomMape:
         self.state = "starting"
         self._synced = 0
         self._failed_in_row = 0
-        self._counters: dict[str, float] = {name: 0 for name in COUNTED.values()}
         self._cpu_s = 0.0
         self._view: dict[str, Any] = {}
         self._functions = {
             "execute": defined_functions(folder / "execute.py"),
             "monitor": defined_functions(folder / "monitor.py"),
         }
-        host.listeners.append(self._listen)
 
     # life cycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -201,11 +200,6 @@ class CustomMape:
             self.files.write_thresholds(policy, self.host.loop.status().energy_ceiling_uj)
         if self.process is not None:
             self.process.timeout_s = policy.mape.timeout_s
-
-    def _listen(self, kind: str, payload: Any) -> None:
-        name = COUNTED.get(getattr(payload, "kind", "")) if kind == "event" else None
-        if name:
-            self._counters[name] += 1
 
     # the cycle --------------------------------------------------------------------------------
     async def cycle(self, step: int) -> None:
@@ -304,12 +298,13 @@ class CustomMape:
         self._synced = hi
         files.write_model(h.active_model)
         energy_uj = self._cpu_s * h.meter.j_per_cpu_s * 1e6
-        files.update_counters({**self._counters, "mape_k_energy_uJ": round(energy_uj, 1)})
+        counters: dict[str, float] = {k: h.counters[v] for k, v in COUNTED.items()}
+        files.update_counters({**counters, "mape_k_energy_uJ": round(energy_uj, 1)})
 
     # failures ---------------------------------------------------------------------------------
     def _error(self, call: str, error: str, step: int | None = None) -> None:
         self._view.update(last_error=f"{call}: {error}", last_error_step=step)
-        self.host.event("error", {"action": f"custom MAPE {call}", "error": error})
+        self.host.event(EventKind.ERROR, {"action": f"custom MAPE {call}", "error": error})
 
     def _failed(
         self, call: str, error: str, held: list[tuple[str, tuple[Any, ...]]], step: int = 0
@@ -326,7 +321,7 @@ class CustomMape:
             self.state = "ended"
             self.close()
             self.host.event(
-                "error",
+                EventKind.ERROR,
                 {
                     "action": "custom MAPE",
                     "error": f"{self._failed_in_row} failed cycles in a row: the custom code is"

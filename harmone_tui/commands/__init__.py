@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "policy": ("harmone_tui.commands.policy", "list, show, check or create adaptation policies"),
     "compare": ("harmone_tui.commands.compare", "run several policies on one stream, one table"),
     "runs": ("harmone_tui.commands.runs", "list, show or prune earlier runs (the knowledge store)"),
+    "energy": (
+        "harmone_tui.commands.energy",
+        "calibrate the energy estimate against RAPL, show a calibration profile",
+    ),
     "locate": ("harmone_tui.commands.locate", "print where data, config and themes live"),
     "serve": ("harmone_tui.commands.serve", "manage pipelines that run elsewhere, over HTTP"),
     "attach": ("harmone_tui.commands.attach", "the TUI of a running `harmone serve`"),

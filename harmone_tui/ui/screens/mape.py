@@ -43,10 +43,9 @@ they printed (**tab** to the log, then arrows / page keys to scroll).
         self.query_one("#mape-log", Log).border_title = "custom MAPE output"
 
     def refresh_data(self, session: RunSession) -> None:
-        rt = session.runtime
-        custom = getattr(rt, "custom", None)
-        view = custom.view() if custom is not None else None
-        policy = rt.policy if rt is not None else session.policy
+        snap = session.snapshot
+        view = snap.custom_mape if snap is not None else None
+        policy = snap.policy if snap is not None else session.policy
         text = "\n".join(decider_lines(view, policy.name, policy.mape.custom))
         if text != self._shown:
             self._shown = text

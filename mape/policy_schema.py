@@ -148,7 +148,7 @@ class RetrainPolicy:
 class MapePolicy:
     # A Harmonica user's monitor.py, analyse.py, plan.py, execute.py (docs/custom-mape.md).
     custom: str = spec(
-        "", C.text, "Harmonica MAPE files' dir (its execute decides); empty: built-in; next run"
+        "", C.text, "dir of Harmonica MAPE files that decide; empty: built-in plan; next run"
     )
     timeout_s: float = spec(
         10.0, C.number(0.1, 3600.0), "seconds one call into the custom code may take"

@@ -338,6 +338,20 @@ class CustomMape:
         self.host.loop.note_decision(step, action, reason, model)
 
     # front ends -------------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """What the run's summary says of the custom MAPE (JSON-ready)."""
+        v = self.view()
+        return {
+            "dir": v.folder,
+            "state": v.state,
+            "on_error": self.host.policy.mape.on_error,
+            "calls": v.calls,
+            "failed_calls": v.failed_calls,
+            "last_error": v.last_error,
+            "pyrapl": v.pyrapl,
+            "log": v.log,
+        }
+
     def view(self) -> CustomView:
         process = self.process
         h = self.host

@@ -114,4 +114,7 @@ def summary(runtime: Runtime) -> dict[str, Any]:
     )
     if engine is not None and engine.data_read:
         out["data_read"] = engine.data_read
+    custom = getattr(rt, "custom", None)
+    if custom is not None:
+        out["custom_mape"] = custom.summary()
     return finite(out)

@@ -123,3 +123,15 @@ def test_pyrapl_is_the_real_one_where_it_sets_up(
     assert meter.result is not None and meter.result.pkg[0] > 0
     monkeypatch.delitem(sys.modules, "pyRAPL")
     sys.path.remove(str(child.STANDIN_DIR))
+
+
+def test_retention_removes_the_working_copies_of_pruned_runs(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "mine")
+    data = tmp_path / "data"
+    argv = ("--no-ui", "--policy", "single-linear", "--steps", "30", "--data-dir", str(data))
+    for _ in range(3):
+        done = harmone(*argv, "--quiet", "--mape", str(folder), "--keep-steps-runs", "2")
+        assert done.returncode == 0, done.stderr
+    copies = sorted(p.name for p in (data / "custom_mape").iterdir())
+    assert copies == ["run-2", "run-3"]  # run 1's steps were pruned, and its copy with them
+    assert (data / "logs" / "custom-mape-run-1.log").exists()  # what the code printed stays

@@ -99,6 +99,9 @@ def test_working_files_decide_the_model_and_see_harmonicas_knowledge(
     ], switches
     assert switches[0]["reason"] == "custom MAPE: execute_mape wrote 'svm' to model.csv"
     assert events(runtime, "error") == []
+    said = summary["custom_mape"]
+    assert said["dir"] == str(folder) and said["state"] == "in charge"
+    assert (said["calls"], said["failed_calls"]) == (15, 0)  # execute + 2 monitors, 5 cycles
     knowledge = paths.custom_mape_dir(data_dir, runtime.run_id) / "knowledge"
     with (knowledge / "predictions.csv").open() as f:
         rows = list(csv.DictReader(f))

@@ -152,6 +152,7 @@ class CustomMape:
         self._stopping = False
         self.state = "starting"
         self._synced = 0
+        self._target, self._why = "", ""  # the model this cycle's calls chose, and which call
         self._failed_in_row = 0
         self._cpu_s = 0.0
         self._view: dict[str, Any] = {}
@@ -218,8 +219,9 @@ class CustomMape:
         if not calls:
             return  # the user's code is in charge: harmone's own actions are dropped
         await in_thread(self._sync)
+        self._target, self._why = h.active_model, ""
         for function in calls:
-            problem = await self._execute(function, step)
+            problem = await self._execute(function)
             if self._stopping:
                 return  # the call was ended by the stop, not by the user's code
             if problem is not None:
@@ -227,11 +229,12 @@ class CustomMape:
                 break
         else:
             self._failed_in_row = 0
+            self._apply(step, calls)
         if "execute_mape" in calls and not self._stopping:
             await self._poll(step)
 
-    async def _execute(self, function: str, step: int) -> str | None:
-        """Call ``execute.function`` and apply the model it wrote; what went wrong, if anything."""
+    async def _execute(self, function: str) -> str | None:
+        """Call ``execute.function`` and note the model it wrote; what went wrong, if anything."""
         h, files = self.host, self.files
         assert files is not None
         result = await self._call("execute", function, TRIGGERS[function])
@@ -243,13 +246,19 @@ class CustomMape:
                 f"{function} wrote {chosen!r} to model.csv; this run's models are"
                 f" {', '.join(h.policy.models)}"
             )
-        if chosen == h.active_model:
-            self._decide(step, "stay", f"custom MAPE: {function} kept {chosen!r}")
-            return None
-        reason = f"custom MAPE: {function} wrote {chosen!r} to model.csv"
-        h.switch_model(chosen, reason, {"trigger": function})
-        self._decide(step, "switch", reason, chosen)
+        if chosen != self._target:
+            self._target, self._why = chosen, function
         return None
+
+    def _apply(self, step: int, calls: list[str]) -> None:
+        """Switch to the model the cycle's calls left in model.csv (one switch at most)."""
+        h, chosen = self.host, self._target
+        if chosen == h.active_model:
+            self._decide(step, "stay", f"custom MAPE: {' and '.join(calls)} kept {chosen!r}")
+            return
+        reason = f"custom MAPE: {self._why} wrote {chosen!r} to model.csv"
+        h.switch_model(chosen, reason, {"trigger": self._why})
+        self._decide(step, "switch", reason, chosen)
 
     async def _poll(self, step: int) -> None:
         figures: dict[str, Any] = {}

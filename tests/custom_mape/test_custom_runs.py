@@ -283,3 +283,25 @@ def test_a_stop_ends_a_hanging_call_at_once(data_dir: Path, tmp_path: Path) -> N
     assert time.monotonic() - started < 20  # not the 60 s timeout
     assert summary["status"] == "stopped" and summary["steps"] == EVERY
     assert events(runtime, "error") == []  # the stop ended the call, not the user's code
+
+
+def test_a_drift_in_a_switch_cycle_switches_once(data_dir: Path, tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "both", plan=PLAN_TOGGLE, execute=EXECUTE_ON_DRIFT)
+    text = (
+        policy_text(folder)
+        .replace(f"every_steps = {EVERY}", "every_steps = 20")
+        .replace(
+            "[drift]\nenabled = false\n",
+            "[drift]\nwindow = 40\nbins = 10\nthreshold = 0.01\nevery_steps = 20\n"
+            'warmup_steps = 80\ncooldown_steps = 1000\non_drift = "alert"\n',
+        )
+    )
+    runtime, _ = run(data_dir, text)
+    (drift,) = events(runtime, "drift")
+    switches = {s["step"]: s["to"] for s in events(runtime, "switch")}
+    # at the drift's cycle execute_mape toggled from svm to linear, then execute_drift wrote
+    # svm: model.csv is back to the active model, so no switch at that step (one at most)
+    assert drift["step"] == 80 and 80 not in switches, switches
+    assert len(events(runtime, "switch")) == len(switches)
+    assert [switches[s] for s in (20, 40, 60, 100)] == ["svm", "linear", "svm", "linear"]
+    assert "[CustomExecute] drift acp: svm" in log_text(runtime)

@@ -213,8 +213,10 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "show":
         return _show(args, policies_dir)
     if args.action == "check":
+        from mape.custom.folder import with_folder
+
         doc = validated(args.file, policies_dir)
-        policy = doc.policy
+        policy = with_folder(doc.policy, doc.source, None)  # a custom MAPE dir must be usable
         models = ", ".join(policy.models)
         print(f"{doc.source}: ok ({policy.name}: engine {policy.engine}, models {models})")
         return 0

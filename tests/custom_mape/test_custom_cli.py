@@ -56,6 +56,11 @@ def test_policy_show_says_who_decides(tmp_path: Path) -> None:
     assert f"custom MAPE in {folder} decides" in shown.stderr
     builtin = harmone("policy", "show", "harmone")
     assert "harmone's built-in plan decides" in builtin.stderr
+    assert harmone("policy", "check", str(policy)).returncode == 0
+    (folder / "plan.py").unlink()
+    checked = harmone("policy", "check", str(policy))
+    assert checked.returncode == 2
+    assert checked.stderr.startswith(f"harmone: error: custom MAPE: {folder} has no plan.py")
 
 
 def test_the_users_process_ends_when_harmone_is_killed(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from engines.base import Engine
     from engines.energy import EnergyMeter
     from harmone_tui.actions import ActionQueue
+    from harmone_tui.custom_mape import CustomMape
     from harmone_tui.ledger import EnergyLedger
     from harmone_tui.settings import RunSettings
     from harmone_tui.telemetry import Telemetry
@@ -62,6 +63,7 @@ class RunParts:
     flush: Callable[[], None] | None = None  # hands the steps not yet stored to the writer
     actions: ActionQueue | None = None
     ledger: EnergyLedger | None = None
+    custom: CustomMape | None = None  # a Harmonica user's MAPE files, once the runtime exists
 
 
 def ending(exc: BaseException, stop_asked: bool) -> tuple[str, str | None]:
@@ -137,4 +139,6 @@ def summary(parts: RunParts) -> dict[str, Any]:
     )
     if engine is not None and engine.data_read:
         out["data_read"] = engine.data_read
+    if parts.custom is not None:
+        out["custom_mape"] = parts.custom.summary()
     return finite(out)

@@ -288,6 +288,10 @@ class MapeLoop:
         self._decide(step, plan.action, plan.reason)
         return plan.action == "reuse"
 
+    def note_decision(self, step: int, action: str, reason: str, model: str | None = None) -> None:
+        """A decision taken outside the loop (a custom MAPE's), shown as the loop's last one."""
+        self._decide(step, action, reason, model)
+
     def _decide(self, step: int, action: str, reason: str, model: str | None = None) -> None:
         s = self._status
         s.decision = action if model is None or action != "switch" else f"switch to {model}"

@@ -26,6 +26,7 @@ ON_DRIFT = ("reuse_or_retrain", "retrain", "alert", "ignore")
 DRIFT_INPUTS = ("truth", "error")
 UNTRAINABLE = ("skip", "switch")  # retrain.untrainable: see mape.plan.plan_untrainable
 SERVING = ("fast", "framework")  # how models are called: see Policy.serving
+ON_ERROR = ("builtin", "stay")  # when a custom MAPE call fails: see MapePolicy.on_error
 
 
 def spec(default: Any, rule: C.Rule, help: str) -> Any:
@@ -150,6 +151,25 @@ class RetrainPolicy:
 
 
 @dataclass(frozen=True)
+class MapePolicy:
+    # A Harmonica user's monitor.py, analyse.py, plan.py, execute.py (docs/custom-mape.md).
+    custom: str = spec(
+        "", C.text, "dir of Harmonica MAPE files that decide; empty: built-in plan; next run"
+    )
+    timeout_s: float = spec(
+        10.0, C.number(0.1, 3600.0), "seconds one call into the custom code may take"
+    )
+    on_error: str = spec(
+        "builtin", C.choice(ON_ERROR), "a failed custom call: builtin plan decides, or stay"
+    )
+    max_failures: int = spec(
+        3,
+        C.number(0, 1000, integer=True),
+        "failed cycles in a row that end the custom code; 0: never",
+    )
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str = spec("harmone", NAME, "policy name; also the file name when saved")
     engine: str = spec("regression", ENGINE, "the managed system this policy runs")
@@ -180,6 +200,10 @@ class Policy:
     retrain: RetrainPolicy = field(
         default_factory=RetrainPolicy, metadata={"help": "retraining in a worker process"}
     )
+    mape: MapePolicy = field(
+        default_factory=MapePolicy,
+        metadata={"help": "who decides: harmone's plan, or a Harmonica user's MAPE files"},
+    )
 
     def with_values(self, **changes: Any) -> Policy:
         return replace(self, **changes)
@@ -190,6 +214,7 @@ SECTION_TYPES: dict[str, type] = {
     "switch": SwitchPolicy,
     "drift": DriftPolicy,
     "retrain": RetrainPolicy,
+    "mape": MapePolicy,
 }
 
 

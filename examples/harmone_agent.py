@@ -37,10 +37,20 @@ CALIBRATION_CALLS = 20
 class Agent:
     """One managed system: the models, the adaptor endpoint, and the telemetry sender."""
 
-    def __init__(self, server: str, system_id: str, models: dict[str, Any], *,
-                 policy: str | None = None, preset: str | None = None, token: str | None = None,
-                 retrain: Callable[[str, Sequence[float]], Any] | None = None,
-                 batch: int = 50, adaptor_host: str = "127.0.0.1", adaptor_port: int = 0) -> None:
+    def __init__(
+        self,
+        server: str,
+        system_id: str,
+        models: dict[str, Any],
+        *,
+        policy: str | None = None,
+        preset: str | None = None,
+        token: str | None = None,
+        retrain: Callable[[str, Sequence[float]], Any] | None = None,
+        batch: int = 50,
+        adaptor_host: str = "127.0.0.1",
+        adaptor_port: int = 0,
+    ) -> None:
         self.server = server.rstrip("/")
         self.system_id = system_id
         self.models = dict(models)
@@ -58,8 +68,10 @@ class Agent:
         self._adaptor = ThreadingHTTPServer((adaptor_host, adaptor_port), self._handler())
         self._adaptor.daemon_threads = True
         self.endpoint = f"http://{adaptor_host}:{self._adaptor.server_address[1]}/adaptor/tactic"
-        self._threads = [threading.Thread(target=self._adaptor.serve_forever, daemon=True),
-                         threading.Thread(target=self._send_loop, daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._adaptor.serve_forever, daemon=True),
+            threading.Thread(target=self._send_loop, daemon=True),
+        ]
 
     # life cycle -----------------------------------------------------------------------------------
     def start(self, sample: Any = None) -> Self:
@@ -101,8 +113,13 @@ class Agent:
         t0, c0 = time.perf_counter(), time.thread_time()
         y = _call_model(self.models[model], x)
         cpu_s, wall_s = time.thread_time() - c0, time.perf_counter() - t0
-        self._pending = {"prediction": y, "model": model, "version": self.versions[model],
-                         "energy_uj": cpu_s * J_PER_CPU_S * 1e6, "latency_ms": wall_s * 1e3}
+        self._pending = {
+            "prediction": y,
+            "model": model,
+            "version": self.versions[model],
+            "energy_uj": cpu_s * J_PER_CPU_S * 1e6,
+            "latency_ms": wall_s * 1e3,
+        }
         return y
 
     def observe(self, truth: float | None) -> None:
@@ -140,17 +157,25 @@ class Agent:
             for wait in (0, 0.5, 1, 2, 4, 8, 16):
                 time.sleep(wait)
                 try:
-                    self._call("POST", f"/v1/systems/{self.system_id}/telemetry",
-                               {"records": records, "first_step": first})
+                    self._call(
+                        "POST",
+                        f"/v1/systems/{self.system_id}/telemetry",
+                        {"records": records, "first_step": first},
+                    )
                     break
                 except (OSError, ValueError) as exc:
                     self.errors.append(str(exc))
 
     def _call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         request = urllib.request.Request(
-            self.server + path, data=json.dumps(body).encode(), method=method,
-            headers={"Content-Type": "application/json",
-                     **({"Authorization": f"Bearer {self.token}"} if self.token else {})})
+            self.server + path,
+            data=json.dumps(body).encode(),
+            method=method,
+            headers={
+                "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {self.token}"} if self.token else {}),
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
                 return json.loads(answer.read())

@@ -65,8 +65,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="inferences per second")
     args = parser.parse_args()
     x_train, y_train = windows(flows("flow_train.csv"))
-    models = {"mean": DummyRegressor().fit(x_train, y_train),
-              "ridge": Ridge(alpha=1.0).fit(x_train, y_train)}
+    models = {
+        "mean": DummyRegressor().fit(x_train, y_train),
+        "ridge": Ridge(alpha=1.0).fit(x_train, y_train),
+    }
     x_stream, y_stream = windows(flows("pems_stream.csv"))
     with Agent(args.server, "sklearn-traffic", models, policy=POLICY, batch=25) as agent:
         for x, y in zip(x_stream[: args.steps], y_stream[: args.steps], strict=True):

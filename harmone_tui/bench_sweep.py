@@ -99,6 +99,7 @@ def run_task(task: Task) -> dict[str, Any]:
         seed=task.policy.seed,
         repeat=task.repeat,
         energy_j=(per_inference or 0.0) * steps / 1000.0,
+        inference_j=float(row.get("energy_mj_per_inference") or 0.0) * steps / 1000.0,
     )
     return row
 

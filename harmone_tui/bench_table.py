@@ -5,6 +5,7 @@ scenarios.
 *Best fixed policy in hindsight* (per scenario): the policy of the sweep with the highest mean R²
 there (within 1e-6, the cheaper one), the one to pick had the stream been known. *Regret*:
 ``r2_gap`` = its R² minus the policy's (>= 0), ``energy_ratio`` = the policy's energy over its.
+``inference_ratio``: the same for the energy of inference alone (``energy_j`` includes training).
 *Oracle*: the best model per window in hindsight (:mod:`harmone_tui.bench_oracle`);
 ``headroom`` = oracle R² minus the best fixed policy's.
 
@@ -54,6 +55,7 @@ def aggregate(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "r2": _mean(r2s),
             "r2_sd": statistics.stdev(r2s) if len(r2s) > 1 else 0.0,
             "energy_j": _mean([g.get("energy_j") for g in group]),
+            "inference_j": _mean([g.get("inference_j") for g in group]),
             "steps": int(group[0].get("steps") or 0),
         }
         for count in COUNTS:
@@ -83,6 +85,7 @@ def scenario_rows(
             r["best_policy"] = best["policy"]
             r["r2_gap"] = None if r["r2"] is None else best["r2"] - r["r2"]
             r["energy_ratio"] = _ratio(r["energy_j"], best["energy_j"])
+            r["inference_ratio"] = _ratio(r["inference_j"], best["inference_j"])
             r["switches_per_500"] = 500.0 * (r["switches"] or 0.0) / max(r["steps"], 1)
             out.append(r)
         oracle = oracles.get(scenario)
@@ -95,12 +98,14 @@ def scenario_rows(
                     "r2": oracle["r2"],
                     "r2_sd": 0.0,
                     "energy_j": oracle["energy_j"],
+                    "inference_j": oracle["energy_j"],
                     "steps": best["steps"],
                     "switches": oracle["switches"],
                     "best": False,
                     "best_policy": best["policy"],
                     "r2_gap": best["r2"] - oracle["r2"],
                     "energy_ratio": _ratio(oracle["energy_j"], best["energy_j"]),
+                    "inference_ratio": _ratio(oracle["energy_j"], best["inference_j"]),
                     "switches_per_500": 500.0 * oracle["switches"] / max(best["steps"], 1),
                     "headroom": oracle["r2"] - best["r2"],
                 }
@@ -118,7 +123,8 @@ def mean_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for policy in dict.fromkeys(r["policy"] for r in rows):
         mine = [r for r in rows if r["policy"] == policy]
         row: dict[str, Any] = {"scenario": "mean", "policy": policy, "scenarios": len(mine)}
-        for key in ("r2", "r2_gap", "energy_ratio", "energy_j", "switches_per_500", *COUNTS):
+        keys = ("r2", "r2_gap", "energy_ratio", "inference_ratio", "energy_j", "switches_per_500")
+        for key in (*keys, *COUNTS):
             row[key] = _mean([r.get(key) for r in mine])
         row["best_in"] = sum(bool(r.get("best")) for r in mine)
         out.append(row)
@@ -133,6 +139,7 @@ DISPLAY = (
     ("R² gap", "r2_gap", 4),
     ("energy J", "energy_j", 3),
     ("E/best", "energy_ratio", 2),
+    ("Einf/best", "inference_ratio", 2),
     ("switch", "switches", 1),
     ("/500", "switches_per_500", 2),
     ("retrain", "retrains", 1),
@@ -144,6 +151,7 @@ MEAN_DISPLAY = (
     ("R²", "r2", 4),
     ("R² gap", "r2_gap", 4),
     ("E/best", "energy_ratio", 2),
+    ("Einf/best", "inference_ratio", 2),
     ("/500", "switches_per_500", 2),
     ("retrain", "retrains", 2),
     ("reuse", "reuses", 2),
@@ -189,8 +197,9 @@ def report(rows: Sequence[dict[str, Any]]) -> str:
         text_table(rows, DISPLAY)
         + "\n\n"
         + text_table(mean_rows(rows), MEAN_DISPLAY)
-        + "\n\n* best fixed policy in hindsight (highest R²); R² gap and E/best against it;"
-        + " oracle: best first-version model per window in hindsight."
+        + "\n\n* best fixed policy in hindsight (highest R²); R² gap and E/best against it"
+        + " (E: inference and training, Einf: inference alone);"
+        + "\n  oracle: the best first-version model per window in hindsight."
     )
 
 

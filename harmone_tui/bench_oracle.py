@@ -69,7 +69,7 @@ def oracle_from_predictions(
 
 
 def oracle_figures(task: Any) -> dict[str, Any]:
-    """Run every model of ``task`` (a :class:`harmone_tui.bench_sweep.OracleTask`) over its
+    """Run every model of ``task`` (a :class:`harmone_tui.commands.bench_sweep.OracleTask`) over its
     scenario and return :func:`oracle_from_predictions` of it."""
     from engines.energy import create_meter
     from engines.registry import create_engine

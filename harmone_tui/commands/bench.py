@@ -22,8 +22,8 @@ from typing import Any
 
 from harmone_tui import paths
 from harmone_tui.bench_scenarios import BenchError, Scenario, resolve_scenarios
-from harmone_tui.bench_sweep import OracleTask, Task, run_local, run_ray, run_tasks
 from harmone_tui.bench_table import csv_text, mean_rows, report, scenario_rows
+from harmone_tui.commands.bench_sweep import OracleTask, Task, run_local, run_ray, run_tasks
 from harmone_tui.commands.compare import (
     DEFAULT_POLICIES,
     Entry,

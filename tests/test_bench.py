@@ -133,6 +133,7 @@ def test_bench_on_ray_without_ray_says_how_to_get_it(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "--ray needs Ray" in done.stderr and "harmone-tui[ray]" in done.stderr
+    assert not (tmp_path / "exports").exists()  # refused before anything was trained or written
 
 
 def test_the_same_seeds_give_the_same_table_on_ray_and_in_the_pool(tmp_path: Path) -> None:

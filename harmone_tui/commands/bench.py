@@ -23,7 +23,14 @@ from typing import Any
 from harmone_tui import paths
 from harmone_tui.bench_scenarios import BenchError, Scenario, resolve_scenarios
 from harmone_tui.bench_table import csv_text, mean_rows, report, scenario_rows
-from harmone_tui.commands.bench_sweep import OracleTask, Task, run_local, run_ray, run_tasks
+from harmone_tui.commands.bench_sweep import (
+    OracleTask,
+    Task,
+    connect_ray,
+    run_local,
+    run_ray,
+    run_tasks,
+)
 from harmone_tui.commands.compare import (
     DEFAULT_POLICIES,
     Entry,
@@ -204,6 +211,17 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.ray is not None and args.jobs is not None:
         raise BenchError("--jobs is for the local pool; with --ray, Ray places the tasks")
+    ray = connect_ray(args.ray or None) if args.ray is not None else None  # before any output
+    try:
+        return _run(args, root, scenarios, entries)
+    finally:
+        if ray is not None:
+            ray.shutdown()
+
+
+def _run(
+    args: argparse.Namespace, root: Path, scenarios: list[Scenario], entries: list[Entry]
+) -> int:
     out = new_run_dir(args.out or paths.exports_dir(root), prefix="bench")
     settings = RunSettings(
         data_dir=root,

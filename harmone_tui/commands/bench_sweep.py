@@ -123,10 +123,9 @@ def run_local(tasks: Sequence[Task], jobs: int, done: Done) -> list[dict[str, An
     return [r for r in results if r is not None]
 
 
-def run_ray(tasks: Sequence[Task], address: str | None, done: Done) -> list[dict[str, Any]]:
-    """Run ``tasks`` on Ray: the instance this process already joined, else the one at
-    ``address`` (None: ``RAY_ADDRESS`` or a new local instance). The workers must see the same
-    files (scenarios, ``--out``) at the same paths: a shared file system, or one machine."""
+def connect_ray(address: str | None) -> Any:
+    """The ``ray`` module, joined to the instance at ``address`` (None: ``RAY_ADDRESS`` or a new
+    local instance) unless this process already is; a BenchError if Ray is missing or away."""
     try:
         import ray
     except ImportError:
@@ -134,12 +133,20 @@ def run_ray(tasks: Sequence[Task], address: str | None, done: Done) -> list[dict
             "--ray needs Ray, which is not installed",
             hint="pip install 'harmone-tui[ray]'",
         ) from None
-    started = not ray.is_initialized()
-    if started:
+    if not ray.is_initialized():
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         except (ConnectionError, ValueError, RuntimeError) as exc:
-            raise BenchError(f"--ray {address or ''}: cannot reach Ray ({exc})".strip()) from None
+            raise BenchError(f"--ray {address or ''}: cannot reach Ray ({exc})") from None
+    return ray
+
+
+def run_ray(tasks: Sequence[Task], address: str | None, done: Done) -> list[dict[str, Any]]:
+    """Run ``tasks`` on Ray (:func:`connect_ray`; an instance joined here is left at the end).
+    The workers must see the same files (scenarios, ``--out``) at the same paths: a shared file
+    system, or one machine."""
+    started = not _ray_initialized()
+    ray = connect_ray(address)
     try:
         remote = ray.remote(num_cpus=1, max_retries=0)(run_task)
         refs = [remote.remote(t) for t in tasks]
@@ -155,3 +162,11 @@ def run_ray(tasks: Sequence[Task], address: str | None, done: Done) -> list[dict
     finally:
         if started:
             ray.shutdown()
+
+
+def _ray_initialized() -> bool:
+    try:
+        import ray
+    except ImportError:
+        return False
+    return bool(ray.is_initialized())

@@ -36,6 +36,7 @@ from harmone_common.errors import HarmoneError
 __all__ = [
     "DEFAULT_J_PER_CPU_S",
     "ENV_COEFFICIENT",
+    "CoefficientSource",
     "EnergyError",
     "EnergyMeter",
     "EstimatedMeter",
@@ -123,16 +124,31 @@ def cpu_family_coefficient(cpuinfo_text: str | None = None) -> tuple[float, str]
     return DEFAULT_J_PER_CPU_S, f"unknown CPU: {name}" if name else "unknown CPU"
 
 
+class CoefficientSource(Protocol):
+    """A calibration profile as the meter sees it (``engines.energy_profile.EnergyProfile``)."""
+
+    j_per_cpu_s: float
+
+    @property
+    def origin(self) -> str: ...
+
+
 def resolve_coefficient(
-    j_per_cpu_s: float | None = None, cpuinfo_text: str | None = None
+    j_per_cpu_s: float | None = None,
+    cpuinfo_text: str | None = None,
+    profile: CoefficientSource | None = None,
 ) -> tuple[float, str]:
-    """The coefficient and where it came from: explicit argument > $HARMONE_J_PER_CPU_S > family.
+    """The coefficient and where it came from: explicit argument > calibration ``profile`` >
+    $HARMONE_J_PER_CPU_S > family.
 
     A malformed environment value is ignored (and said so) rather than crashing a run.
     """
     if j_per_cpu_s is not None:
         _check_coefficient(j_per_cpu_s)
         return float(j_per_cpu_s), "set explicitly"
+    if profile is not None:
+        _check_coefficient(profile.j_per_cpu_s)
+        return float(profile.j_per_cpu_s), f"from {profile.origin}"
     note = ""
     raw = os.environ.get(ENV_COEFFICIENT)
     if raw is not None and raw.strip():
@@ -233,9 +249,10 @@ class RaplMeter:
         idle_sample_s: float = 0.2,
         max_watts: float = 1000.0,
         slack_j: float = 100.0,
+        profile: CoefficientSource | None = None,
     ) -> None:
         self._domains = _package_domains(root)
-        self.j_per_cpu_s, self.family = resolve_coefficient(j_per_cpu_s)
+        self.j_per_cpu_s, self.family = resolve_coefficient(j_per_cpu_s, profile=profile)
         self._max_watts, self._slack_j = max_watts, slack_j
         self._ranges = [self._max_range(d) for d in self._domains]
         self._last = [_read_uj(d / "energy_uj") for d in self._domains]
@@ -310,20 +327,25 @@ def create_meter(
     powercap_root: Path = POWERCAP_ROOT,
     prefer: str = "auto",
     idle_sample_s: float = 0.2,
+    profile: CoefficientSource | None = None,
 ) -> EnergyMeter:
     """The best available meter: RAPL when readable, else the estimate with the reason in detail.
 
     ``prefer="rapl"`` raises EnergyError when RAPL is unusable; ``"estimated"`` skips RAPL.
+    ``profile`` (a calibration, see ``engines.energy_profile``) gives the coefficient unless
+    ``j_per_cpu_s`` does.
     """
     if prefer not in ("auto", "rapl", "estimated"):
         raise EnergyError(f"unknown energy backend {prefer!r}; choose auto, rapl or estimated")
     reason = "estimated backend chosen explicitly"
     if prefer != "estimated":
         try:
-            return RaplMeter(powercap_root, j_per_cpu_s, idle_sample_s=idle_sample_s)
+            return RaplMeter(
+                powercap_root, j_per_cpu_s, idle_sample_s=idle_sample_s, profile=profile
+            )
         except EnergyError as exc:
             if prefer == "rapl":
                 raise
             reason = str(exc)
-    value, family = resolve_coefficient(j_per_cpu_s)
+    value, family = resolve_coefficient(j_per_cpu_s, profile=profile)
     return EstimatedMeter(value, family, reason)

@@ -1,45 +1,32 @@
-"""Adaptations waiting to take effect at a given step: switch, reuse, swap in a retrained version.
+"""Adaptations waiting to take effect at a given step, as plain data: switch, reuse a stored
+version, swap in a retrained one.
 
-The MAPE loop (through the runtime's Effector methods) and the user (forced actions) add them; the
-runtime applies the due ones between inference batches, so every change lands exactly at a step.
-Each applied action is recorded as one event with its reason; a no-op is not recorded.
+The MAPE loop (through the runtime's Effector methods) and the user (forced actions) add them;
+the runtime applies the due ones between inference batches, all in one place
+(``Runtime._apply``), so every change lands exactly at a step. Nothing here knows the runtime:
+an action is what should happen, never how. Each applied action is recorded as one event with
+its reason; a no-op is not recorded.
+
+>>> queue = ActionQueue()
+>>> queue.add(SwitchTo(40, "lstm", "EMA 0.71 < min 0.78"))
+>>> queue.add(ReuseVersion(10, "linear", 2, "closest data"))
+>>> queue.describe(), queue.next_step(100)
+(('step 10: reuse linear v2', 'step 40: switch to lstm'), 10)
+>>> [type(a).__name__ for a in queue.due(10)], queue.next_step(100)
+(['ReuseVersion'], 40)
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from harmone_tui.trainer_pool import TrainedVersion
 
 
-class Runtime(Protocol):
-    """What an action needs of the run it changes (``harmone_tui.runtime.Runtime`` is one).
-
-    A protocol rather than an import, so that actions and the runtime do not import each other.
-    """
-
-    step: int
-    active_model: str
-
-    def current_version(self, model: str) -> int: ...
-
-    async def activate(self, model: str, version: int) -> None: ...
-
-    async def preload(self, model: str, version: int) -> None: ...
-
-    def event(self, kind: str, detail: dict[str, Any]) -> Any: ...
-
-
-class Action(Protocol):
-    step: int
-
-    async def apply(self, runtime: Runtime) -> None: ...
-
-
-@dataclass
+@dataclass(frozen=True)
 class SwitchTo:
     """Run another model (its current version) from ``step`` on."""
 
@@ -48,17 +35,8 @@ class SwitchTo:
     reason: str
     detail: dict[str, Any] = field(default_factory=dict)
 
-    async def apply(self, runtime: Runtime) -> None:
-        previous = runtime.active_model
-        if self.model == previous:
-            return
-        await runtime.activate(self.model, runtime.current_version(self.model))
-        runtime.event(
-            "switch", {"from": previous, "to": self.model, "reason": self.reason, **self.detail}
-        )
 
-
-@dataclass
+@dataclass(frozen=True)
 class ReuseVersion:
     """Run a stored version of a model from ``step`` on."""
 
@@ -68,57 +46,30 @@ class ReuseVersion:
     reason: str
     detail: dict[str, Any] = field(default_factory=dict)
 
-    async def apply(self, runtime: Runtime) -> None:
-        previous = (runtime.active_model, runtime.current_version(runtime.active_model))
-        await runtime.activate(self.model, self.version)
-        runtime.event(
-            "reuse",
-            {
-                "model": self.model,
-                "version": self.version,
-                "from": f"{previous[0]} v{previous[1]}",
-                "reason": self.reason,
-                **self.detail,
-            },
-        )
 
-
-@dataclass
-class PendingRetrain:
-    """A retrain running in the worker.
-
-    Its version is swapped in at ``step`` (waiting if needed).
-    """
+@dataclass(frozen=True)
+class SwapRetrained:
+    """A retrain running in the worker; its version is swapped in at ``step`` (waiting if
+    needed)."""
 
     step: int
     model: str
-    task: asyncio.Task[TrainedVersion]
+    task: asyncio.Task[TrainedVersion] = field(repr=False)
     reason: str
 
-    async def apply(self, runtime: Runtime) -> None:
-        try:
-            trained = await self.task
-        except Exception as exc:  # a failed retrain must not stop the run
-            runtime.event("error", {"action": "retrain", "model": self.model, "error": str(exc)})
-            return
-        stored = trained.stored
-        if runtime.active_model == self.model:
-            await runtime.activate(self.model, stored.version)
-        else:
-            await runtime.preload(self.model, stored.version)
-        runtime.event(
-            "retrain_done",
-            {
-                "model": self.model,
-                "version": stored.version,
-                "reason": self.reason,
-                "train_cpu_s": round(trained.cpu_s, 3),
-                "train_energy_j": round(trained.energy_j, 3),
-                "validation_r2": stored.meta.get("validation_r2"),
-                "persistence_validation_r2": stored.meta.get("persistence_validation_r2"),
-                "rows": stored.meta.get("train_rows"),
-            },
-        )
+
+Action = SwitchTo | ReuseVersion | SwapRetrained
+
+
+def describe(action: Action) -> str:
+    """An action as words (the read model's pending actions)."""
+    if isinstance(action, SwitchTo):
+        what = f"switch to {action.model}"
+    elif isinstance(action, ReuseVersion):
+        what = f"reuse {action.model} v{action.version}"
+    else:
+        what = f"swap in retrained {action.model}"
+    return f"step {action.step:,}: {what}"
 
 
 class ActionQueue:
@@ -130,28 +81,26 @@ class ActionQueue:
     def add(self, action: Action) -> None:
         self._pending.append(action)
 
-    def switch(self, runtime: Runtime, model: str, reason: str, detail: dict[str, Any]) -> None:
-        self.add(SwitchTo(runtime.step, model, reason, detail))
+    def retraining(self) -> str | None:
+        """The model a retrain is running for (None: no retrain is)."""
+        return next((a.model for a in self._pending if isinstance(a, SwapRetrained)), None)
 
-    def reuse(
-        self, runtime: Runtime, model: str, version: int, reason: str, detail: dict[str, Any]
-    ) -> None:
-        self.add(ReuseVersion(runtime.step, model, version, reason, detail))
-
-    def retraining(self) -> bool:
-        return any(isinstance(a, PendingRetrain) for a in self._pending)
+    def describe(self) -> tuple[str, ...]:
+        """The waiting actions as words, first due first."""
+        return tuple(describe(a) for a in sorted(self._pending, key=lambda a: a.step))
 
     def next_step(self, default: int) -> int:
         """The first step at which an action is waiting (``default`` if none)."""
         return min((a.step for a in self._pending), default=default)
 
     def due(self, step: int) -> list[Action]:
+        """Take the actions due at ``step`` (in the order they were added)."""
         ready = [a for a in self._pending if a.step <= step]
         self._pending = [a for a in self._pending if a.step > step]
         return ready
 
     def cancel_all(self) -> None:
         for action in self._pending:
-            if isinstance(action, PendingRetrain):
+            if isinstance(action, SwapRetrained):
                 action.task.cancel()
         self._pending = []

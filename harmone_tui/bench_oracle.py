@@ -86,7 +86,7 @@ def oracle_figures(task: Any) -> dict[str, Any]:
         **paths.engine_dirs(s.data_dir),
     )
     limit = engine.stream_length() if s.steps is None else min(s.steps, engine.stream_length())
-    j_per_cpu_s = create_meter(s.j_per_cpu_s).j_per_cpu_s
+    j_per_cpu_s = create_meter(s.j_per_cpu_s, profile=s.calibration_profile).j_per_cpu_s
     preds: dict[str, np.ndarray] = {}
     j_per_step: dict[str, float] = {}
     truth = np.empty(limit)

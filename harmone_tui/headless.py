@@ -19,11 +19,13 @@ from harmone_tui.event_text import describe
 from harmone_tui.json_safe import dumps
 from harmone_tui.outputs import OutputError, is_stdout, write_output
 from harmone_tui.runtime import Runtime
+from harmone_tui.snapshot import RunListener, RunSnapshot
+from mape.events import Event
 
 STOP_GRACE_S = 3.0  # after a signal, the step in progress may end this long before it is cancelled
 
 
-class ProgressPrinter:
+class ProgressPrinter(RunListener):
     """A one-line progress bar on a terminal; a plain line every few seconds otherwise."""
 
     def __init__(self, stream: TextIO, total: int, quiet: bool) -> None:
@@ -45,18 +47,22 @@ class ProgressPrinter:
             self._clear()
             print(f"harmone: {text}", file=self.stream, flush=True)
 
-    def steps(self, step: int, runtime: Runtime) -> None:
-        now = time.perf_counter()
+    def progress(self, text: str) -> None:
+        self.message(text)
+
+    def event(self, event: Event) -> None:
+        self.message(f"step {event.step}: {describe(event.kind, event.detail)}")
+
+    def snapshot(self, snap: RunSnapshot) -> None:
+        now, step = time.perf_counter(), snap.step
         if self.quiet or (now - self._last < self._every and step < self.total):
             return
         self._last = now
         rate = step / max(now - self._t0, 1e-9)
-        status = runtime.loop.status()
-        quality = "-" if status.quality is None else f"{status.quality:.3f}"
+        quality = "-" if snap.quality is None else f"{snap.quality:.3f}"
         text = (
             f"step {step}/{self.total} ({100 * step / self.total:.0f}%) {rate:,.0f} steps/s"
-            f"  model {runtime.active_model} v{runtime.current_version(runtime.active_model)}"
-            f"  quality {quality}"
+            f"  model {snap.active_model} v{snap.active_version}  quality {quality}"
         )
         if self.tty:
             width = 24
@@ -93,15 +99,7 @@ async def _run(runtime: Runtime, printer: ProgressPrinter, received: list[int]) 
         else:  # a step in progress may end; a predict that never returns is cancelled
             loop.call_later(STOP_GRACE_S, main.cancel)
 
-    def listen(kind: str, payload: Any) -> None:
-        if kind == "progress":
-            printer.message(str(payload))
-        elif kind == "steps":
-            printer.steps(int(payload), runtime)
-        elif kind == "event":
-            printer.message(f"step {payload.step}: {describe(payload.kind, payload.detail)}")
-
-    runtime.listeners.append(listen)
+    runtime.listeners.append(printer)
     remove = signals.install(loop, on_signal)
     try:
         await runtime.prepare()

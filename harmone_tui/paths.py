@@ -147,6 +147,11 @@ def exports_dir(root: Path) -> Path:
     return root / "exports"
 
 
+def energy_profile_file(root: Path) -> Path:
+    """Where ``harmone energy calibrate`` writes its calibration profile by default."""
+    return root / "energy-profile.json"
+
+
 def policies_dir(root: Path) -> Path:
     return root / "policies"
 

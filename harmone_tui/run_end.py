@@ -38,6 +38,7 @@ class Runtime(Protocol):
     settings: RunSettings
     store: KnowledgeStore
     actions: ActionQueue
+    counters: dict[str, int]
 
     def flush(self) -> None: ...
 
@@ -85,7 +86,6 @@ def close(runtime: Runtime) -> dict[str, Any]:
 def summary(runtime: Runtime) -> dict[str, Any]:
     """The run's figures so far (what exists of them when it ended during start-up)."""
     rt = runtime
-    counts = rt.store.event_counts(rt.run_id) if rt.run_id else {}
     out: dict[str, Any] = {
         "run_id": rt.run_id,
         "policy": rt.policy.name,
@@ -105,12 +105,8 @@ def summary(runtime: Runtime) -> dict[str, Any]:
     if meter is not None:
         out["energy_source"] = meter.source
         out["energy_detail"] = meter.detail
+    out.update(rt.counters)
     out.update(
-        switches=counts.get("switch", 0),
-        retrains=counts.get("retrain_done", 0),
-        reuses=counts.get("reuse", 0),
-        drifts=counts.get("drift", 0),
-        errors=counts.get("error", 0),
         wall_s=round(rt.wall_s, 3),
         data=str(rt.settings.data or "bundled sample"),
         data_dir=str(rt.settings.data_dir),

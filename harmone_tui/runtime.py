@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -20,24 +21,25 @@ from engines.base import Engine, EngineError, LoadedModel, Sample
 from engines.energy import EnergyMeter, create_meter
 from engines.registry import create_engine
 from harmone_tui import paths, run_end
-from harmone_tui.actions import ActionQueue, PendingRetrain
+from harmone_tui.actions import Action, ActionQueue, ReuseVersion, SwapRetrained, SwitchTo
 from harmone_tui.calibration import energy_profile, first_items
 from harmone_tui.inference import run_batch
 from harmone_tui.pacing import Pacer
 from harmone_tui.settings import RunSettings
+from harmone_tui.snapshot import RunInfo, RunListener, RunSnapshot
 from harmone_tui.start_versions import VersionUnusable, load_checked, load_start_versions
 from harmone_tui.telemetry import Telemetry, history_steps
 from harmone_tui.threads import in_thread
 from harmone_tui.trainer_pool import TrainerPool
 from mape.effector import VersionInfo
-from mape.knowledge import EventRow, KnowledgeStore
+from mape.events import COUNTERS, Event, EventKind
+from mape.knowledge import KnowledgeStore
 from mape.loop import MapeLoop
-from mape.model_repo import ModelRepository
+from mape.model_repo import ModelRepository, StoredVersion
 from mape.policy import Policy, check_models
 from mape.policy_file import key_locator
 from mape.step_writer import StepWriter
 
-Listener = Callable[[str, Any], None]  # (kind, payload): progress, steps, state, event, finished
 MAX_BATCH = 2000
 
 
@@ -51,7 +53,7 @@ class Runtime:
         self.policy = policy
         self.policy_source = policy_source
         self.policy_text = policy_text
-        self.listeners: list[Listener] = []
+        self.listeners: list[RunListener] = []
         self.actions = ActionQueue()
         self.step = 0
         self.run_id = 0
@@ -70,6 +72,10 @@ class Runtime:
         self._loaded: dict[tuple[str, int], LoadedModel] = {}
         self._current_version: dict[str, int] = {}
         self.active_model = policy.start_model
+        self.counters = dict.fromkeys(COUNTERS.values(), 0)
+        self._info: RunInfo | None = None
+        self._stored_versions: tuple[StoredVersion, ...] = ()
+        self.snapshot: RunSnapshot | None = None
         self.store: KnowledgeStore
         self.engine: Engine
         self.meter: EnergyMeter
@@ -79,12 +85,18 @@ class Runtime:
         self.pool: TrainerPool
 
     # set-up ---------------------------------------------------------------------------------
-    def _emit(self, kind: str, payload: Any) -> None:
-        for listener in list(self.listeners):
-            listener(kind, payload)
-
     def progress(self, text: str) -> None:
-        self._emit("progress", text)
+        for listener in list(self.listeners):
+            listener.progress(text)
+
+    def _publish(self) -> None:
+        """Take a snapshot of the run and hand it to the listeners (after a batch, a change of
+        state, an applied action)."""
+        if self._info is None:
+            return
+        self.snapshot = self._take_snapshot(self._info)
+        for listener in list(self.listeners):
+            listener.snapshot(self.snapshot)
 
     async def prepare(self) -> None:
         """Open the store, build the engine, train missing models, load and calibrate them.
@@ -137,7 +149,7 @@ class Runtime:
             if problem:
                 raise EngineError(f"{self.policy_source}: {problem}")
         xs = await in_thread(first_items, self.engine, str(s.data or "the bundled sample"))
-        self.meter = create_meter(s.j_per_cpu_s)
+        self.meter = create_meter(s.j_per_cpu_s, profile=s.calibration_profile)
         self.pool = TrainerPool(self.repo, self.meter.joules_for_cpu_seconds)
         length = self.engine.stream_length()
         limit = length if s.steps is None else min(s.steps, length)
@@ -151,7 +163,7 @@ class Runtime:
             self.pool,
             list(self.policy.models),
             self.progress,
-            lambda detail: self.event("error", detail),
+            lambda detail: self.event(EventKind.ERROR, detail),
             self.run_id,
         )
         for model, start in versions.items():
@@ -161,6 +173,10 @@ class Runtime:
             m: self._loaded[(m, self._current_version[m])].predict for m in self.policy.models
         }
         profile = await in_thread(energy_profile, predicts, xs, self._read_energy())
+        if self.meter.source == "estimated":  # measured at the meter's coefficient: per model
+            profile = {
+                m: uj * self._j_per_cpu_s(m) / self.meter.j_per_cpu_s for m, uj in profile.items()
+            }
         self.loop = MapeLoop(
             self.policy,
             self.engine.quality,
@@ -169,10 +185,64 @@ class Runtime:
             self._current_version[self.active_model],
         )
         self.loop.set_energy_profile(profile)
-        self.energy_profile = profile
+        self._stored_versions = tuple(self.repo.versions(self.engine.name))
+        self._info = self._run_info()
         self.prepared = True
         self.status = "ready"
         self.progress("ready")
+        self._publish()
+
+    def _run_info(self) -> RunInfo:
+        data, row = self.settings.data, self.store.run(self.run_id)
+        return RunInfo(
+            run_id=self.run_id,
+            started_at=row.started_at if row is not None else time.time(),
+            total=self.telemetry.total,
+            models=self.telemetry.models,
+            engine=self.engine.name,
+            engine_models=tuple(m.name for m in self.engine.models()),
+            quality_metric=self.engine.quality_metric,
+            quality=self.engine.quality,
+            data_name=data.name if data else "bundled sample",
+            energy_source=self.meter.source,
+            j_per_cpu_s=getattr(self.meter, "j_per_cpu_s", None),
+            telemetry=self.telemetry,
+            calibrated=self.settings.calibration_profile is not None,
+        )
+
+    def _take_snapshot(self, info: RunInfo) -> RunSnapshot:
+        status, tel = self.loop.status(), self.telemetry
+        quality, n = status.quality, tel.count
+        if quality is None and n >= 2:  # before the first MAPE cycle: the same window, measured
+            w = max(0, n - self.policy.switch.window_steps)
+            truths = [None if t != t else float(t) for t in tel.truth[w:n].tolist()]
+            quality = self.engine.quality(tel.prediction[w:n].tolist(), truths)
+        retraining = self.actions.retraining()
+        return RunSnapshot(
+            info=info,
+            state="paused" if self.status == "running" and self.paused else self.status,
+            step=self.step,
+            speed=self.pacer.speed,
+            policy=self.policy,
+            policy_source=self.policy_source,
+            policy_text=self.policy_text,
+            active_model=self.active_model,
+            active_version=self._current_version[self.active_model],
+            versions=MappingProxyType(dict(self._current_version)),
+            stored_versions=self._stored_versions,
+            quality=quality,
+            ema=MappingProxyType(status.ema),
+            e_norm=MappingProxyType(status.e_norm),
+            drift_statistic=status.drift_statistic,
+            drift_threshold=status.drift_threshold,
+            decision=status.decision,
+            reason=status.reason,
+            decision_step=status.decision_step,
+            energy_j=tel.totals.total("energy_mj") / 1000.0,
+            counters=MappingProxyType(dict(self.counters)),
+            retraining=retraining,
+            pending=self.actions.describe(),
+        )
 
     def _history(self, policy: Policy) -> int:
         """Steps the telemetry keeps in memory: the policy's windows, a batch, unstored rows."""
@@ -182,6 +252,12 @@ class Runtime:
         """The clock whose CPU time is charged to inference (see ``engines.base.Engine``)."""
         process_wide = self.engine.cpu_clock == "process"
         return time.process_time_ns if process_wide else time.thread_time_ns
+
+    def _j_per_cpu_s(self, model: str) -> float:
+        """The coefficient charged to ``model``'s inference on the estimate: a calibration
+        profile's per-model figure when per-model measured better, else the meter's."""
+        profile = self.settings.calibration_profile
+        return profile.coefficient_for(model) if profile else self.meter.j_per_cpu_s
 
     def _read_energy(self) -> Callable[[], float]:
         """Joules so far as inference sees them: RAPL, or this thread's CPU time × coefficient."""
@@ -239,12 +315,12 @@ class Runtime:
 
     async def _paused(self) -> None:
         self.status = "paused"
-        self._emit("state", self.status)
+        self._publish()
         paused_at = time.perf_counter()
         await self._running.wait()
         self._paused_s += time.perf_counter() - paused_at
         self.status = "running"
-        self._emit("state", self.status)
+        self._publish()
         self.pacer.restart(self.step)
 
     def _held(self) -> bool:
@@ -261,8 +337,10 @@ class Runtime:
             self.final_summary = run_end.summary(self)
             raise
         finally:
+            self._publish()
             if self.run_id:
-                self._emit("finished", self.final_summary)
+                for listener in list(self.listeners):
+                    listener.finished(self.final_summary)
 
     def _infer(self, samples: Iterator[Sample], start: int, end: int) -> int:
         """Run steps [start, end) with the active model (in a thread). Returns the next step."""
@@ -277,7 +355,7 @@ class Runtime:
             self._cpu_clock(),
             self._stopping,
         )
-        j_per_cpu_s = self.meter.j_per_cpu_s if rapl is None else None
+        j_per_cpu_s = self._j_per_cpu_s(model) if rapl is None else None
         return self.telemetry.record(start, figures, model, version, j_per_cpu_s)
 
     def _after_batch(self, start: int, end: int) -> None:
@@ -295,14 +373,14 @@ class Runtime:
         self._report_skipped()
         if end - self._flushed >= self.settings.batch_rows:
             self.flush()
-        self._emit("steps", end)
+        self._publish()
 
     def _report_skipped(self) -> None:
         """Stream items the engine could not use (e.g. a file that is not an image): one
         ``error`` event each, and the run goes on."""
         skipped = self.engine.skipped
         for name, reason in skipped[self._skipped_reported :]:
-            self.event("error", {"action": "skipped", "file": name, "error": reason})
+            self.event(EventKind.ERROR, {"action": "skipped", "file": name, "error": reason})
         self._skipped_reported = len(skipped)
 
     def _stopping(self) -> bool:
@@ -327,11 +405,66 @@ class Runtime:
 
     # actions --------------------------------------------------------------------------------
     async def _apply_actions(self) -> None:
-        for action in self.actions.due(self.step):
+        due = self.actions.due(self.step)
+        for action in due:
             try:
-                await action.apply(self)
+                await self._apply(action)
             except VersionUnusable as exc:  # a damaged stored version: say so, keep running
-                self.event("error", {"action": type(action).__name__, "error": str(exc)})
+                self.event(EventKind.ERROR, {"action": type(action).__name__, "error": str(exc)})
+        if due:
+            self._publish()
+
+    async def _apply(self, action: Action) -> None:
+        """Make one due action take effect now and record it (the one place actions apply)."""
+        previous = self.active_model
+        if isinstance(action, SwitchTo):
+            if action.model == previous:
+                return
+            await self._activate(action.model, self._current_version[action.model])
+            detail = {"from": previous, "to": action.model, "reason": action.reason}
+            self.event(EventKind.SWITCH, {**detail, **action.detail})
+        elif isinstance(action, ReuseVersion):
+            was = f"{previous} v{self._current_version[previous]}"
+            await self._activate(action.model, action.version)
+            self.event(
+                EventKind.REUSE,
+                {
+                    "model": action.model,
+                    "version": action.version,
+                    "from": was,
+                    "reason": action.reason,
+                    **action.detail,
+                },
+            )
+        else:
+            await self._swap_retrained(action)
+
+    async def _swap_retrained(self, action: SwapRetrained) -> None:
+        try:
+            trained = await action.task
+        except Exception as exc:  # a failed retrain must not stop the run
+            detail = {"action": "retrain", "model": action.model, "error": str(exc)}
+            self.event(EventKind.ERROR, detail)
+            return
+        stored = trained.stored
+        await self._ensure_loaded(action.model, stored.version)
+        self._current_version[action.model] = stored.version
+        if self.active_model == action.model:
+            self.loop.set_active(action.model, stored.version)
+        self._stored_versions = tuple(self.repo.versions(self.engine.name))
+        self.event(
+            EventKind.RETRAIN_DONE,
+            {
+                "model": action.model,
+                "version": stored.version,
+                "reason": action.reason,
+                "train_cpu_s": round(trained.cpu_s, 3),
+                "train_energy_j": round(trained.energy_j, 3),
+                "validation_r2": stored.meta.get("validation_r2"),
+                "persistence_validation_r2": stored.meta.get("persistence_validation_r2"),
+                "rows": stored.meta.get("train_rows"),
+            },
+        )
 
     async def _ensure_loaded(self, model: str, version: int) -> None:
         key = (model, version)
@@ -341,7 +474,7 @@ class Runtime:
                 raise VersionUnusable(f"{model} v{version} is not in the knowledge store")
             self._loaded[key] = await load_checked(self.engine, self.repo, stored)
 
-    async def activate(self, model: str, version: int) -> None:
+    async def _activate(self, model: str, version: int) -> None:
         """Load (if needed) and make ``model`` v``version`` the active model from now on."""
         await self._ensure_loaded(model, version)
         self._current_version[model] = version
@@ -351,22 +484,22 @@ class Runtime:
     def current_version(self, model: str) -> int:
         return self._current_version[model]
 
-    async def preload(self, model: str, version: int) -> None:
-        """Make ``version`` the current version of a model that is not active now."""
-        await self._ensure_loaded(model, version)
-        self._current_version[model] = version
-
-    def event(self, kind: str, detail: dict[str, Any]) -> EventRow:
+    def event(self, kind: EventKind, detail: dict[str, Any]) -> Event:
+        """Store an event at the current step and tell the listeners."""
         row = self.store.add_event(self.run_id, self.step, kind, detail)
-        self._emit("event", row)
+        counter = COUNTERS.get(row.kind)
+        if counter is not None:
+            self.counters[counter] += 1
+        for listener in list(self.listeners):
+            listener.event(row)
         return row
 
     # Effector (called by the MAPE loop) -----------------------------------------------------
     def switch_model(self, model: str, reason: str, detail: dict[str, Any]) -> None:
-        self.actions.switch(self, model, reason, detail)
+        self.actions.add(SwitchTo(self.step, model, reason, detail))
 
     def reuse_version(self, model: str, version: int, reason: str, detail: dict[str, Any]) -> None:
-        self.actions.reuse(self, model, version, reason, detail)
+        self.actions.add(ReuseVersion(self.step, model, version, reason, detail))
 
     def start_retrain(self, model: str, values: Any, reason: str, detail: dict[str, Any]) -> bool:
         if self.actions.retraining():
@@ -384,13 +517,14 @@ class Runtime:
             )
         )
         swap = self.step + self.policy.retrain.delay_steps
-        self.actions.add(PendingRetrain(swap, model, task, reason))
+        self.actions.add(SwapRetrained(swap, model, task, reason))
         self.event(
-            "retrain_started", {"model": model, "reason": reason, "swap_step": swap, **detail}
+            EventKind.RETRAIN_STARTED,
+            {"model": model, "reason": reason, "swap_step": swap, **detail},
         )
         return True
 
-    def record(self, kind: str, detail: dict[str, Any]) -> None:
+    def record(self, kind: EventKind, detail: dict[str, Any]) -> None:
         self.event(kind, detail)
 
     def stored_versions(self, model: str) -> list[VersionInfo]:
@@ -450,7 +584,8 @@ class Runtime:
         self.telemetry.hold(self._history(policy))
         self.policy, self.policy_text, self.policy_source = policy, text, source
         self.store.record_policy(self.run_id, self.step, policy.name, text)
-        self.event("policy_changed", {"policy": policy.name, "source": source})
+        self.event(EventKind.POLICY_CHANGED, {"policy": policy.name, "source": source})
+        self._publish()
 
     # results --------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engines.energy_profile import EnergyProfile
 
 
 @dataclass
@@ -20,6 +23,7 @@ class RunSettings:
     steps: int | None = None
     speed: float | None = None
     j_per_cpu_s: float | None = None
+    calibration_profile: EnergyProfile | None = None  # --energy-profile, see energy_source
     batch_rows: int = 500
     gaps: str = "hold"  # empty cells in a CSV stream: hold | skip | refuse (see --gaps)
 
@@ -34,4 +38,7 @@ class RunSettings:
             "steps": self.steps,
             "speed": self.speed,
             "j_per_cpu_s": self.j_per_cpu_s,
+            "energy_profile": str(self.calibration_profile.path)
+            if self.calibration_profile
+            else None,
         }

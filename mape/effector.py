@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from engines.base import DataSummary
+from mape.events import EventKind
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Effector(Protocol):
         """Retrain ``model`` on ``values`` in a worker; False if a retrain is already running."""
         ...
 
-    def record(self, kind: str, detail: dict[str, Any]) -> None:
+    def record(self, kind: EventKind, detail: dict[str, Any]) -> None:
         """Record an event (e.g. ``drift``, ``error``) at the current step."""
         ...
 

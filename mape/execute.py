@@ -12,6 +12,7 @@ from typing import Any
 
 from mape.analyse import DriftFinding
 from mape.effector import Effector
+from mape.events import EventKind
 from mape.plan import Decision, DriftPlan
 
 
@@ -49,7 +50,7 @@ class Executor:
         }
         if on_drift in ("reuse_or_retrain", "retrain"):
             detail["act_at"] = act_at
-        self.effector.record("drift", detail)
+        self.effector.record(EventKind.DRIFT, detail)
 
     def drift_action(
         self, plan: DriftPlan, model: str, retrain_values: Sequence[float], detected_at: int

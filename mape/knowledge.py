@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mape import store_write
+from mape.events import Event, EventKind
 from mape.store_write import KnowledgeError
 
 SCHEMA_VERSION = 1
@@ -87,17 +88,6 @@ CREATE TABLE IF NOT EXISTS policies_applied (
 );
 """
 
-EVENT_KINDS = (
-    "switch",
-    "drift",
-    "retrain_started",
-    "retrain_done",
-    "reuse",
-    "policy_changed",
-    "error",
-    "info",
-)
-
 
 @dataclass(frozen=True)
 class StepRow:
@@ -112,17 +102,6 @@ class StepRow:
     cpu_ms: float
     energy_mj: float
     energy_source: str
-
-
-@dataclass(frozen=True)
-class EventRow:
-    """One adaptation or notable fact of a run."""
-
-    run_id: int
-    step: int
-    ts: float
-    kind: str
-    detail: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -348,24 +327,25 @@ class KnowledgeStore:
         return int(row[0])
 
     # events ---------------------------------------------------------------------------------
-    def add_event(self, run_id: int, step: int, kind: str, detail: dict[str, Any]) -> EventRow:
-        if kind not in EVENT_KINDS:
+    def add_event(self, run_id: int, step: int, kind: str, detail: dict[str, Any]) -> Event:
+        if kind not in EventKind.__members__.values():
             raise ValueError(f"unknown event kind {kind!r}")
+        kind = EventKind(kind)
         ts = time.time()
         self._write(
             "INSERT INTO events(run_id, step, ts, kind, detail_json) VALUES (?,?,?,?,?)",
             (run_id, step, ts, kind, json.dumps(detail, default=str)),
         )
-        return EventRow(run_id, step, ts, kind, detail)
+        return Event(run_id, step, ts, kind, detail)
 
-    def events(self, run_id: int, kinds: Iterable[str] | None = None) -> list[EventRow]:
+    def events(self, run_id: int, kinds: Iterable[str] | None = None) -> list[Event]:
         rows = self._conn.execute(
             "SELECT run_id, step, ts, kind, detail_json FROM events WHERE run_id=? ORDER BY id",
             (run_id,),
         ).fetchall()
         wanted = set(kinds) if kinds is not None else None
         return [
-            EventRow(r[0], r[1], r[2], r[3], json.loads(r[4]))
+            Event(r[0], r[1], r[2], EventKind(r[3]), json.loads(r[4]))
             for r in rows
             if wanted is None or r[3] in wanted
         ]

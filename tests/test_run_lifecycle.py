@@ -20,8 +20,10 @@ from engines.base import EngineError
 from engines.fake import FakeEngine, synthetic_stream
 from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
+from harmone_tui.snapshot import RunSnapshot
 from mape.knowledge import KnowledgeStore
 from mape.policy_file import parse_policy
+from tests.listening import OnSnapshot
 from tests.ui.harness import FAKE_POLICY, seed_fake_models
 
 BOUND_S = 30.0  # no step of these runs takes more than a fraction of this: a hang fails
@@ -124,10 +126,8 @@ def _paced(
         marks["acted"] = time.perf_counter()
         act()
 
-    def listen(kind: str, payload: Any) -> None:
-        if kind != "steps":
-            return
-        step, now = int(payload), time.perf_counter()
+    def listen(snap: RunSnapshot) -> None:
+        step, now = snap.step, time.perf_counter()
         if "scheduled" not in marks and step >= at_step:
             marks["scheduled"] = step
             asyncio.get_running_loop().call_later(ACT_AFTER_S, acting)
@@ -137,7 +137,7 @@ def _paced(
             marks["stopped"], marks["to"] = now, step
             runtime.stop()
 
-    runtime.listeners.append(listen)
+    runtime.listeners.append(OnSnapshot(listen))
     summary = run_bounded(runtime)
     rate = (marks["to"] - marks["from"]) / (marks["stopped"] - marks["from_t"])
     return marks["stopped"] - marks["acted"], rate, summary
@@ -170,19 +170,21 @@ def test_stop_and_pause_cut_a_long_pacing_sleep_short(
     runtime = fake_runtime(data_dir, monkeypatch, rows=300, speed=0.05)
     states: list[str] = []
 
-    def listen(kind: str, payload: Any) -> None:
-        if kind == "steps" and int(payload) == 1:
+    def listen(snap: RunSnapshot) -> None:
+        if states and snap.state == states[-1]:
+            return
+        states.append(snap.state)
+        if snap.state == "running" and snap.step == 1:
             asyncio.get_running_loop().call_later(ACT_AFTER_S, getattr(runtime, control))
-        elif kind == "state":
-            states.append(str(payload))
-            if payload == "paused":
-                runtime.stop()
+        elif snap.state == "paused":
+            runtime.stop()
 
-    runtime.listeners.append(listen)
+    runtime.listeners.append(OnSnapshot(listen))
     started = time.perf_counter()
     summary = run_bounded(runtime)
     assert summary["status"] == "stopped" and summary["steps"] == 1
-    assert states == ([] if control == "stop" else ["paused", "running"])
+    paused = [] if control == "stop" else ["paused", "running"]
+    assert states == ["ready", "running", *paused, "stopped"]
     assert time.perf_counter() - started < BOUND_S / 3  # one paced step is 20 s
 
 

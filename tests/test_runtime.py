@@ -13,7 +13,9 @@ import pytest
 from engines.base import EngineError
 from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
+from harmone_tui.snapshot import RunSnapshot
 from mape.policy_file import parse_policy, resolve_policy
+from tests.listening import OnSnapshot
 
 TWO_MODELS = """
 name = "two"
@@ -41,11 +43,11 @@ def act_once(runtime: Runtime, at_step: int, action: Callable[[], object]) -> li
     """Run ``action`` once, after the first batch that reaches ``at_step``; returns its result."""
     results: list[object] = []
 
-    def listen(kind: str, step: object) -> None:
-        if kind == "steps" and not results and int(step) >= at_step:  # type: ignore[call-overload]
+    def listen(snap: RunSnapshot) -> None:
+        if not results and snap.step >= at_step:
             results.append(action())
 
-    runtime.listeners.append(listen)
+    runtime.listeners.append(OnSnapshot(listen))
     return results
 
 

@@ -20,8 +20,10 @@ from harmone_tui.headless import run_headless
 from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
 from harmone_tui.signals import SIGNALS, exit_code
+from harmone_tui.snapshot import RunSnapshot
 from mape.knowledge import KnowledgeStore
 from mape.policy_file import parse_policy
+from tests.listening import OnSnapshot
 from tests.ui.harness import FAKE_POLICY, seed_fake_models
 
 
@@ -53,12 +55,12 @@ def test_each_signal_stops_a_paced_run_with_its_summary_and_128_plus_n(
     runtime = Runtime(settings, policy, "test policy", FAKE_POLICY)
     sent: list[int] = []
 
-    def listen(kind: str, payload: Any) -> None:
-        if kind == "steps" and int(payload) >= 3 and not sent:
-            sent.append(int(payload))
+    def listen(snap: RunSnapshot) -> None:
+        if snap.step >= 3 and not sent:
+            sent.append(snap.step)
             os.kill(os.getpid(), sig)
 
-    runtime.listeners.append(listen)
+    runtime.listeners.append(OnSnapshot(listen))
     out = tmp_path / "summary.json"
     code = run_headless(runtime, out, quiet=True)
     assert unhandled == []

@@ -22,6 +22,7 @@ from harmone_tui.settings import RunSettings
 from harmone_tui.telemetry import MIN_HISTORY, Telemetry, history_steps
 from mape.knowledge import KnowledgeStore
 from mape.policy_file import parse_policy, resolve_policy
+from tests.listening import OnSnapshot
 from tests.ui.harness import FAKE_POLICY, seed_fake_models
 
 STREAM = Path(__file__).resolve().parents[1] / "sample_data" / "pems_stream.csv"
@@ -140,9 +141,7 @@ def test_a_run_stores_every_step_while_memory_stays_put(tmp_path: Path) -> None:
     settings = RunSettings(data_dir=tmp_path / "data", engine="fake", data=data)
     runtime = Runtime(settings, policy, "fake", FAKE_POLICY)
     sizes: list[int] = []
-    runtime.listeners.append(
-        lambda kind, _: sizes.append(runtime.telemetry.nbytes) if kind == "steps" else None
-    )
+    runtime.listeners.append(OnSnapshot(lambda _: sizes.append(runtime.telemetry.nbytes)))
 
     async def run() -> dict:
         await runtime.prepare()

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "every policy on every drift scenario: regret, oracle bound, one table and picture",
     ),
     "runs": ("harmone_tui.commands.runs", "list, show or prune earlier runs (the knowledge store)"),
+    "energy": (
+        "harmone_tui.commands.energy",
+        "calibrate the energy estimate against RAPL, show a calibration profile",
+    ),
     "locate": ("harmone_tui.commands.locate", "print where data, config and themes live"),
     "serve": ("harmone_tui.commands.serve", "manage pipelines that run elsewhere, over HTTP"),
     "attach": ("harmone_tui.commands.attach", "the TUI of a running `harmone serve`"),

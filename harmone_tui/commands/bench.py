@@ -39,6 +39,7 @@ from harmone_tui.commands.compare import (
     resolve_all,
 )
 from harmone_tui.commands.run import positive_finite, positive_int
+from harmone_tui.energy_source import PROFILE_HELP, profile_for
 from harmone_tui.settings import RunSettings
 
 BENCH_POLICIES = (
@@ -103,9 +104,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--column", default="flow", help="CSV column of the streams (default: flow)"
     )
-    parser.add_argument(
+    coefficient = parser.add_mutually_exclusive_group()
+    coefficient.add_argument(
         "--j-per-cpu-s", type=positive_finite, help="energy estimate: joules per CPU-second"
     )
+    coefficient.add_argument("--energy-profile", type=Path, metavar="FILE", help=PROFILE_HELP)
     parser.add_argument("--no-picture", action="store_true", help="skip bench.png")
 
 
@@ -211,16 +214,21 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.ray is not None and args.jobs is not None:
         raise BenchError("--jobs is for the local pool; with --ray, Ray places the tasks")
+    profile = profile_for(args.energy_profile, args.j_per_cpu_s)
     ray = connect_ray(args.ray or None) if args.ray is not None else None  # before any output
     try:
-        return _run(args, root, scenarios, entries)
+        return _run(args, root, scenarios, entries, profile)
     finally:
         if ray is not None:
             ray.shutdown()
 
 
 def _run(
-    args: argparse.Namespace, root: Path, scenarios: list[Scenario], entries: list[Entry]
+    args: argparse.Namespace,
+    root: Path,
+    scenarios: list[Scenario],
+    entries: list[Entry],
+    profile: Any,
 ) -> int:
     out = new_run_dir(args.out or paths.exports_dir(root), prefix="bench")
     settings = RunSettings(
@@ -230,6 +238,7 @@ def _run(
         steps=args.steps,
         speed=None,
         j_per_cpu_s=args.j_per_cpu_s,
+        calibration_profile=profile,
     )
     result = bench(
         scenarios,

@@ -31,7 +31,10 @@ from engines.base import EngineError
 from harmone_tui import paths
 from harmone_tui.commands.run import IMAGE_LIMITS, positive_finite, positive_int
 from harmone_tui.compare_report import csv_text, markdown_table, row_from_summary, text_table
+from harmone_tui.energy_source import PROFILE_HELP, profile_for
 from harmone_tui.settings import RunSettings
+from harmone_tui.snapshot import RunListener, RunSnapshot
+from mape.events import Event, EventKind
 
 DEFAULT_POLICIES = (
     "naive",
@@ -85,9 +88,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="results go to a new DIR/compare-<time>/ (default DIR: <data dir>/exports)",
     )
     parser.add_argument("--steps", type=positive_int, help="stop every run after N steps")
-    parser.add_argument(
+    coefficient = parser.add_mutually_exclusive_group()
+    coefficient.add_argument(
         "--j-per-cpu-s", type=positive_finite, help="energy estimate: joules per CPU-second"
     )
+    coefficient.add_argument("--energy-profile", type=Path, metavar="FILE", help=PROFILE_HELP)
 
 
 @dataclass(frozen=True)
@@ -192,7 +197,12 @@ async def bootstrap(
         models += [m for m in e.policy.models if m not in models]
     store = KnowledgeStore.open(paths.knowledge_file(base))
     repo = ModelRepository(base, store)
-    pool = TrainerPool(repo, create_meter(settings.j_per_cpu_s).joules_for_cpu_seconds)
+    pool = TrainerPool(
+        repo,
+        create_meter(
+            settings.j_per_cpu_s, profile=settings.calibration_profile
+        ).joules_for_cpu_seconds,
+    )
     try:
         _adopt_user_versions(user_root, repo, engine.name, models, say)
         await ensure_models(engine, pool, models, say)
@@ -201,32 +211,41 @@ async def bootstrap(
         store.close()
 
 
+class _Follow(RunListener):
+    """A compared run's progress (a line on ``err`` every few seconds) and retraining energy."""
+
+    def __init__(self, label: str, err: TextIO) -> None:
+        self.label, self.err, self.last = label, err, time.perf_counter()
+        self.retrain_j = 0.0
+
+    def event(self, event: Event) -> None:
+        if event.kind is EventKind.RETRAIN_DONE:
+            self.retrain_j += float(event.detail.get("train_energy_j") or 0.0)
+
+    def snapshot(self, snap: RunSnapshot) -> None:
+        now = time.perf_counter()
+        if now - self.last >= PROGRESS_EVERY_S:
+            self.last = now
+            step, total = snap.step, snap.info.total
+            print(
+                f"{self.label}: step {step}/{total} ({100 * step // max(total, 1)}%)",
+                file=self.err,
+                flush=True,
+            )
+
+
 def run_one(settings: RunSettings, entry: Entry, label: str, err: TextIO) -> dict[str, Any]:
     """One headless run; returns its table row."""
     from harmone_tui.runtime import Runtime
 
     runtime = Runtime(settings, entry.policy, entry.source, entry.text)
-    last = [time.perf_counter()]
-
-    def listen(kind: str, payload: Any) -> None:
-        now = time.perf_counter()
-        if kind == "steps" and now - last[0] >= PROGRESS_EVERY_S:
-            last[0] = now
-            total = runtime.telemetry.total
-            print(
-                f"{label}: step {payload}/{total} ({100 * int(payload) // max(total, 1)}%)",
-                file=err,
-                flush=True,
-            )
-
-    runtime.listeners.append(listen)
-    summary = asyncio.run(runtime.run())
+    follow = _Follow(label, err)
+    runtime.listeners.append(follow)
     try:
-        done = runtime.store.events(runtime.run_id, ["retrain_done"])
-        retrain_j = sum(float(e.detail.get("train_energy_j") or 0.0) for e in done)
+        summary = asyncio.run(runtime.run())
     finally:
         runtime.store.close()
-    return row_from_summary(entry.policy.name, summary, retrain_j)
+    return row_from_summary(entry.policy.name, summary, follow.retrain_j)
 
 
 def compare_policies(
@@ -307,6 +326,7 @@ def run(args: argparse.Namespace) -> int:
     chosen = args.policies or ",".join(DEFAULTS_BY_ENGINE[args.engine])
     names = [n.strip() for n in chosen.split(",") if n.strip()]
     entries = resolve_all(names, paths.policies_dir(root))  # before anything is created
+    profile = profile_for(args.energy_profile, args.j_per_cpu_s)
     out = new_run_dir(args.out or paths.exports_dir(root))
     settings = RunSettings(
         data_dir=root,
@@ -318,6 +338,7 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         speed=None,
         j_per_cpu_s=args.j_per_cpu_s,
+        calibration_profile=profile,
     )
     rows = compare_entries(entries, out, settings)
     print(text_table(rows))

@@ -42,6 +42,12 @@ OPTIONAL: dict[str, str] = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--energy-profile",
+        type=Path,
+        metavar="FILE",
+        help="check this calibration profile and report the coefficient a run given it uses",
+    )
 
 
 def package_version(label: str) -> str:
@@ -82,15 +88,48 @@ def engines_status() -> dict[str, dict[str, Any]]:
     }
 
 
-def energy_status() -> dict[str, Any]:
+def energy_status(root: Path, profile_flag: Path | None = None) -> dict[str, Any]:
+    """The backend, the coefficient in force and where it came from (number, profile, family),
+    and the data dir's calibration profile, which is only in force when chosen."""
     from engines.energy import EnergyError, describe_backend, resolve_coefficient
+    from harmone_tui.energy_source import chosen_profile, mismatch_warning
 
     source, reason = describe_backend()
+    problem = warning = None
     try:
-        value, family = resolve_coefficient()
+        profile = chosen_profile(profile_flag)
+        warning = mismatch_warning(profile)
+    except EnergyError as exc:  # $HARMONE_ENERGY_PROFILE is bad: reported, a run would refuse it
+        if profile_flag is not None:
+            raise  # the file to check was named: one line, exit 2
+        profile, problem = None, str(exc)
+    try:
+        value, family = resolve_coefficient(profile=profile)
     except EnergyError as exc:  # pragma: no cover - only an explicit bad value raises
         value, family = float("nan"), str(exc)
-    return {"source": source, "reason": reason, "j_per_cpu_s": value, "coefficient_from": family}
+    return {
+        "source": source,
+        "reason": reason,
+        "j_per_cpu_s": value,
+        "coefficient_from": family,
+        "profile": str(profile.path) if profile else None,
+        "profile_problem": problem,
+        "profile_warning": warning,
+        "calibration_file": stored_profile_status(paths.energy_profile_file(root)),
+    }
+
+
+def stored_profile_status(path: Path) -> dict[str, Any]:
+    """The data dir's profile (written by ``harmone energy calibrate``), if any, checked."""
+    from engines.energy_profile import ProfileError, load_profile
+
+    if not path.exists():
+        return {"path": str(path), "status": "none"}
+    try:
+        found = load_profile(path)
+    except ProfileError as exc:
+        return {"path": str(path), "status": "invalid", "error": str(exc)}
+    return {"path": str(path), "status": "ok", "origin": found.origin}
 
 
 def dir_size(root: Path) -> int:
@@ -142,7 +181,7 @@ def knowledge_status(root: Path) -> dict[str, Any]:
     return {"path": str(path), "status": "ok", "runs": runs, "model_versions": versions}
 
 
-def collect(data_dir: Path | str | None) -> dict[str, Any]:
+def collect(data_dir: Path | str | None, profile_flag: Path | None = None) -> dict[str, Any]:
     root = paths.data_dir(data_dir)
     exists = root.is_dir()
     return {
@@ -154,7 +193,7 @@ def collect(data_dir: Path | str | None) -> dict[str, Any]:
             for label, why in OPTIONAL.items()
         },
         "engines": engines_status(),
-        "energy": energy_status(),
+        "energy": energy_status(root, profile_flag),
         "data_dir": {"path": str(root), "exists": exists, "bytes": dir_size(root) if exists else 0},
         "knowledge": knowledge_status(root),
     }
@@ -183,6 +222,18 @@ def render(report: dict[str, Any]) -> str:
         ("  why", en["reason"]),
         ("  coefficient", f"{en['j_per_cpu_s']:g} J per CPU-second ({en['coefficient_from']})"),
     ]
+    if en["profile_problem"]:
+        rows.append(("  profile", f"REFUSED: {en['profile_problem']}"))
+    if en["profile_warning"]:
+        rows.append(("  profile", en["profile_warning"]))
+    cal = en["calibration_file"]
+    if cal["status"] == "ok" and cal["path"] != en["profile"]:
+        text = (
+            f"{cal['path']}, not in force (use it with --energy-profile or $HARMONE_ENERGY_PROFILE)"
+        )
+        rows.append(("  calibration", text))
+    elif cal["status"] == "invalid":
+        rows.append(("  calibration", f"INVALID: {cal['error']}"))
     dd = report["data_dir"]
     size = human_bytes(dd["bytes"]) if dd["exists"] else "not created yet"
     rows.append(("data dir", f"{dd['path']} ({size})"))
@@ -199,9 +250,10 @@ def render(report: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = collect(args.data_dir)
+    report = collect(args.data_dir, args.energy_profile)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print(render(report))
-    return 1 if report["knowledge"]["status"] == "corrupted" else 0
+    broken = report["knowledge"]["status"] == "corrupted" or report["energy"]["profile_problem"]
+    return 1 if broken else 0

@@ -47,18 +47,25 @@ def add_arguments(actions: Any) -> None:
 
 
 def run(root: Path, args: argparse.Namespace) -> int:
+    if args.action == "remove":
+        if args.damaged == any(v is not None for v in (args.engine, args.model, args.version)):
+            raise HarmoneError("models remove: give ENGINE MODEL VERSION, or --damaged")
+        if not args.damaged and None in (args.engine, args.model, args.version):
+            raise HarmoneError(
+                "models remove: give ENGINE MODEL VERSION",
+                hint="e.g. harmone models remove regression linear 3",
+            )
     if not paths.knowledge_file(root).exists():
+        if args.action == "remove" and not args.damaged:
+            raise HarmoneError(
+                f"no version {args.engine} {args.model} v{args.version} in {root}: "
+                "it holds no model versions",
+                hint="check --data-dir (or $HARMONE_DATA_DIR)",
+            )
         print(f"no model versions in {root}")
         return 0
     if args.action == "check":
         return check(root, args.engine, args.json, args.fix)
-    if args.damaged == any(v is not None for v in (args.engine, args.model, args.version)):
-        raise HarmoneError("models remove: give ENGINE MODEL VERSION, or --damaged")
-    if not args.damaged and None in (args.engine, args.model, args.version):
-        raise HarmoneError(
-            "models remove: give ENGINE MODEL VERSION",
-            hint="e.g. harmone models remove regression linear 3",
-        )
     return remove(root, args)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harmone_common.errors import HarmoneError
 from harmone_tui import paths
+from harmone_tui.energy_source import PROFILE_HELP, profile_for
 from harmone_tui.retention import DEFAULT_KEEP, after_run, configured_keep, parse_keep
 from harmone_tui.settings import RunSettings
 
@@ -110,11 +111,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="'max' or steps per second (default: max headless, 50 in the TUI)",
     )
     parser.set_defaults(speed_given=False)
-    parser.add_argument(
+    coefficient = parser.add_mutually_exclusive_group()
+    coefficient.add_argument(
         "--j-per-cpu-s",
         type=positive_finite,
         help="energy estimate: joules per CPU-second (default by CPU family)",
     )
+    coefficient.add_argument("--energy-profile", type=Path, metavar="FILE", help=PROFILE_HELP)
     parser.add_argument(
         "--quiet", action="store_true", help="headless: no progress and no summary on stdout"
     )
@@ -152,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         speed=args.speed,
         j_per_cpu_s=args.j_per_cpu_s,
+        calibration_profile=profile_for(args.energy_profile, args.j_per_cpu_s),
         gaps=args.gaps,
     )
     if args.no_ui:

@@ -22,7 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from harmone_tui import __version__
 from harmone_tui.serve import harmonica_api, v1_api
 from harmone_tui.serve.config import ServeConfig
-from harmone_tui.serve.service import RequestProblem, Service
+from harmone_tui.serve.served import RequestProblem
+from harmone_tui.serve.service import Service
 
 DESCRIPTION = """The managing system of harmone: managed systems post telemetry, the MAPE-K loop
 decides, tactics are posted to each system's adaptor. `/api/...` is Harmonica's API (its

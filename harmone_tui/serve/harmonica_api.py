@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse
 
 from harmone_tui.serve.harmonica_rules import HarmonicaState
 from harmone_tui.serve.schema import SYSTEM_ID, HarmonicaPolicyIn, TelemetryFiled, to_policy
-from harmone_tui.serve.service import TACTIC_EVENT, RequestProblem, Served, Service
+from harmone_tui.serve.served import TACTIC_EVENT, RequestProblem, Served
+from harmone_tui.serve.service import Service
 from harmone_tui.serve.store import finish_runs
 
 UNASSIGNED = "unassigned"

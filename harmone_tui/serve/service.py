@@ -22,81 +22,22 @@ import pickle
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from harmone_common.errors import HarmoneError
 from harmone_tui import paths
 from harmone_tui.serve import snapshot
 from harmone_tui.serve.config import ServeConfig, ServeError
 from harmone_tui.serve.deliveries import Deliveries, Delivery
 from harmone_tui.serve.harmonica_rules import HarmonicaPolicy, HarmonicaState
 from harmone_tui.serve.schema import to_policy
-from harmone_tui.serve.store import ServeStore, finish_runs, resume_runs, start_run
+from harmone_tui.serve.served import RequestProblem, Served, policy_text_of
+from harmone_tui.serve.store import ServeStore, finish_runs, prune_job, resume_runs, start_run
 from harmone_tui.serve.systems import RemoteSystem, StepRecord
 from mape.knowledge import KnowledgeStore
-from mape.policy_file import parse_policy, preset_text
+from mape.policy_file import parse_policy
 
-SNAPSHOT_EVERY = 5_000
 HOUSEKEEPING_S = 10.0
 REPLAY_CHUNK = 10_000
-TACTIC_EVENT = "info"  # a Harmonica tactic decision; the event kinds are the knowledge store's
-
-
-class RequestProblem(HarmoneError):
-    """A request that cannot be served: HTTP status, and one line naming the field."""
-
-    def __init__(self, status: int, message: str, field_name: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.field = field_name
-
-
-@dataclass
-class Served:
-    """One managed system as the server holds it."""
-
-    system_id: str
-    kind: str  # "v1" | "harmonica"
-    run_id: int
-    config: dict[str, Any]
-    remote: RemoteSystem | None = None
-    harmonica: HarmonicaState | None = None
-    seq: int = 0
-    snapshot_seq: int = 0
-    counts: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(("pending", "delivered", "failed"), 0)
-    )
-
-    def state_blob(self) -> bytes:
-        if self.remote is not None:
-            return snapshot.dump(self.remote)
-        assert self.harmonica is not None
-        return json.dumps(self.harmonica.dump()).encode()
-
-    def snapshot_job(self) -> Callable[[sqlite3.Connection], None]:
-        blob, seq, sid = self.state_blob(), self.seq, self.system_id
-        self.snapshot_seq = seq
-
-        def job(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE serve_systems SET snapshot=?, snapshot_seq=?, config_json=?, updated_at=?"
-                " WHERE system_id=?",
-                (blob, seq, json.dumps(self.config), time.time(), sid),
-            )
-
-        return job
-
-
-def policy_text_of(config: dict[str, Any]) -> tuple[str, str]:
-    """(TOML text, source name) of a v1 registration: its own text or a preset's."""
-    if config.get("policy"):
-        return config["policy"], "policy"
-    name = config.get("preset") or "harmone"
-    try:
-        return preset_text(name), f"preset {name}"
-    except FileNotFoundError:
-        raise RequestProblem(422, f"preset: no preset policy {name!r}", "preset") from None
 
 
 class Service:
@@ -404,33 +345,8 @@ class Service:
             if served.seq > served.snapshot_seq and self.systems.get(served.system_id) is served:
                 await self.store.writer.commit(served.snapshot_job())
         keep = self.config.keep_records
-        jobs = [_prune(s.system_id, s.run_id, s.snapshot_seq, keep) for s in self.systems.values()]
+        jobs = [
+            prune_job(s.system_id, s.run_id, s.snapshot_seq, keep) for s in self.systems.values()
+        ]
         if jobs:
             await self.store.writer.commit(lambda conn: [job(conn) for job in jobs])
-
-
-def _prune(
-    sid: str, run_id: int, snapshot_seq: int, keep: int
-) -> Callable[[sqlite3.Connection], None]:
-    """Keep the newest ``keep`` records, deliveries and events of a system (never a record the
-    snapshot does not cover, never a pending delivery)."""
-
-    def job(conn: sqlite3.Connection) -> None:
-        top = conn.execute(
-            "SELECT MAX(seq) FROM serve_records WHERE system_id=?", (sid,)
-        ).fetchone()[0]
-        if top is not None:
-            floor = min(snapshot_seq, top + 1 - keep)
-            conn.execute("DELETE FROM serve_records WHERE system_id=? AND seq<?", (sid, floor))
-        conn.execute(
-            "DELETE FROM serve_deliveries WHERE system_id=? AND state!='pending' AND id<=("
-            "SELECT id FROM serve_deliveries WHERE system_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (sid, sid, keep),
-        )
-        conn.execute(
-            "DELETE FROM events WHERE run_id=? AND id<=("
-            "SELECT id FROM events WHERE run_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (run_id, run_id, keep),
-        )
-
-    return job

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mape.events import COUNTERS
+
 T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
 
@@ -228,15 +230,6 @@ def resume_runs(run_ids: list[int]) -> Job:
     return job
 
 
-COUNTED = {
-    "switch": "switches",
-    "retrain_done": "retrains",
-    "reuse": "reuses",
-    "drift": "drifts",
-    "error": "errors",
-}
-
-
 def finish_runs(run_ids: list[int], status: str, steps: dict[int, int] | None = None) -> Job:
     """Runs end (``stopped`` at shutdown, ``reset``) with a summary `harmone runs` shows:
     records so far and adaptations counted from the run's events (never kept apart)."""
@@ -255,10 +248,37 @@ def finish_runs(run_ids: list[int], status: str, steps: dict[int, int] | None = 
                 "steps": (steps or {}).get(run_id),
                 "energy_source": "reported",
             }
-            summary.update({name: counts.get(kind, 0) for kind, name in COUNTED.items()})
+            summary.update({name: counts.get(kind, 0) for kind, name in COUNTERS.items()})
             conn.execute(
                 "UPDATE runs SET status=?, finished_at=?, summary_json=? WHERE run_id=?",
                 (status, now, json.dumps(summary), run_id),
             )
+
+    return job
+
+
+def prune_job(
+    sid: str, run_id: int, snapshot_seq: int, keep: int
+) -> Callable[[sqlite3.Connection], None]:
+    """Keep the newest ``keep`` records, deliveries and events of a system (never a record the
+    snapshot does not cover, never a pending delivery)."""
+
+    def job(conn: sqlite3.Connection) -> None:
+        top = conn.execute(
+            "SELECT MAX(seq) FROM serve_records WHERE system_id=?", (sid,)
+        ).fetchone()[0]
+        if top is not None:
+            floor = min(snapshot_seq, top + 1 - keep)
+            conn.execute("DELETE FROM serve_records WHERE system_id=? AND seq<?", (sid, floor))
+        conn.execute(
+            "DELETE FROM serve_deliveries WHERE system_id=? AND state!='pending' AND id<=("
+            "SELECT id FROM serve_deliveries WHERE system_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (sid, sid, keep),
+        )
+        conn.execute(
+            "DELETE FROM events WHERE run_id=? AND id<=("
+            "SELECT id FROM events WHERE run_id=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (run_id, run_id, keep),
+        )
 
     return job

@@ -30,13 +30,8 @@ from harmone_tui.serve.schema import (
     TelemetryAck,
     TelemetryIn,
 )
-from harmone_tui.serve.service import (
-    SNAPSHOT_EVERY,
-    RequestProblem,
-    Served,
-    Service,
-    policy_text_of,
-)
+from harmone_tui.serve.served import SNAPSHOT_EVERY, RequestProblem, Served, policy_text_of
+from harmone_tui.serve.service import Service
 from harmone_tui.serve.systems import RemoteSystem, StepRecord
 from mape.policy import Policy, PolicyError
 from mape.policy_file import parse_policy

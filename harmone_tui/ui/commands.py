@@ -69,12 +69,12 @@ def app_commands(app: HarmoneApp) -> list[Command]:
         ),
         ("Help: keys and screens", app.action_help, "? or F1"),
     ]
-    rt = app.session.runtime
-    if app.session.ready and rt is not None:
+    snap = app.session.snapshot
+    if snap is not None:
         out += [
             (f"Switch model to {m}", partial(app.switch_to, m), "from the next step")
-            for m in rt.telemetry.models
-            if m != rt.active_model
+            for m in snap.info.models
+            if m != snap.active_model
         ]
     for speed in SPEEDS:
         label = "max" if speed is None else f"{speed} steps/s"

@@ -41,38 +41,26 @@ class RunControls:
     def status_info(self) -> StatusInfo:
         """What the status bar shows now."""
         s = self.session
-        rt = s.runtime
-        if rt is None or not s.ready:
+        snap = s.snapshot
+        if snap is None:
             return StatusInfo(
                 state=s.state if s.state != "running" else "preparing",
                 progress=s.error or s.progress,
             )
-        state = "paused" if s.state == "running" and rt.paused else s.state
-        note = self._retraining_note()
+        state = "paused" if s.state == "running" and snap.state == "paused" else s.state
+        note = f"retraining {snap.retraining}…" if snap.retraining else ""
         return StatusInfo(
             state=state,
             progress=note or s.progress,
-            step=rt.step,
-            total=rt.telemetry.total,
+            step=snap.step,
+            total=snap.info.total,
             rate=s.steps_per_s(),
-            speed=rt.speed,
-            model=rt.active_model + (f" ({note})" if note else ""),
-            version=rt.current_version(rt.active_model),
-            policy=rt.policy.name,
-            energy=energy_source(rt.meter.source),
+            speed=snap.speed,
+            model=snap.active_model + (f" ({note})" if note else ""),
+            version=snap.active_version,
+            policy=snap.policy.name,
+            energy=energy_source(snap.info.energy_source),
         )
-
-    def _retraining_note(self) -> str:
-        started = [e for e in self.session.events if e.kind == "retrain_started"]
-        finished = sum(
-            1
-            for e in self.session.events
-            if e.kind == "retrain_done"
-            or (e.kind == "error" and e.detail.get("action") == "retrain")
-        )
-        if len(started) > finished:
-            return f"retraining {started[-1].detail.get('model', '')}…"
-        return ""
 
     def _require_live(self) -> Any:
         if not self.session.live or self.session.runtime is None:
@@ -112,8 +100,9 @@ class RunControls:
 
         rt = self._require_live()
         if rt is not None:
+            snap = self.session.snapshot
             self.push_screen(
-                SwitchModal(list(rt.telemetry.models), rt.active_model), self._switch_chosen
+                SwitchModal(list(snap.info.models), snap.active_model), self._switch_chosen
             )  # type: ignore[attr-defined]
 
     def _switch_chosen(self, model: str | None) -> None:
@@ -124,7 +113,7 @@ class RunControls:
         rt = self._require_live()
         if rt is None:
             return
-        if model == rt.active_model:
+        if model == self.session.snapshot.active_model:
             self.notify(f"{model} is already active", timeout=2)  # type: ignore[attr-defined]
             return
         rt.request_switch(model)
@@ -135,7 +124,9 @@ class RunControls:
         if rt is None:
             return
         if rt.request_retrain():
-            self.notify(f"retraining {rt.active_model} in the background", timeout=3)  # type: ignore[attr-defined]
+            self.notify(
+                f"retraining {self.session.snapshot.active_model} in the background", timeout=3
+            )  # type: ignore[attr-defined]
         else:
             self.notify("a retrain is already running", severity="warning", timeout=3)  # type: ignore[attr-defined]
 
@@ -171,7 +162,7 @@ class RunControls:
             policy, source, text = resolve_policy(
                 name, paths.policies_dir(self.session.settings.data_dir)
             )
-            missing = [m for m in policy.models if m not in rt.telemetry.models]
+            missing = [m for m in policy.models if m not in self.session.snapshot.info.models]
             if missing:
                 raise PolicyError(f"{name} needs {', '.join(missing)}, not loaded in this run")
             rt.apply_policy(policy, text, source)
@@ -227,12 +218,12 @@ class RunControls:
         parts = []
         if self.policy_dirty:
             parts.append("The policy has unsaved, unapplied edits.")
-        rt = s.runtime
-        if rt is not None and s.live and s.elapsed_s() >= self.confirm_quit_after_s:
+        snap = s.snapshot
+        if snap is not None and s.live and s.elapsed_s() >= self.confirm_quit_after_s:
             parts.append(
-                f"Run {rt.run_id} has run for {duration(s.elapsed_s())} (step {rt.step:,} of"
-                f" {rt.telemetry.total:,}). Quitting stops it for good: a run cannot be resumed"
-                " (start a new one); its summary so far is stored."
+                f"Run {snap.info.run_id} has run for {duration(s.elapsed_s())} (step"
+                f" {snap.step:,} of {snap.info.total:,}). Quitting stops it for good: a run"
+                " cannot be resumed (start a new one); its summary so far is stored."
             )
         return "\n".join(parts) + "\nQuit?" if parts else None
 

@@ -16,15 +16,14 @@ if TYPE_CHECKING:
 
 def exit_line(session: RunSession) -> str:
     """``harmone: run 12 stopped at step 3,400 of 14,093; summary stored in …`` (one line)."""
-    rt = session.runtime
-    run_id = getattr(rt, "run_id", 0)
-    if rt is None or not run_id:
+    snap, summary = session.snapshot, session.summary or {}
+    run_id = snap.info.run_id if snap is not None else summary.get("run_id", 0)
+    if not run_id:
         reason = f": {session.error}" if session.error else ""
         return f"harmone: no run was started{reason}"
-    summary = session.summary or {}
     status = str(summary.get("status") or session.state)
-    steps = summary.get("steps", rt.step)
-    total = getattr(getattr(rt, "telemetry", None), "total", 0)
+    steps = summary.get("steps", snap.step if snap is not None else 0)
+    total = snap.info.total if snap is not None else 0
     of = f" of {total:,}" if total and steps != total else ""
     store = paths.knowledge_file(session.settings.data_dir)
     line = f"harmone: run {run_id} {status} at step {steps:,}{of}"

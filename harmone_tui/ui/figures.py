@@ -10,7 +10,7 @@ to what fits on screen, so the cost of a redraw is bounded by the screen, not by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from harmone_tui.telemetry import Telemetry
 
 QualityFn = Callable[[Sequence[float], Sequence[float | None]], float]
-COUNTED = {"switch": "switches", "retrain_done": "retrains", "reuse": "reuses", "drift": "drifts"}
 
 
 class RunSeries:
@@ -102,15 +101,6 @@ def quality_series(
         tl = [None if v != v else float(v) for v in t.tolist()]
         out.append(max(floor, float(quality(p.tolist(), tl))))
     return out
-
-
-def event_counts(kinds: Iterable[str]) -> dict[str, int]:
-    """Adaptation counters, counted from events (never kept apart: Harmonica's drifted)."""
-    counts = dict.fromkeys(COUNTED.values(), 0)
-    for kind in kinds:
-        if kind in COUNTED:
-            counts[COUNTED[kind]] += 1
-    return counts
 
 
 def step_history(points: list[tuple[int, float]], buckets: int) -> list[float]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from mape.knowledge import EventRow
+    from mape.events import Event
     from mape.policy import Policy
 
 
@@ -37,7 +37,7 @@ class RunStateChanged(Message):
 class AdaptationRecorded(Message):
     """An event (switch, drift, retrain, reuse, policy change, error) was stored."""
 
-    def __init__(self, event: EventRow) -> None:
+    def __init__(self, event: Event) -> None:
         super().__init__()
         self.event = event
 

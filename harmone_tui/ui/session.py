@@ -19,12 +19,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from harmone_common.errors import HarmoneError
+from harmone_tui.snapshot import RunListener, RunSnapshot
 
 if TYPE_CHECKING:
     from harmone_tui.runtime import Runtime
     from harmone_tui.settings import RunSettings
-    from mape.knowledge import EventRow
+    from mape.events import Event
     from mape.policy import Policy
+
+STATES = ("paused", "running")  # the changes of state the UI is told of (on_state)
 
 
 def start_process_helpers() -> None:
@@ -55,13 +58,14 @@ class RunSession:
         self.progress = "starting"
         self.error: str | None = None
         self.details: str = ""
-        self.events: list[EventRow] = []
+        self.events: list[Event] = []
         self.summary: dict[str, Any] | None = None
+        self.snapshot: RunSnapshot | None = None  # the run as last published (None: not ready)
         self.drift: list[tuple[int, float]] = []
         self.ema: dict[str, list[tuple[int, float]]] = {}
         self.on_progress: Callable[[str], None] | None = None
         self.on_state: Callable[[str], None] | None = None  # paused / running, once it happened
-        self.on_event: Callable[[EventRow], None] | None = None
+        self.on_event: Callable[[Event], None] | None = None
         self.on_finished: Callable[[dict[str, Any]], None] | None = None
         self.on_failed: Callable[[str], None] | None = None
         self.after_prepare: Callable[[Runtime], None] | None = None  # a seam for scripted tests
@@ -80,7 +84,7 @@ class RunSession:
                 __import__, "harmone_tui.runtime", fromlist=["Runtime"]
             )
             self.runtime = module.Runtime(self.settings, self.policy, self.source, self.text)
-            self.runtime.listeners.append(self._listen)
+            self.runtime.listeners.append(_Listener(self))
             if self._stop_requested:
                 self.runtime.stop(self._stop_reason)
         return self.runtime
@@ -138,8 +142,8 @@ class RunSession:
     # what the UI asks -----------------------------------------------------------------------
     @property
     def ready(self) -> bool:
-        """True once prepare() finished: telemetry, loop and store exist."""
-        return self.runtime is not None and self.runtime.prepared
+        """True once the runtime is ready and published its first snapshot."""
+        return self.snapshot is not None
 
     @property
     def store(self) -> Any:
@@ -172,11 +176,11 @@ class RunSession:
 
     def steps_per_s(self) -> float | None:
         """The measured rate over the last few seconds (None until two samples exist)."""
-        rt = self.runtime
-        if rt is None or not self.live:
+        snap = self.snapshot
+        if snap is None or not self.live:
             return None
         now = time.monotonic()
-        self._rate.append((now, rt.step))
+        self._rate.append((now, snap.step))
         while len(self._rate) > 2 and now - self._rate[0][0] > 3.0:
             self._rate.popleft()
         (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
@@ -188,35 +192,53 @@ class RunSession:
         if self.on_progress:
             self.on_progress(text)
 
-    def _listen(self, kind: str, payload: Any) -> None:
-        if kind == "progress":
-            self._set_progress(str(payload))
-        elif kind == "steps":
-            self._sample_status(int(payload))
-        elif kind == "state":
-            self._clock_state(str(payload))
+    def _on_snapshot(self, snap: RunSnapshot) -> None:
+        previous, self.snapshot = self.snapshot, snap
+        self._sample_status(snap)
+        if previous is not None and previous.state != snap.state and snap.state in STATES:
+            self._clock_state(snap.state)
             if self.on_state:
-                self.on_state(str(payload))
-        elif kind == "event":
-            self.events.append(payload)
-            if self.on_event:
-                self.on_event(payload)
-        elif kind == "finished":
-            self._clock_state("finished")
-            self.summary = dict(payload)
-            self.state = str(payload.get("status", "finished"))
-            if self.on_finished:
-                self.on_finished(self.summary)
+                self.on_state(snap.state)
 
-    def _sample_status(self, step: int) -> None:
+    def _on_event(self, event: Event) -> None:
+        self.events.append(event)
+        if self.on_event:
+            self.on_event(event)
+
+    def _on_finished(self, summary: dict[str, Any]) -> None:
+        self._clock_state("finished")
+        self.summary = dict(summary)
+        self.state = str(summary.get("status", "finished"))
+        if self.on_finished:
+            self.on_finished(self.summary)
+
+    def _sample_status(self, snap: RunSnapshot) -> None:
         """Keep the drift statistic and EMAs as step histories (changed values only)."""
-        assert self.runtime is not None
-        status = self.runtime.loop.status()
-        if status.drift_statistic is not None and (
-            not self.drift or self.drift[-1][1] != status.drift_statistic
+        step = snap.step
+        if snap.drift_statistic is not None and (
+            not self.drift or self.drift[-1][1] != snap.drift_statistic
         ):
-            self.drift.append((step, float(status.drift_statistic)))
-        for model, value in status.ema.items():
+            self.drift.append((step, float(snap.drift_statistic)))
+        for model, value in snap.ema.items():
             history = self.ema.setdefault(model, [])
             if not history or history[-1][1] != value:
                 history.append((step, float(value)))
+
+
+class _Listener(RunListener):
+    """The session's ears on its runtime (kept apart: the session's ``progress`` is a text)."""
+
+    def __init__(self, session: RunSession) -> None:
+        self.session = session
+
+    def progress(self, text: str) -> None:
+        self.session._set_progress(text)
+
+    def snapshot(self, snap: RunSnapshot) -> None:
+        self.session._on_snapshot(snap)
+
+    def event(self, event: Event) -> None:
+        self.session._on_event(event)
+
+    def finished(self, summary: dict[str, Any]) -> None:
+        self.session._on_finished(summary)

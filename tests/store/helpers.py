@@ -13,6 +13,7 @@ from engines.base import TrainRequest
 from engines.regression.training import train_model
 from harmone_tui.runtime import Runtime
 from harmone_tui.settings import RunSettings
+from harmone_tui.snapshot import RunListener
 from mape.knowledge import KnowledgeStore
 from mape.model_repo import ModelRepository, StoredVersion
 from mape.policy_file import resolve_policy
@@ -68,6 +69,16 @@ def set_row(stored: StoredVersion, **columns: Any) -> None:
             )
 
 
+class Said(RunListener):
+    """Keeps the progress lines of a run."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def progress(self, text: str) -> None:
+        self.lines.append(text)
+
+
 def run_policy(
     root: Path, name: str = "single-linear", steps: int = 30, said: list[str] | None = None
 ) -> Runtime:
@@ -75,9 +86,7 @@ def run_policy(
     policy, source, text = resolve_policy(name)
     runtime = Runtime(RunSettings(data_dir=root, steps=steps), policy, source, text)
     if said is not None:
-        runtime.listeners.append(
-            lambda kind, payload: said.append(str(payload)) if kind == "progress" else None
-        )
+        runtime.listeners.append(Said(said))
     asyncio.run(runtime.run())
     return runtime
 

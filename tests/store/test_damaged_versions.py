@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harmone_tui.snapshot import RunSnapshot
+from tests.listening import OnSnapshot
 from tests.store.helpers import error_reasons, repo_at, rewrite, run_policy, set_row, train_version
 
 
@@ -174,13 +176,13 @@ def test_reusing_a_version_damaged_during_the_run_is_an_error_event_not_a_crash(
 
     done: list[bool] = []
 
-    def listen(kind: str, step: object) -> None:
-        if kind == "steps" and int(step) >= 300 and not done:  # type: ignore[call-overload]
+    def listen(snap: RunSnapshot) -> None:
+        if snap.step >= 300 and not done:
             done.append(True)
             rewrite(retrained, "model.pkl", b"", record=False)
             runtime.reuse_version("linear", 2, "test", {})
 
-    runtime.listeners.append(listen)
+    runtime.listeners.append(OnSnapshot(listen))
     summary = asyncio.run(runtime.run())
 
     assert summary["status"] == "finished" and summary["steps"] == 600

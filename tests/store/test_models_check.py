@@ -103,3 +103,15 @@ def test_remove_refuses_bad_arguments_with_one_line(
     lines = [line for line in err.splitlines() if not line.startswith("  hint: ")]
     assert len(lines) == 1 and lines[0].startswith("harmone: error: ") and "Traceback" not in err
     assert damaged_dir["v2"].exists()
+
+
+def test_remove_of_a_version_from_an_empty_data_dir_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --data-dir must not look like a successful removal."""
+    empty = tmp_path / "nothing-here"
+    argv = ["models", "remove", "regression", "linear", "1", "--data-dir", str(empty)]
+    assert main(argv) == 2
+    assert "holds no model versions" in capsys.readouterr().err
+    assert main(["models", "remove", "--damaged", "--data-dir", str(empty)]) == 0
+    assert not empty.exists()

@@ -14,13 +14,14 @@ import asyncio
 import math
 import shutil
 import time as real_time
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from engines.base import TrainRequest
 from engines.fake import create_fake_engine, train_fake
-from harmone_tui.actions import ReuseVersion, SwitchTo
+from harmone_tui.actions import ActionQueue, ReuseVersion, SwitchTo
 from harmone_tui.settings import RunSettings
 from harmone_tui.ui.session import RunSession
 from mape.knowledge import KnowledgeStore
@@ -144,14 +145,35 @@ def fake_session(
     return RunSession(settings, policy, "test policy fake-demo", FAKE_POLICY)
 
 
+@dataclass(frozen=True)
 class Record:
     """A scripted event at a fixed step (what the MAPE loop would record)."""
 
-    def __init__(self, step: int, kind: str, detail: dict[str, Any]) -> None:
-        self.step, self.kind, self.detail = step, kind, detail
+    step: int
+    kind: str
+    detail: dict[str, Any]
 
-    async def apply(self, runtime: Any) -> None:
-        runtime.event(self.kind, self.detail)
+
+class ScriptedQueue(ActionQueue):
+    """The runtime's action queue, which also records the scripted events at their steps
+    (a batch ends at each of them, as at an action)."""
+
+    def __init__(self, runtime: Any, items: list[Any]) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.records = [r for r in items if isinstance(r, Record)]
+        for action in items:
+            if not isinstance(action, Record):
+                self.add(action)
+
+    def next_step(self, default: int) -> int:
+        return min([super().next_step(default), *(r.step for r in self.records)])
+
+    def due(self, step: int) -> list[Any]:
+        for record in [r for r in self.records if r.step <= step]:
+            self.records.remove(record)
+            self.runtime.event(record.kind, record.detail)
+        return super().due(step)
 
 
 def script() -> list[Any]:
@@ -203,8 +225,7 @@ def run_scripted(data_dir: Path) -> RunSession:
 
     def inject(runtime: Any) -> None:
         runtime.loop.status = lambda: scripted_status(runtime)
-        for action in script():
-            runtime.actions.add(action)
+        runtime.actions = ScriptedQueue(runtime, script())
 
     session.after_prepare = inject
     asyncio.run(session.start())

@@ -15,22 +15,17 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Static
 
-from harmone_tui.ui.figures import (
-    RunSeries,
-    bucket_means,
-    event_counts,
-    quality_series,
-    step_history,
-)
+from harmone_tui.ui.figures import RunSeries, bucket_means, quality_series, step_history
 from harmone_tui.ui.format import duration, energy_source, local_time, number
 from harmone_tui.ui.screens.base import HarmoneScreen
 from harmone_tui.ui.widgets.event_table import EventTable
 from harmone_tui.ui.widgets.forecast_chart import ForecastChart
 from harmone_tui.ui.widgets.metric_panel import MetricPanel
 from harmone_tui.ui.widgets.model_scores import ModelRow, ModelScores
+from mape.events import ADAPTATIONS
 
 if TYPE_CHECKING:
-    from harmone_tui.runtime import Runtime
+    from harmone_tui.snapshot import RunSnapshot
     from harmone_tui.ui.session import RunSession
 
 SPARK_SPAN = 2000  # steps of history in each sparkline
@@ -53,7 +48,6 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
 (S = β·quality + (1-β)·(1 - E_norm), smoothed); steps is its share of the run.
 """
 
-    _run_started: str | None = None  # local start time of the run, read once from the store
     _run_text = ""
 
     def compose_body(self) -> ComposeResult:
@@ -75,49 +69,46 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
         self.query_one(ForecastChart).focus()
 
     def refresh_data(self, session: RunSession) -> None:
-        rt = session.runtime
+        snap = session.snapshot
         table = self.query_one("#recent", EventTable)
         if len(session.events) > table.seen:
             table.add_events(session.events[table.seen :])
-        if rt is None or not session.ready:  # the status bar and chart title carry the progress
+        if snap is None:  # the status bar and chart title carry the progress
             for panel in self.query(MetricPanel):
                 panel.show("–", "", [])
             self.query_one(ForecastChart).border_title = f"{session.state}: {session.progress}"
             return
+        info = snap.info
         self.query_one(ForecastChart).border_title = (
-            "prediction vs truth" if rt.engine.quality_metric == "r2" else "confidence per image"
+            "prediction vs truth" if info.quality_metric == "r2" else "confidence per image"
         )
-        n = rt.telemetry.count
-        self._panels(rt, session, n)
+        self._panels(snap, session)
         markers = [(e.step, e.kind) for e in session.events]
-        self.query_one(ForecastChart).set_data(RunSeries(rt.telemetry), markers)
-        self._models(rt, session)
-        self._run_info(rt, session)
+        self.query_one(ForecastChart).set_data(RunSeries(info.telemetry), markers)
+        self._models(snap)
+        self._run_info(snap, session)
 
     # panels ---------------------------------------------------------------------------------
-    def _panels(self, rt: Runtime, session: RunSession, n: int) -> None:
-        tel, status, policy = rt.telemetry, rt.loop.status(), rt.policy
+    def _panels(self, snap: RunSnapshot, session: RunSession) -> None:
+        info, policy = snap.info, snap.policy
+        tel = info.telemetry
+        n = min(snap.step, tel.count)
         lo, recent = max(0, n - SPARK_SPAN), max(0, n - RECENT)
-        metric = "R²" if rt.engine.quality_metric == "r2" else "confidence"
-        quality = status.quality
+        metric = "R²" if info.quality_metric == "r2" else "confidence"
         q_series = quality_series(
-            rt.engine.quality, tel.prediction[lo:n], tel.truth[lo:n], SPARK_BUCKETS
+            info.quality, tel.prediction[lo:n], tel.truth[lo:n], SPARK_BUCKETS
         )
-        if quality is None and n >= 2:  # before the first MAPE cycle: the same window, all models
-            w = max(0, n - policy.switch.window_steps)
-            truths = [None if t != t else float(t) for t in tel.truth[w:n].tolist()]
-            quality = rt.engine.quality(tel.prediction[w:n].tolist(), truths)
-        ema = status.ema.get(rt.active_model)
+        ema = snap.ema.get(snap.active_model)
         low = policy.switch.enabled and ema is not None and ema < policy.switch.min_score
         self.query_one("#quality-panel", MetricPanel).show(
-            f"{metric} {number(quality)}",
+            f"{metric} {number(snap.quality)}",
             f"window of {policy.switch.window_steps} steps" + (" · below min" if low else ""),
             q_series,
             "warning" if low else "",
         )
         energy_uj = float(np.mean(tel.energy_mj[recent:n])) * 1e3 if n else None
-        e_norm = status.e_norm.get(rt.active_model)
-        source = energy_source(rt.meter.source)
+        e_norm = snap.e_norm.get(snap.active_model)
+        source = energy_source(info.energy_source)
         self.query_one("#energy-panel", MetricPanel).show(
             f"{number(energy_uj)} µJ  {source}",
             f"E_norm {number(e_norm, 2)}" if e_norm is not None else f"mean of last {RECENT} steps",
@@ -129,20 +120,18 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
             f"p95 {number(float(np.percentile(lat, 95)) if n else None)} ms",
             bucket_means(tel.latency_ms[lo:n], SPARK_BUCKETS),
         )
-        self._drift_panel(rt, session)
+        self._drift_panel(snap, session)
 
-    def _drift_panel(self, rt: Runtime, session: RunSession) -> None:
-        status, drift = rt.loop.status(), rt.policy.drift
-        stat = status.drift_statistic
-        threshold = (
-            status.drift_threshold if status.drift_threshold is not None else drift.threshold
-        )
+    def _drift_panel(self, snap: RunSnapshot, session: RunSession) -> None:
+        drift = snap.policy.drift
+        stat = snap.drift_statistic
+        threshold = snap.drift_threshold if snap.drift_threshold is not None else drift.threshold
         state = ""
         if stat is not None and threshold:
             state = "violated" if stat > threshold else "warning" if stat > 0.8 * threshold else ""
         if not drift.enabled:
             note = "drift detection off"
-        elif stat is None and rt.step < drift.warmup_steps:
+        elif stat is None and snap.step < drift.warmup_steps:
             note = f"warm-up until step {drift.warmup_steps:,}"
         else:
             note = f"threshold {number(threshold)} · {drift.detector}"
@@ -155,45 +144,36 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
             state,
         )
 
-    def _models(self, rt: Runtime, session: RunSession) -> None:
-        status = rt.loop.status()
-        share = rt.telemetry.model_share()
-        rows = []
-        for model in rt.policy.models:
-            try:
-                version: int | None = rt.current_version(model)
-            except KeyError:
-                version = None
-            rows.append(
-                ModelRow(
-                    model,
-                    version,
-                    status.ema.get(model),
-                    share.get(model, 0.0),
-                    model == rt.active_model,
-                )
+    def _models(self, snap: RunSnapshot) -> None:
+        share = snap.info.telemetry.model_share()
+        rows = [
+            ModelRow(
+                model,
+                snap.versions.get(model),
+                snap.ema.get(model),
+                share.get(model, 0.0),
+                model == snap.active_model,
             )
-        counters = event_counts(e.kind for e in session.events)
+            for model in snap.policy.models
+        ]
+        counters = {name: snap.counters.get(name, 0) for name in ADAPTATIONS}
         self.query_one(ModelScores).show(rows, counters, self.narrow)
 
-    def _run_info(self, rt: Runtime, session: RunSession) -> None:
-        data = rt.settings.data.name if rt.settings.data else "bundled sample"
-        meter = rt.meter
-        energy = f"{energy_source(meter.source)}"
-        coefficient = getattr(meter, "j_per_cpu_s", None)
-        if coefficient:
-            energy += f" ({coefficient:g} J per CPU-s)"
+    def _run_info(self, snap: RunSnapshot, session: RunSession) -> None:
+        info = snap.info
+        energy = f"{energy_source(info.energy_source)}"
+        if info.j_per_cpu_s and info.calibrated:  # the profile's file: doctor, the summary
+            energy += f" {info.j_per_cpu_s:.3g} J/CPU-s (profile)"
+        elif info.j_per_cpu_s:
+            energy += f" ({info.j_per_cpu_s:g} J per CPU-s)"
         wall = session.summary.get("wall_s") if session.summary else None
-        if self._run_started is None:  # read once: the store is on disk, this runs every tick
-            run_row = rt.store.run(rt.run_id)
-            self._run_started = local_time(run_row.started_at) if run_row else ""
-        started = self._run_started if wall is None else ""
+        started = local_time(info.started_at) if wall is None else ""
         lines = [
-            f"run      #{rt.run_id}"
+            f"run      #{info.run_id}"
             + (f" since {started}" if started else f" took {duration(wall)}"),
-            f"policy   {rt.policy.name}",
-            f"source   {rt.policy_source}",
-            f"data     {data}",
+            f"policy   {snap.policy.name}",
+            f"source   {snap.policy_source}",
+            f"data     {info.data_name}",
             f"energy   {energy}",
         ]
         text = "\n".join(lines)

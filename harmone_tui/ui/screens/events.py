@@ -12,9 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
-from harmone_tui.ui.figures import event_counts
 from harmone_tui.ui.screens.base import HarmoneScreen
 from harmone_tui.ui.widgets.event_table import EventTable
+from mape.events import ADAPTATIONS, counts
 
 if TYPE_CHECKING:
     from harmone_tui.ui.session import RunSession
@@ -96,8 +96,8 @@ Every adaptation with its step, local time, reason and figures.
     def _counts(self, session: RunSession | None = None) -> None:
         table = self.query_one("#log", EventTable)
         events = session.events if session is not None else table.events
-        counts = event_counts(e.kind for e in events)
-        text = "  ".join(f"{k} {v}" for k, v in counts.items())
+        counters = counts(e.kind for e in events)
+        text = "  ".join(f"{k} {counters[k]}" for k in ADAPTATIONS)
         shown = f"showing {table.shown} of {table.seen}"
         if table.filter_text:
             shown += f" matching “{table.filter_text}”"

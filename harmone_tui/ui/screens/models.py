@@ -120,28 +120,22 @@ model would run if switched to. ↑/↓ select a version to see its training-dat
         self.query_one("#version-detail").border_title = "version"
 
     def refresh_data(self, session: RunSession) -> None:
-        rt = session.runtime
-        if rt is None or getattr(rt, "repo", None) is None or not hasattr(rt, "engine"):
+        snap = session.snapshot
+        if snap is None:
             self.query_one("#version-text", Static).update(session.progress)
             return
-        versions = rt.repo.versions(rt.engine.name)
-        current = {}
-        for v in versions:
-            try:
-                current[v.model] = rt.current_version(v.model)
-            except KeyError:
-                pass
-        key = (len(versions), rt.active_model, tuple(sorted(current.items())))
+        versions, current = snap.stored_versions, snap.versions
+        key = (versions, snap.active_model, tuple(sorted(current.items())))
         if key == self._key:
             return
-        self._key, self._versions = key, versions
+        self._key, self._versions = key, list(versions)
         table = self.query_one("#versions", DataTable)
         row = table.cursor_row
         table.clear()
         for v in versions:
             marker = (
                 "▶"
-                if v.model == rt.active_model and current.get(v.model) == v.version
+                if v.model == snap.active_model and current.get(v.model) == v.version
                 else ("●" if current.get(v.model) == v.version else "")
             )
             table.add_row(*version_cells(v, marker))

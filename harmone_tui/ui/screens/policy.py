@@ -85,9 +85,9 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
 
     def running_policy(self) -> tuple[Policy, str, str]:
         """(policy, source, TOML text) in force now."""
-        rt = self.session.runtime
-        if rt is not None:
-            return rt.policy, rt.policy_source, rt.policy_text
+        snap = self.session.snapshot
+        if snap is not None:
+            return snap.policy, snap.policy_source, snap.policy_text
         return self.session.policy, self.session.source, self.session.text
 
     def first_data(self) -> None:
@@ -121,10 +121,8 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
 
     # validation -----------------------------------------------------------------------------
     def _known_models(self) -> list[str] | None:
-        rt = self.session.runtime
-        return (
-            [m.name for m in rt.engine.models()] if rt is not None and self.session.ready else None
-        )
+        snap = self.session.snapshot
+        return list(snap.info.engine_models) if snap is not None else None
 
     def on_policy_form_edited(self, event: PolicyForm.Edited) -> None:
         form = event.form
@@ -175,19 +173,19 @@ as `harmone policy check`). The screen opens with no field focused, so 1-5, q an
         self.notify("edits discarded", timeout=2)
 
     def action_apply(self) -> None:
-        rt = self.session.runtime
-        if rt is None or not self.session.live:
+        rt, snap = self.session.runtime, self.session.snapshot
+        if rt is None or snap is None or not self.session.live:
             self.notify("the run is not running: save the policy instead", severity="warning")
             return
         values = self.query_one(PolicyForm).values()
         try:
-            policy = edit.build(values, list(rt.telemetry.models))
-            doc = PolicyDocument(rt.policy_text, rt.policy_source)
-            text = doc.edit(edit.changes(values, edit.current_values(rt.policy))).text
+            policy = edit.build(values, list(snap.info.models))
+            doc = PolicyDocument(snap.policy_text, snap.policy_source)
+            text = doc.edit(edit.changes(values, edit.current_values(snap.policy))).text
         except PolicyError as exc:
             self.notify(
                 f"{exc}\nmodels can only be chosen among those loaded for this run"
-                f" ({', '.join(rt.telemetry.models)}); save it to use it in a new run",
+                f" ({', '.join(snap.info.models)}); save it to use it in a new run",
                 severity="error",
                 timeout=8,
             )

@@ -16,7 +16,8 @@ from harmone_tui.ui.format import local_time, number
 from harmone_tui.ui.widgets.event_table import EventTable
 
 if TYPE_CHECKING:
-    from mape.knowledge import EventRow, RunRow
+    from mape.events import Event
+    from mape.knowledge import RunRow
 
 
 class RunDetailScreen(Screen[None]):
@@ -32,7 +33,7 @@ class RunDetailScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, run: RunRow, events: list[EventRow]) -> None:
+    def __init__(self, run: RunRow, events: list[Event]) -> None:
         super().__init__()
         self.run = run
         self.events = events

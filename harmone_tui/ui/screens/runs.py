@@ -91,6 +91,7 @@ inference, and the counters (sw switches, rt retrains, re reuses, dr drifts).
         super().__init__()
         self._runs: list[RunRow] = []
         self._key: tuple[Any, ...] = ()
+        self._asked: tuple[Any, ...] = ()
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
@@ -99,10 +100,17 @@ inference, and the counters (sw switches, rt retrains, re reuses, dr drifts).
     def on_mount(self) -> None:
         self.query_one("#runs", DataTable).focus()
 
+    def on_screen_resume(self) -> None:
+        self._asked = ()  # shown again: other processes may have added or ended runs
+
     def refresh_data(self, session: RunSession) -> None:
+        """Read the runs from the store when this run's state changed or the screen is shown
+        again, not on every tick (a UI tick never queries SQLite)."""
         store = session.store
-        if store is None:
+        asked = (self.narrow, session.state, session.ready)
+        if store is None or asked == self._asked:
             return
+        self._asked = asked
         runs = store.runs()
         key = (self.narrow, *((r.run_id, r.status) for r in runs))
         if key == self._key:

@@ -16,7 +16,7 @@ from textual.widgets import DataTable
 from harmone_tui.ui.format import KIND_LABELS, describe, local_time
 
 if TYPE_CHECKING:
-    from mape.knowledge import EventRow
+    from mape.events import Event
 
 STRONG = {"switch", "drift", "retrain_done", "reuse", "error"}
 
@@ -41,8 +41,8 @@ class EventTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.follow = follow
         self.filter_text = ""
-        self._events: list[tuple[EventRow, str]] = []
-        self._shown: list[tuple[EventRow, str]] = []
+        self._events: list[tuple[Event, str]] = []
+        self._shown: list[tuple[Event, str]] = []
 
     def on_mount(self) -> None:
         self.add_column("step", key="step")
@@ -69,7 +69,7 @@ class EventTable(DataTable[Text]):
         return len(self._events)
 
     @property
-    def events(self) -> list[EventRow]:
+    def events(self) -> list[Event]:
         """Every event given, filtered or not."""
         return [event for event, _ in self._events]
 
@@ -77,7 +77,7 @@ class EventTable(DataTable[Text]):
     def shown(self) -> int:
         return self.row_count
 
-    def add_events(self, events: list[EventRow]) -> None:
+    def add_events(self, events: list[Event]) -> None:
         """Append events; those matching the filter become rows."""
         for event in events:
             sentence = describe(event.kind, event.detail)
@@ -98,11 +98,11 @@ class EventTable(DataTable[Text]):
             if matches(text, event.kind, sentence):
                 self._add_row(event, sentence)
 
-    def shown_event(self, row: int) -> tuple[EventRow, str] | None:
+    def shown_event(self, row: int) -> tuple[Event, str] | None:
         """(event, sentence) on show at ``row``, or None."""
         return self._shown[row] if 0 <= row < len(self._shown) else None
 
-    def _add_row(self, event: EventRow, sentence: str) -> None:
+    def _add_row(self, event: Event, sentence: str) -> None:
         self._shown.append((event, sentence))
         style = "bold" if event.kind in STRONG else ""
         self.add_row(

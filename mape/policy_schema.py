@@ -122,7 +122,9 @@ class DriftPolicy:
     threshold: float = spec(0.75, C.number(lo=0.0), "drift when the statistic exceeds this")
     every_steps: int = spec(20, C.period(1), "drift check period in steps")
     warmup_steps: int = spec(2667, C.period(0), "no drift checks before this step")
-    cooldown_steps: int = spec(2667, C.period(0), "no new drift within this many steps of the last")
+    cooldown_steps: int = spec(
+        2667, C.period(0), "within this many steps of the last drift, only reuse (no retrain)"
+    )
     on_drift: str = spec(
         "reuse_or_retrain", C.choice(ON_DRIFT), "what a drift does: reuse/retrain, log, nothing"
     )

@@ -165,6 +165,17 @@ def trainer_log(root: Path) -> Path:
     return logs_dir(root) / "trainer.log"
 
 
+def custom_mape_dir(root: Path, run_id: int) -> Path:
+    """A run's working copy of a Harmonica user's MAPE files (``mape_logic/``) and the
+    ``knowledge/`` folder they read and write (see :mod:`mape.custom.knowledge_files`)."""
+    return root / "custom_mape" / f"run-{run_id}"
+
+
+def custom_mape_log(root: Path, run_id: int) -> Path:
+    """What a run's custom MAPE code printed (bounded; the TUI shows it)."""
+    return logs_dir(root) / f"custom-mape-run-{run_id}.log"
+
+
 def vision_dir(root: Path) -> Path:
     """The vision engine's work files: its generated training set and extracted zips."""
     return root / "vision"

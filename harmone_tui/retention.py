@@ -8,6 +8,7 @@ store stays near N runs' worth of steps instead of growing by ~77 bytes a step f
 from __future__ import annotations
 
 import argparse
+import shutil
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -63,6 +64,8 @@ def after_run(root: Path, keep: int | None, say: Callable[[str], None]) -> None:
     if keep is None or not store.exists():
         return
     result = prune_steps(store, keep=keep, vacuum="when-worth-it")
+    for run_id in result.runs:  # a custom MAPE's working copy repeats the run's steps
+        shutil.rmtree(paths.custom_mape_dir(root, run_id), ignore_errors=True)
     if result.rows:
         say(
             f"kept the step rows of the last {keep} run{'s' if keep > 1 else ''}: removed"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from engines.base import Engine
     from engines.energy import EnergyMeter
     from harmone_tui.actions import ActionQueue
+    from harmone_tui.custom_mape import CustomMape
     from harmone_tui.ledger import EnergyLedger
     from harmone_tui.metrics import MetricsServer
     from harmone_tui.settings import RunSettings
@@ -67,6 +68,7 @@ class RunParts:
     metrics: MetricsServer | None = None  # --metrics-port
     energy_profile: dict[str, float] | None = None  # the start-up calibration, µJ per call
     speed: float | None = None  # the pace at the end (the TUI's + and - change it)
+    custom: CustomMape | None = None  # a Harmonica user's MAPE files, once the runtime exists
 
 
 def ending(exc: BaseException, stop_asked: bool) -> tuple[str, str | None]:
@@ -148,4 +150,6 @@ def summary(parts: RunParts) -> dict[str, Any]:
     out.update(context(settings.mode, settings.speed, speed_now, out["steps"], outcome.wall_s))
     if parts.energy_profile is not None:  # what the run's decisions used for energy
         out["calibration_uj_per_call"] = parts.energy_profile
+    if parts.custom is not None:
+        out["custom_mape"] = parts.custom.summary()
     return finite(out)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 from harmone_tui import run_end
 from harmone_tui.actions import ActionQueue, ReuseVersion, SwapRetrained, SwitchTo
 from harmone_tui.announce import Announcer
+from harmone_tui.custom_mape import CustomMape
 from harmone_tui.inference import ChunkSizer, StepSource, run_batch, step_source
 from harmone_tui.pacing import Pacer
 from harmone_tui.run_end import Outcome
@@ -61,7 +63,14 @@ class Runtime:
         ends early ends the run (see :mod:`harmone_tui.startup`) and raises."""
         announce = Announcer(listeners)
         opened = await open_run(settings, policy, policy_source, policy_text, announce)
-        return cls(opened, announce)
+        runtime = cls(opened, announce)
+        if runtime.custom is not None:
+            try:
+                await runtime.custom.start()
+            except BaseException as exc:
+                runtime._end(exc)
+                raise
+        return runtime
 
     def __init__(self, opened: Opened, announce: Announcer):
         """Use :meth:`create`; this only assembles parts that are all there."""
@@ -94,8 +103,14 @@ class Runtime:
         self._stored_versions = opened.stored_versions
         announce.steps_from(lambda: self.step)
         active = self.slots.active
+        custom = self.policy.mape.custom  # a Harmonica user's MAPE files decide
+        self.custom = None if not custom else CustomMape(self, Path(custom))
         self.loop = MapeLoop(
-            self.policy, self.engine.quality, self, active, self.slots.current[active]
+            self.policy,
+            self.engine.quality,
+            self if self.custom is None else self.custom.gate,
+            active,
+            self.slots.current[active],
         )
         self.loop.set_energy_profile(opened.energy_profile)
         self.loop.timer = self.ledger.stage
@@ -115,11 +130,20 @@ class Runtime:
     def active_model(self) -> str:
         return self.slots.active
 
+    @property
+    def counters(self) -> dict[str, int]:
+        """Events counted so far (``mape.events.COUNTERS``)."""
+        return self.announce.counters
+
+    def progress(self, text: str) -> None:
+        self.announce.progress(text)
+
     def _parts(self) -> run_end.RunParts:
         """The run's parts, for closing it and for its summary."""
         parts = self._opened.parts
         parts.outcome, parts.flush, parts.actions = self.outcome, self.flush, self.actions
         parts.speed = self.pacer.speed
+        parts.custom = self.custom
         return parts
 
     def _publish(self) -> None:
@@ -159,6 +183,7 @@ class Runtime:
             counters=MappingProxyType(dict(self.announce.counters)),
             retraining=self.actions.retraining(),
             pending=self.actions.describe(),
+            custom_mape=None if self.custom is None else self.custom.view(),
         )
 
     # the run --------------------------------------------------------------------------------
@@ -194,7 +219,10 @@ class Runtime:
                 continue
             if self.step >= due:
                 with self.ledger.stage("mape"):
-                    self.loop.cycle(self.step)
+                    if self.custom is None:
+                        self.loop.cycle(self.step)
+                    else:
+                        await self.custom.cycle(self.step)
                 due = self.loop.next_due(self.step)
             await self._apply_actions()
             end = min(limit, due, self.step + MAX_BATCH, self.actions.next_step(limit))
@@ -225,6 +253,8 @@ class Runtime:
         then in ``final_summary`` and, once a run was created, sent to the listeners."""
         if exc is not None:
             self.outcome.status, self.outcome.error = run_end.ending(exc, self._stop)
+        if self.custom is not None:
+            self.custom.close()
         try:
             self.final_summary = run_end.close(self._parts())
         except Exception:
@@ -410,6 +440,8 @@ class Runtime:
         self.outcome.stop_reason = self.outcome.stop_reason or reason
         self._running.set()
         self.pacer.wake()
+        if self.custom is not None:
+            self.custom.interrupt()  # a call into the user's code must not hold the stop
 
     def pause(self) -> None:
         self._running.clear()
@@ -447,6 +479,8 @@ class Runtime:
         """Swap in a new policy; it takes effect at the next MAPE cycle."""
         check_models(policy, [m.name for m in self.engine.models()], source, key_locator(text))
         self.loop.apply_policy(policy)
+        if self.custom is not None:
+            self.custom.policy_changed(policy)
         self.telemetry.hold(history(policy, self.settings))
         self.policy, self.policy_text, self.policy_source = policy, text, source
         self.store.record_policy(self.run_id, self.step, policy.name, text)

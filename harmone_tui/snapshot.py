@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from harmone_tui.custom_mape import CustomView
     from harmone_tui.telemetry import Telemetry
     from mape.events import Event
     from mape.model_repo import StoredVersion
@@ -73,6 +74,7 @@ class RunSnapshot:
     counters: Mapping[str, int]  # mape.events.COUNTERS, counted from this run's events
     retraining: str | None  # the model a retrain is running for
     pending: tuple[str, ...]  # actions waiting for their step, as words
+    custom_mape: CustomView | None = None  # a Harmonica user's MAPE files, when they decide
 
 
 class RunListener:

@@ -75,12 +75,17 @@ def switch_need(ema_active: float, policy: SwitchPolicy, energy_violation: bool)
 
 @dataclass(frozen=True)
 class DriftFinding:
-    """A drift the loop must act on: when the detector fired and what it measured."""
+    """A drift the loop must act on: when the detector fired and what it measured.
+
+    ``cooling``: found within the cool-down of the last drift. Such a finding may only bring
+    back a stored version (a regime that returns soon after it left), never start a retrain.
+    """
 
     step: int
     detector: str
     statistic: float | None
     threshold: float | None
+    cooling: bool = False
 
 
 class DriftWatch:
@@ -110,7 +115,13 @@ class DriftWatch:
         self.detector._reset()
 
     def observe(self, first_step: int, values: np.ndarray) -> None:
-        """Feed a batch; a finding outside warm-up and cool-down is kept for the next check."""
+        """Feed a batch; a finding after the warm-up is kept for the next check (marked
+        ``cooling`` within the cool-down, where a loud finding replaces it).
+
+        A finding in the cool-down used to be dropped: a regime that returned within it (A B A
+        with B shorter than the cool-down) was seen only once the cool-down ended, thousands of
+        steps late, on windows that no longer matched any stored version.
+        """
         update = self.detector.update
         warmup, cooldown, last = (
             self.policy.warmup_steps,
@@ -122,18 +133,25 @@ class DriftWatch:
                 continue
             if update(x).drift_detected:
                 step = first_step + offset + 1
-                if step < warmup or (last is not None and step - last < cooldown):
+                if step < warmup:
                     continue
-                if self._pending is None:
+                cooling = last is not None and step - last < cooldown
+                if self._pending is None or (self._pending.cooling and not cooling):
                     stat = self.detector.statistic
-                    self._pending = DriftFinding(step, self.policy.detector, stat, self.threshold)
+                    self._pending = DriftFinding(
+                        step, self.policy.detector, stat, self.threshold, cooling
+                    )
         stat = self.detector.statistic
         if stat is not None:
             self.statistic = stat
 
     def check(self) -> DriftFinding | None:
-        """The finding since the last check, if any; it starts the cool-down."""
+        """The finding since the last check, if any; one outside the cool-down starts it."""
         found, self._pending = self._pending, None
-        if found is not None:
+        if found is not None and not found.cooling:
             self._last_drift = found.step
         return found
+
+    def acted(self, step: int) -> None:
+        """A cooling finding brought a version back: the cool-down starts again from ``step``."""
+        self._last_drift = step

@@ -255,6 +255,12 @@ class MapeLoop:
             return
         p = self.policy.drift
         act_at = step + p.settle_steps
+        if finding.cooling:
+            # within the cool-down: look again after the settle period, for a stored version
+            # of the new data only (recorded as a drift then, if one is found)
+            if p.on_drift == "reuse_or_retrain" and self._pending_drift is None:
+                self._pending_drift = _PendingDrift(finding, act_at)
+            return
         self._status.last_drift_step = step
         self._executor.drift_found(finding, p.input, p.on_drift, act_at)
         if p.on_drift in ("reuse_or_retrain", "retrain"):
@@ -264,7 +270,10 @@ class MapeLoop:
         )
 
     def _drift_act(self, step: int) -> bool:
-        """Reuse or retrain for the pending drift; True if a version change was requested."""
+        """Reuse, keep or retrain for the pending drift; True if a version change was requested.
+
+        A finding of the cool-down acts only by reuse; otherwise it is dropped unrecorded.
+        """
         pending = self._pending_drift
         assert pending is not None
         p, s = self.policy, self._status
@@ -277,6 +286,14 @@ class MapeLoop:
         plan = plan_drift(
             p.drift.on_drift, s.active_version, recent, versions, p.drift.reuse_threshold
         )
+        if pending.finding.cooling:
+            self._pending_drift = None
+            if plan.action != "reuse":
+                return False
+            assert self._watch is not None
+            self._watch.acted(step)
+            s.last_drift_step = pending.finding.step
+            self._executor.drift_found(pending.finding, p.drift.input, p.drift.on_drift, step)
         done = self._executor.drift_action(
             plan, s.active_model, self._recent_truths(train_n), pending.finding.step
         )
@@ -287,6 +304,10 @@ class MapeLoop:
         self._pending_drift = None
         self._decide(step, plan.action, plan.reason)
         return plan.action == "reuse"
+
+    def note_decision(self, step: int, action: str, reason: str, model: str | None = None) -> None:
+        """A decision taken outside the loop (a custom MAPE's), shown as the loop's last one."""
+        self._decide(step, action, reason, model)
 
     def _decide(self, step: int, action: str, reason: str, model: str | None = None) -> None:
         s = self._status

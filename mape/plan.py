@@ -6,9 +6,12 @@ EMA (staying put if that is the active one); after an energy violation, take the
 The guards: no switch within ``min_dwell_steps`` of the last one (Harmonica switched 490 times in
 64k predictions) and none during the recovery cycles after an energy violation.
 
-On drift, ``reuse_or_retrain`` reuses the stored version of the active model whose training data is
-closest to the recent data (KL over that version's stored histogram edges) when it is close enough
-and is not the version already running; otherwise it retrains.
+On drift, ``reuse_or_retrain`` takes the stored version of the active model whose training data is
+closest to the recent data (KL over that version's stored histogram edges), when it is close
+enough: it keeps the running version if that is the one (the data came back to what it was
+trained on: a fault ended, a false alarm), reuses another one otherwise. Nothing close enough:
+it retrains. The running version used to be left out of the candidates, so a return to its own
+regime retrained it on data it already fitted (or reused a worse version).
 """
 
 from __future__ import annotations
@@ -117,7 +120,8 @@ def plan_switch(
 
 @dataclass(frozen=True)
 class DriftPlan:
-    """What to do about a drift: ``reuse`` (``version``), ``retrain``, ``alert`` or ``ignore``."""
+    """What to do about a drift: ``reuse`` (``version``), ``keep`` (the running version fits),
+    ``retrain``, ``alert`` or ``ignore``."""
 
     action: str
     reason: str
@@ -156,6 +160,10 @@ def plan_drift(
     >>> p.action, p.version
     ('reuse', 1)
     >>> plan_drift("reuse_or_retrain", 1, [0.2, 0.7, 1.5, 0.1], vs, 0.75).action   # v1 runs
+    'keep'
+    >>> plan_drift("reuse_or_retrain", 1, [2.4, 2.6, 2.5], vs, 0.75).action   # v2 fits
+    'reuse'
+    >>> plan_drift("reuse_or_retrain", 2, [0.2, 0.1, 0.3], vs[1:], 0.75).action   # nothing fits
     'retrain'
     """
     if on_drift in ("ignore", "alert"):
@@ -166,21 +174,28 @@ def plan_drift(
         return DriftPlan("retrain", "no recent values to compare with stored versions")
     distances = version_distances(values, versions)
     shown = {f"v{k}": round(d, 4) for k, d in distances.items()}
-    candidates = {k: d for k, d in distances.items() if k != running_version}
-    if not candidates:
-        return DriftPlan("retrain", "no stored version other than the running one", None, shown)
-    best = min(candidates, key=lambda k: (candidates[k], -k))
-    if candidates[best] < reuse_threshold:
+    if not distances:
+        return DriftPlan("retrain", "no stored version with a data summary", None, shown)
+    best = min(distances, key=lambda k: (distances[k], k != running_version, -k))
+    if distances[best] < reuse_threshold and best == running_version:
+        return DriftPlan(
+            "keep",
+            f"the running v{best} was trained on the closest data (KL {distances[best]:.3f} <"
+            f" reuse_threshold {reuse_threshold})",
+            best,
+            shown,
+        )
+    if distances[best] < reuse_threshold:
         return DriftPlan(
             "reuse",
-            f"v{best} was trained on the closest data (KL {candidates[best]:.3f} <"
+            f"v{best} was trained on the closest data (KL {distances[best]:.3f} <"
             f" reuse_threshold {reuse_threshold})",
             best,
             shown,
         )
     return DriftPlan(
         "retrain",
-        f"closest stored version v{best} is too far (KL {candidates[best]:.3f} >="
+        f"closest stored version v{best} is too far (KL {distances[best]:.3f} >="
         f" reuse_threshold {reuse_threshold})",
         None,
         shown,

@@ -26,6 +26,7 @@ ON_DRIFT = ("reuse_or_retrain", "retrain", "alert", "ignore")
 DRIFT_INPUTS = ("truth", "error")
 UNTRAINABLE = ("skip", "switch")  # retrain.untrainable: see mape.plan.plan_untrainable
 SERVING = ("fast", "framework")  # how models are called: see Policy.serving
+ON_ERROR = ("builtin", "stay")  # when a custom MAPE call fails: see MapePolicy.on_error
 
 
 def spec(default: Any, rule: C.Rule, help: str) -> Any:
@@ -121,7 +122,9 @@ class DriftPolicy:
     threshold: float = spec(0.75, C.number(lo=0.0), "drift when the statistic exceeds this")
     every_steps: int = spec(20, C.period(1), "drift check period in steps")
     warmup_steps: int = spec(2667, C.period(0), "no drift checks before this step")
-    cooldown_steps: int = spec(2667, C.period(0), "no new drift within this many steps of the last")
+    cooldown_steps: int = spec(
+        2667, C.period(0), "within this many steps of the last drift, only reuse (no retrain)"
+    )
     on_drift: str = spec(
         "reuse_or_retrain", C.choice(ON_DRIFT), "what a drift does: reuse/retrain, log, nothing"
     )
@@ -146,6 +149,25 @@ class RetrainPolicy:
         "skip",
         C.choice(UNTRAINABLE),
         "model with no trainer (imported, naive): skip retrain | switch to best",
+    )
+
+
+@dataclass(frozen=True)
+class MapePolicy:
+    # A Harmonica user's monitor.py, analyse.py, plan.py, execute.py (docs/custom-mape.md).
+    custom: str = spec(
+        "", C.text, "dir of Harmonica MAPE files that decide; empty: built-in plan; next run"
+    )
+    timeout_s: float = spec(
+        10.0, C.number(0.1, 3600.0), "seconds one call into the custom code may take"
+    )
+    on_error: str = spec(
+        "builtin", C.choice(ON_ERROR), "a failed custom call: builtin plan decides, or stay"
+    )
+    max_failures: int = spec(
+        3,
+        C.number(0, 1000, integer=True),
+        "failed cycles in a row that end the custom code; 0: never",
     )
 
 
@@ -180,6 +202,10 @@ class Policy:
     retrain: RetrainPolicy = field(
         default_factory=RetrainPolicy, metadata={"help": "retraining in a worker process"}
     )
+    mape: MapePolicy = field(
+        default_factory=MapePolicy,
+        metadata={"help": "who decides: harmone's plan, or a Harmonica user's MAPE files"},
+    )
 
     def with_values(self, **changes: Any) -> Policy:
         return replace(self, **changes)
@@ -190,6 +216,7 @@ SECTION_TYPES: dict[str, type] = {
     "switch": SwitchPolicy,
     "drift": DriftPolicy,
     "retrain": RetrainPolicy,
+    "mape": MapePolicy,
 }
 
 

@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("harmone_tui.commands.models", "list, import or bootstrap model versions"),
     "policy": ("harmone_tui.commands.policy", "list, show, check or create adaptation policies"),
     "compare": ("harmone_tui.commands.compare", "run several policies on one stream, one table"),
+    "bench": (
+        "harmone_tui.commands.bench",
+        "every policy on every drift scenario: regret, oracle bound, one table and picture",
+    ),
     "runs": ("harmone_tui.commands.runs", "list, show or prune earlier runs (the knowledge store)"),
     "energy": (
         "harmone_tui.commands.energy",

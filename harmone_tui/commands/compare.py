@@ -119,13 +119,13 @@ class Entry:
     text: str
 
 
-def new_run_dir(parent: Path, stamp: str | None = None) -> Path:
-    """A directory ``parent/compare-<stamp>[-N]`` that did not exist and is created here."""
+def new_run_dir(parent: Path, stamp: str | None = None, prefix: str = "compare") -> Path:
+    """A directory ``parent/<prefix>-<stamp>[-N]`` that did not exist and is created here."""
     stamp = stamp or time.strftime("%Y%m%d-%H%M%S")
     try:
         parent.mkdir(parents=True, exist_ok=True)
         for n in range(1, 1000):
-            candidate = parent / (f"compare-{stamp}" if n == 1 else f"compare-{stamp}-{n}")
+            candidate = parent / (f"{prefix}-{stamp}" if n == 1 else f"{prefix}-{stamp}-{n}")
             try:
                 candidate.mkdir()
             except FileExistsError:
@@ -133,7 +133,7 @@ def new_run_dir(parent: Path, stamp: str | None = None) -> Path:
             return candidate
     except OSError as exc:
         raise EngineError(f"--out {parent}: cannot create a directory ({exc.strerror})") from None
-    raise EngineError(f"--out {parent}: no free name compare-{stamp}-N")
+    raise EngineError(f"--out {parent}: no free name {prefix}-{stamp}-N")
 
 
 def resolve_all(names: list[str], policies_dir: Path) -> list[Entry]:
@@ -184,7 +184,7 @@ def _adopt_user_versions(
         user_store.close()
 
 
-async def _bootstrap(
+async def bootstrap(
     base: Path, user_root: Path, settings: RunSettings, entries: list[Entry], say: Any
 ) -> None:
     """Train (once) the first version of every model any policy uses, into ``base``."""
@@ -258,7 +258,7 @@ class _Follow(RunListener):
             )
 
 
-def _run_one(settings: RunSettings, entry: Entry, label: str, err: TextIO) -> dict[str, Any]:
+def run_one(settings: RunSettings, entry: Entry, label: str, err: TextIO) -> dict[str, Any]:
     """One headless run; returns its table row."""
     from harmone_tui.runtime import Runtime
 
@@ -321,7 +321,7 @@ def compare_entries(
     )
     base_settings = replace(settings, engine=engine, data_dir=base)
     asyncio.run(
-        _bootstrap(
+        bootstrap(
             base,
             settings.data_dir,
             base_settings,
@@ -342,7 +342,7 @@ def compare_entries(
             shutil.copytree(base, run_dir)
             print(f"{label}: running", file=err, flush=True)
             run_settings = replace(base_settings, data_dir=run_dir, speed=None, mode="compare")
-            row = _run_one(run_settings, entry, label, err)
+            row = run_one(run_settings, entry, label, err)
             by_policy[name].append(row)
             every_run.append({"policy": name, "run": k, **row})
             r2 = "-" if row["r2"] is None else f"{row['r2']:.4f}"

@@ -212,8 +212,11 @@ def _show(args: argparse.Namespace, policies_dir: Path, root: Path) -> int:
 
     if args.json and not args.explain:
         raise PolicyError("policy show: --json goes with --explain (the TOML is printed as is)")
+    from mape.custom.folder import decider
+
     doc = validated(args.name, policies_dir, root)
     print(f"# {doc.source}", file=sys.stderr)
+    print(f"# {decider(doc.policy)}", file=sys.stderr)
     if args.json:
         print(json.dumps(explain_rows(doc.policy), indent=2, ensure_ascii=False))
     elif args.explain:
@@ -231,8 +234,10 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "show":
         return _show(args, policies_dir, root)
     if args.action == "check":
+        from mape.custom.folder import with_folder
+
         doc = validated(args.file, policies_dir, root)
-        policy = doc.policy
+        policy = with_folder(doc.policy, doc.source, None)  # a custom MAPE dir must be usable
         models = ", ".join(policy.models)
         print(f"{doc.source}: ok ({policy.name}: engine {policy.engine}, models {models})")
         return 0

@@ -134,6 +134,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stream: CSV (regression) or folder/zip of images (vision); default: bundled sample;"
         f" {IMAGE_LIMITS}",
     )
+    parser.add_argument(
+        "--mape",
+        type=Path,
+        metavar="DIR",
+        help="a Harmonica custom MAPE directory (monitor.py, analyse.py, plan.py, execute.py;"
+        " manage.py is not needed): its execute decides the model, in its own process"
+        " (overrides the policy's [mape] custom; see docs/custom-mape.md)",
+    )
     parser.add_argument("--column", default="flow", help="CSV column of the stream (default: flow)")
     parser.add_argument(
         "--train",
@@ -203,6 +211,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mape.custom.folder import with_folder
     from mape.policy_file import resolve_policy
 
     if args.export is not None and not args.no_ui:
@@ -218,6 +227,7 @@ def run(args: argparse.Namespace) -> int:
     root = paths.data_dir(args.data_dir)
     policy_name = args.policy or DEFAULT_POLICY.get(args.engine or "regression", "harmone")
     policy, source, text = resolve_policy(policy_name, paths.policies_dir(root))
+    policy = with_folder(policy, source, args.mape)
     engine = args.engine or policy.engine
     keep = vars(args)["keep_steps_runs"] if "keep_steps_runs" in vars(args) else configured_keep()
     settings = RunSettings(

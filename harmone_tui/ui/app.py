@@ -37,6 +37,7 @@ from harmone_tui.ui.screens.dashboard import DashboardScreen
 from harmone_tui.ui.screens.energy import EnergyScreen
 from harmone_tui.ui.screens.events import EventsScreen
 from harmone_tui.ui.screens.help import HelpModal
+from harmone_tui.ui.screens.mape import MapeScreen
 from harmone_tui.ui.screens.models import ModelsScreen
 from harmone_tui.ui.screens.policy import PolicyScreen
 from harmone_tui.ui.screens.runs import RunsScreen
@@ -65,6 +66,7 @@ class HarmoneApp(RunControls, App[int]):
         "models": ModelsScreen,
         "runs": RunsScreen,
         "energy": EnergyScreen,
+        "mape": MapeScreen,
     }
     DEFAULT_MODE = "dashboard"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -109,6 +111,14 @@ class HarmoneApp(RunControls, App[int]):
             "Energy",
             "energy",
             "Energy ledger: joules and carbon by stage and model",
+            group=SCREENS_GROUP,
+        ),
+        _b(
+            "7",
+            "switch_mode('mape')",
+            "MAPE",
+            "mape",
+            "Who decides: built-in plan or your MAPE files; their figures, errors, log",
             group=SCREENS_GROUP,
         ),
         _b("t", "next_theme", "Theme", "theme", "Next theme (remembered)", show=False),

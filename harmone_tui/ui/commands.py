@@ -50,7 +50,7 @@ class HarmoneApp(Protocol):
     def switch_mode(self, mode: str) -> Any: ...
 
 
-SCREENS = ("dashboard", "policy", "events", "models", "runs")
+SCREENS = ("dashboard", "policy", "events", "models", "runs", "energy", "mape")
 SPEEDS = (10, 50, 200, None)
 
 Command = tuple[str, Callable[[], Any], str]

@@ -111,3 +111,22 @@ def test_river_is_imported_only_by_a_river_detector() -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_finding_in_the_cooldown_is_marked_and_does_not_restart_it() -> None:
+    p = DriftPolicy(
+        window=600, bins=50, threshold=0.75, every_steps=20, warmup_steps=0, cooldown_steps=5000
+    )
+    watch = DriftWatch(p, seed=7)
+    changed = seeded_stream(True)
+    back = seeded_stream(False, seed=12)[:CHANGE]  # the first regime returns at 4,000
+    watch.observe(0, changed[: CHANGE + 600])
+    first = watch.check()
+    assert first is not None and not first.cooling
+    watch.observe(CHANGE + 600, np.concatenate([changed[CHANGE + 600 :], back]))
+    later = watch.check()
+    assert later is not None and later.cooling and 4000 < later.step < first.step + 5000
+    watch.acted(later.step)  # a reuse restarts the cool-down from there
+    watch.observe(6000, np.concatenate([back, changed[CHANGE:]]))
+    again = watch.check()
+    assert again is not None and again.cooling  # still within 5,000 of the reuse

@@ -224,3 +224,38 @@ def test_policy_change_takes_effect_at_the_next_cycle() -> None:
     assert loop.policy.switch.min_score == 0.5
     loop.cycle(300)
     assert loop.policy.switch.min_score == 0.999 and loop.status().window_rows == 50
+
+
+def test_a_regime_that_returns_within_the_cooldown_is_reused_at_once() -> None:
+    # the cool-down (2,000 steps) outlasts the affine regime (1,500): the return to normal used
+    # to wait for its end (~1,100 steps into the normal regime), and then retrained
+    stream = drifted_stream()
+    sim = SimRuntime({"m": 5.0}, {"m": 1.0}, versions=drift_versions(stream))
+    text = DRIFT.replace("cooldown_steps = 600", "cooldown_steps = 2000")
+    sim.run(make(text, sim, start="m"), stream, "m")
+    reuses = [c for k, c in sim.calls if k == "reuse"]
+    assert [r[1] for r in reuses] == [2, 1]
+    assert 2 * REGIME < sim.reuse_steps[1] < 2 * REGIME + 576 + 200
+    assert not [c for k, c in sim.calls if k == "retrain"]
+    drifts = [c for k, c in sim.calls if k == "drift"]
+    assert len(drifts) == 2  # the return is recorded as a drift, when it brought v1 back
+
+
+def test_a_finding_in_the_cooldown_never_retrains() -> None:
+    stream = drifted_stream()
+    sim = SimRuntime({"m": 5.0}, {"m": 1.0}, versions=drift_versions(stream)[:1])
+    text = DRIFT.replace("cooldown_steps = 600", "cooldown_steps = 5000")
+    sim.run(make(text, sim, start="m"), stream, "m")
+    # one retrain for the affine regime; back to normal, v1 (running) fits: nothing to do
+    assert [k for k in sim.kinds() if k in ("drift", "retrain", "reuse")] == ["drift", "retrain"]
+
+
+def test_back_to_the_running_versions_regime_keeps_it() -> None:
+    stream = drifted_stream()
+    versions = drift_versions(stream)
+    sim = SimRuntime({"m": 5.0}, {"m": 1.0}, versions=versions)
+    # a false alarm in the normal regime (a low threshold), with v1 running: keep, not retrain
+    text = DRIFT.replace("threshold = 1.0", "threshold = 0.05")
+    sim.run(make(text, sim, start="m"), stream[:REGIME], "m")
+    assert [k for k in sim.kinds() if k == "drift"], "the low threshold must fire"
+    assert not [k for k in sim.kinds() if k in ("retrain", "reuse")]

@@ -113,7 +113,9 @@ VERSIONS = [
     [
         ("closest is v1", "reuse_or_retrain", 3, 100, 0.75, "reuse", 1),
         ("closest is v2", "reuse_or_retrain", 1, 250, 0.75, "reuse", 2),
-        ("closest is running: next one too far", "reuse_or_retrain", 2, 250, 0.75, "retrain", None),
+        # the data came back to what the running version learnt: keep it, retrain nothing
+        ("closest is running: keep it", "reuse_or_retrain", 2, 250, 0.75, "keep", 2),
+        ("running is close, another closer", "reuse_or_retrain", 3, 110, 2.0, "reuse", 1),
         ("nothing close enough", "reuse_or_retrain", 1, 360, 0.75, "retrain", None),
         ("threshold zero never reuses", "reuse_or_retrain", 3, 100, 0.0, "retrain", None),
         ("retrain tactic", "retrain", 3, 100, 0.75, "retrain", None),

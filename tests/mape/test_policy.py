@@ -73,7 +73,7 @@ BAD = [
     ("wrong type", "seed = 7", 'seed = "seven"', 'seed = "seven"', "seed", "must be an integer"),
     (
         "start model not in models",
-        'start_model = "lstm"',
+        'start_model = "linear"',
         'start_model = "gbm"',
         'start_model = "gbm"',
         "start_model",

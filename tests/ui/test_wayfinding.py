@@ -22,7 +22,7 @@ SIZE = (120, 40)
 def test_tabs_mark_the_current_screen_without_colour() -> None:
     assert (
         tab_line("events").plain
-        == " 1 Dashboard   2 Policy  [3 Events]  4 Models   5 Runs   6 Energy "
+        == " 1 Dashboard   2 Policy  [3 Events]  4 Models   5 Runs   6 Energy   7 MAPE "
     )
     assert "[? Runs]" in tab_line("runs", {"harmone.runs": "question_mark,f5"}).plain
 
@@ -41,6 +41,7 @@ async def test_every_screen_says_which_it_is(fake_data_dir: Path) -> None:
             ("4", "4 Models"),
             ("5", "5 Runs"),
             ("6", "6 Energy"),
+            ("7", "7 MAPE"),
             ("1", "1 Dashboard"),
         ):
             await pilot.press(key)

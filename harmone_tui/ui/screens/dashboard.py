@@ -176,6 +176,7 @@ stored version, **P** policy change. **Models**: ▶ marks the active model; EMA
             f"source   {snap.policy_source}",
             f"data     {info.data_name}",
             f"energy   {energy}",
+            "decides  " + ("custom MAPE (7)" if snap.custom_mape is not None else "built-in plan"),
         ]
         text = "\n".join(lines)
         if text != self._run_text:

@@ -20,6 +20,7 @@ SCREENS = (
     ("models", "Models", "4"),
     ("runs", "Runs", "5"),
     ("energy", "Energy", "6"),
+    ("mape", "MAPE", "7"),
 )
 
 

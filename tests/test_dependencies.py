@@ -61,7 +61,9 @@ def third_party_imports(*folders: str) -> set[str]:
     found, local = set(), set(OWN)
     for folder in folders:
         for path in (REPO / folder).rglob("*.py"):
-            if folder not in APP_PACKAGES:  # scripts import their sibling modules by name
+            if folder not in APP_PACKAGES or not (path.parent / "__init__.py").exists():
+                # scripts import their sibling modules by name; a folder of the app that is no
+                # package is put on sys.path (mape/custom/standin's pyRAPL stand-in)
                 local.add(path.stem)
             tree = ast.parse(path.read_text(encoding="utf-8"))
             optional = _optional_imports(tree)

@@ -17,14 +17,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
 from harmone_tui import run_end
-from harmone_tui.actions import ActionQueue, ReuseVersion, SwapRetrained, SwitchTo
+from harmone_tui.actions import ActionQueue, SwapRetrained
 from harmone_tui.announce import Announcer
 from harmone_tui.custom_mape import CustomMape
 from harmone_tui.inference import ChunkSizer, StepSource, run_batch, step_source
 from harmone_tui.pacing import Pacer
+from harmone_tui.run_controls import RunControls
+from harmone_tui.run_effector import RunEffector
 from harmone_tui.run_end import Outcome
 from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunListener, RunSnapshot
@@ -34,19 +34,15 @@ from harmone_tui.startup import (
     Opened,
     charged_j_per_cpu_s,
     cpu_clock,
-    history,
     open_run,
 )
 from harmone_tui.threads import in_thread
-from mape.effector import VersionInfo
 from mape.events import Event, EventKind
 from mape.loop import MapeLoop
-from mape.plan import plan_untrainable
-from mape.policy import Policy, check_models
-from mape.policy_file import key_locator
+from mape.policy import Policy
 
 
-class Runtime:
+class Runtime(RunEffector, RunControls):
     """Runs a policy over an engine's stream; see the module docstring."""
 
     @classmethod
@@ -376,116 +372,6 @@ class Runtime:
     def event(self, kind: EventKind, detail: dict[str, Any]) -> Event:
         """Store an event at the current step and tell the listeners."""
         return self.announce.event(kind, detail)
-
-    # Effector (called by the MAPE loop) -----------------------------------------------------
-    def switch_model(self, model: str, reason: str, detail: dict[str, Any]) -> None:
-        self.actions.add(SwitchTo(self.step, model, reason, detail))
-
-    def reuse_version(self, model: str, version: int, reason: str, detail: dict[str, Any]) -> None:
-        self.actions.add(ReuseVersion(self.step, model, version, reason, detail))
-
-    def start_retrain(self, model: str, values: Any, reason: str, detail: dict[str, Any]) -> bool:
-        if not self._specs[model].trainable:
-            self._untrainable(model, reason, detail)
-            return True
-        if self.actions.retraining():
-            return False
-        data = self.engine.retraining_data(values)
-        task = asyncio.get_running_loop().create_task(
-            self.pool.train(
-                self.engine,
-                model,
-                data,
-                reason,
-                self.run_id,
-                seed=self.policy.seed,
-                extra_meta={"origin": "retrain"},
-            )
-        )
-        swap = self.step + self.policy.retrain.delay_steps
-        self.actions.add(SwapRetrained(swap, model, task, reason))
-        self.event(
-            EventKind.RETRAIN_STARTED,
-            {"model": model, "reason": reason, "swap_step": swap, **detail},
-        )
-        return True
-
-    def _untrainable(self, model: str, reason: str, detail: dict[str, Any]) -> None:
-        """A retrain asked of a model without a trainer (an import, the persistence baseline):
-        what the policy's ``retrain.untrainable`` says instead (mape.plan.plan_untrainable)."""
-        trainable = [m for m in self.policy.models if self._specs[m].trainable]
-        decision = plan_untrainable(
-            model, self.policy.retrain.untrainable, trainable, self.loop.status().ema
-        )
-        full = {**detail, "asked": reason}
-        if decision.action == "switch":
-            self.switch_model(decision.model, decision.reason, full)
-        else:
-            self.event(
-                EventKind.INFO,
-                {"action": "retrain_skipped", "model": model, "reason": decision.reason, **full},
-            )
-
-    def record(self, kind: EventKind, detail: dict[str, Any]) -> None:
-        self.event(kind, detail)
-
-    def stored_versions(self, model: str) -> list[VersionInfo]:
-        return self.slots.stored(model)
-
-    # controls (front ends) ------------------------------------------------------------------
-    def stop(self, reason: str | None = None) -> None:
-        """End the run after the step in progress; ``reason`` (e.g. a signal's name) is kept in
-        the summary."""
-        self._stop = True
-        self.outcome.stop_reason = self.outcome.stop_reason or reason
-        self._running.set()
-        self.pacer.wake()
-        if self.custom is not None:
-            self.custom.interrupt()  # a call into the user's code must not hold the stop
-
-    def pause(self) -> None:
-        self._running.clear()
-        self.pacer.wake()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    @property
-    def speed(self) -> float | None:
-        """Steps per second (None: as fast as it goes)."""
-        return self.pacer.speed
-
-    def set_speed(self, steps_per_s: float | None) -> None:
-        """Pace at the new speed from this step on (see :mod:`harmone_tui.pacing`)."""
-        self.pacer.set_speed(steps_per_s, self.step)
-
-    def request_switch(self, model: str) -> None:
-        self.switch_model(model, "forced by the user", {})
-
-    def trainable(self, model: str) -> bool:
-        """Whether ``model`` has a trainer (an import and the persistence baseline do not)."""
-        return self._specs[model].trainable
-
-    def request_retrain(self) -> bool:
-        values = self.telemetry.held("truth")
-        values = values[~np.isnan(values)][-self.policy.retrain.window :]
-        return self.start_retrain(self.active_model, values.tolist(), "forced by the user", {})
-
-    def apply_policy(self, policy: Policy, text: str, source: str) -> None:
-        """Swap in a new policy; it takes effect at the next MAPE cycle."""
-        check_models(policy, [m.name for m in self.engine.models()], source, key_locator(text))
-        self.loop.apply_policy(policy)
-        if self.custom is not None:
-            self.custom.policy_changed(policy)
-        self.telemetry.hold(history(policy, self.settings))
-        self.policy, self.policy_text, self.policy_source = policy, text, source
-        self.store.record_policy(self.run_id, self.step, policy.name, text)
-        self.event(EventKind.POLICY_CHANGED, {"policy": policy.name, "source": source})
-        self._publish()
 
     # results --------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:

@@ -76,15 +76,7 @@ def oracle_figures(task: Any) -> dict[str, Any]:
     from harmone_tui import paths
 
     s = task.settings
-    engine = create_engine(
-        s.engine,
-        data=s.data,
-        column=s.column,
-        train=s.train,
-        train_column=s.train_column,
-        gaps=s.gaps,
-        **paths.engine_dirs(s.data_dir),
-    )
+    engine = create_engine(s.engine, **s.engine_options(), **paths.engine_dirs(s.data_dir))
     limit = engine.stream_length() if s.steps is None else min(s.steps, engine.stream_length())
     j_per_cpu_s = create_meter(s.j_per_cpu_s, profile=s.calibration_profile).j_per_cpu_s
     preds: dict[str, np.ndarray] = {}

@@ -38,6 +38,16 @@ class RunSettings:
     metrics_port: int | None = None  # Prometheus endpoint (harmone_tui/metrics.py); 0: any port
     metrics_host: str = "127.0.0.1"
 
+    def engine_options(self) -> dict[str, Any]:
+        """What ``engines.registry.create_engine`` is given besides the engine's name and dirs."""
+        return {
+            "data": self.data,
+            "column": self.column,
+            "train": self.train,
+            "train_column": self.train_column,
+            "gaps": self.gaps,
+        }
+
     def describe(self) -> dict[str, Any]:
         """The settings as JSON-ready data, stored with the run."""
         return {

@@ -121,14 +121,7 @@ async def _open(
     repo.clean_leftovers()
     announce.progress("reading data")
     engine = parts.engine = await in_thread(
-        create_engine,
-        s.engine,
-        data=s.data,
-        column=s.column,
-        train=s.train,
-        train_column=s.train_column,
-        gaps=s.gaps,
-        **paths.engine_dirs(root),
+        lambda: create_engine(s.engine, **s.engine_options(), **paths.engine_dirs(root))
     )
     for note in engine.data_notes:
         announce.progress(note)

@@ -198,13 +198,9 @@ async def bootstrap(
     from mape.policy_file import key_locator
 
     engine = await asyncio.to_thread(
-        create_engine,
-        settings.engine,
-        data=settings.data,
-        column=settings.column,
-        train=settings.train,
-        train_column=settings.train_column,
-        **paths.engine_dirs(base),
+        lambda: create_engine(
+            settings.engine, **settings.engine_options(), **paths.engine_dirs(base)
+        )
     )
     models: list[str] = []
     if paths.knowledge_file(user_root).exists():  # the user's imported models join the engine

@@ -11,6 +11,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 RAW_PEMS_WEEK = Path(__file__).resolve().parent / "data" / "pems_week3_raw.csv"
 SAMPLE = REPO / "sample_data"
+# The stream many tests' regimes and figures come from (rows 3528 and 7056 start its drifts); a
+# run without --data streams the demo scenario instead (engines/regression/factory.py).
+PEMS_STREAM = SAMPLE / "pems_stream.csv"
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,7 @@ def test_wheel_contains_sample_data_themes_and_presets(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
         "sample_data/pems_stream.csv",
+        "sample_data/scenarios/recurring.csv",  # the stream of a run without --data
         "sample_data/flow_train.csv",
         "sample_data/README.md",
         "mape/presets/single-lstm.toml",

@@ -14,7 +14,7 @@ import pytest
 
 from harmone_tui.cli import main
 from mape.knowledge import KnowledgeStore
-from tests.conftest import SAMPLE
+from tests.conftest import PEMS_STREAM, SAMPLE
 
 WINDOW = 8
 
@@ -52,8 +52,9 @@ def run(root: Path, policy: str, steps: int) -> dict:
     path = root / "policy.toml"
     path.write_text(policy)
     summary = root / "summary.json"
-    argv = ["--no-ui", "--policy", str(path), "--steps", str(steps), "--quiet"]
-    assert main([*argv, "--summary", str(summary), "--data-dir", str(root)]) == 0
+    argv = ["--no-ui", "--data", str(PEMS_STREAM), "--policy", str(path), "--steps", str(steps)]
+    argv += ["--quiet", "--summary", str(summary), "--data-dir", str(root)]
+    assert main(argv) == 0
     return json.loads(summary.read_text())
 
 
@@ -253,7 +254,7 @@ def test_imported_versions_are_reused_on_drift(tmp_path: Path) -> None:
     (detected at step 3,660) the loop reuses the version whose training data is closest."""
     import pandas as pd
 
-    stream = pd.read_csv(SAMPLE / "pems_stream.csv")["flow"].to_numpy(float)
+    stream = pd.read_csv(PEMS_STREAM)["flow"].to_numpy(float)
     later = tmp_path / "later.csv"
     pd.DataFrame({"flow": stream[4300:5800]}).to_csv(later, index=False)
     train = pd.read_csv(SAMPLE / "flow_train.csv")["flow"].to_numpy(float)

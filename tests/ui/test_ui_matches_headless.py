@@ -1,6 +1,6 @@
 """The TUI and --no-ui drive the same Runtime: on the same knowledge, the same run decides alike.
 
-Real regression engine, real retraining worker, the bundled stream through its first drift and
+Real regression engine, real retraining worker, the PeMS test stream through its first drift and
 retrain. Both data dirs start as copies of one whose base versions were trained once, because a
 run's adaptations depend on the versions already stored (a later run reuses an earlier retrain).
 """
@@ -22,6 +22,7 @@ from harmone_tui.ui.app import HarmoneApp
 from harmone_tui.ui.session import RunSession
 from mape.knowledge import KnowledgeStore
 from mape.policy_file import resolve_policy
+from tests.conftest import PEMS_STREAM
 from tests.ui.conftest import wait_for
 
 POLICY = "single-linear+retrain"
@@ -44,6 +45,8 @@ def headless(data_dir: Path, *args: str) -> dict:
             "--summary",
             str(summary),
             "--quiet",
+            "--data",
+            str(PEMS_STREAM),
             *args,
         ],
         capture_output=True,
@@ -79,7 +82,12 @@ async def test_tui_run_makes_the_headless_runs_decisions(tmp_path: Path) -> None
 
     policy, source, text = resolve_policy(POLICY)
     app = HarmoneApp(
-        RunSession(RunSettings(data_dir=ui_dir, steps=STEPS, speed=None), policy, source, text)
+        RunSession(
+            RunSettings(data=PEMS_STREAM, data_dir=ui_dir, steps=STEPS, speed=None),
+            policy,
+            source,
+            text,
+        )
     )
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.session.state in ("finished", "failed"), timeout=180)

@@ -136,6 +136,24 @@ def test_bench_on_ray_without_ray_says_how_to_get_it(tmp_path: Path) -> None:
     assert not (tmp_path / "exports").exists()  # refused before anything was trained or written
 
 
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray is not installed")
+def test_bench_on_a_ray_address_where_nothing_answers_is_refused_at_once(tmp_path: Path) -> None:
+    """ray.init would retry such an address without end; the probe refuses it in one line."""
+    done = run_cli(
+        "bench",
+        "--scenarios",
+        "stuck",
+        "--ray",
+        "127.0.0.1:1",
+        "--data-dir",
+        str(tmp_path),
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--ray 127.0.0.1:1: nothing answers at 127.0.0.1:1" in done.stderr
+    assert not (tmp_path / "exports").exists()
+
+
 def test_the_same_seeds_give_the_same_table_on_ray_and_in_the_pool(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray")
     local = sweep(tmp_path, jobs=1)

@@ -12,6 +12,7 @@ moved by the repeat number.
 from __future__ import annotations
 
 import shutil
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -21,6 +22,8 @@ from typing import Any
 
 from harmone_tui.bench_scenarios import BenchError, Scenario
 from harmone_tui.settings import RunSettings
+
+PROBE_TIMEOUT_S = 5.0  # a Ray address must answer a TCP connect within this
 
 
 @dataclass(frozen=True)
@@ -134,11 +137,28 @@ def connect_ray(address: str | None) -> Any:
             hint="pip install 'harmone-tui[ray]'",
         ) from None
     if not ray.is_initialized():
+        if address:
+            _probe(address)
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         except (ConnectionError, ValueError, RuntimeError) as exc:
             raise BenchError(f"--ray {address or ''}: cannot reach Ray ({exc})") from None
     return ray
+
+
+def _probe(address: str, timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    """Refuse a ``HOST:PORT`` (or ``ray://HOST:PORT``) where nothing answers: ``ray.init`` would
+    retry such an address without end. Other forms (``auto``, ``local``) are Ray's to resolve."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise BenchError(
+            f"--ray {address}: nothing answers at {host}:{port} ({exc})",
+            hint="start the cluster (ray start --head) or give its address",
+        ) from None
 
 
 def run_ray(tasks: Sequence[Task], address: str | None, done: Done) -> list[dict[str, Any]]:

@@ -96,13 +96,12 @@ def run_task(task: Task) -> dict[str, Any]:
     label = f"{task.scenario} {task.policy.name} seed {task.policy.seed}"
     row = run_one(task.settings, Entry(task.policy, task.source, task.text), label, sys.stderr)
     steps = int(row.get("steps") or 0)
-    per_inference = row.get("energy_mj_per_inference_incl_retrain")
     row.update(
         scenario=task.scenario,
         seed=task.policy.seed,
         repeat=task.repeat,
-        energy_j=(per_inference or 0.0) * steps / 1000.0,
-        inference_j=float(row.get("energy_mj_per_inference") or 0.0) * steps / 1000.0,
+        energy_j=float(row.get("energy_j_per_inference_incl_retrain") or 0.0) * steps,
+        inference_j=float(row.get("energy_j_per_inference") or 0.0) * steps,
     )
     return row
 

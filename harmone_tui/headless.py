@@ -181,6 +181,8 @@ def write_export(
             export.write_stream(data, sys.stdout)
             return True
         export.write(data)
+    except BrokenPipeError:
+        raise  # `--export - | head`: the reader left; the CLI ends with 141, no error line
     except OSError as exc:
         print(f"harmone: error: --export {target}: cannot write ({exc.strerror})", file=sys.stderr)
         return False

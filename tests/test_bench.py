@@ -86,6 +86,10 @@ def test_bench_cli_writes_the_table_the_runs_and_the_picture(tmp_path: Path) -> 
     assert (out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     runs = list(csv.DictReader((out / "bench_runs.csv").open()))
     assert len(runs) == 2 * 2 * 2 and {int(r["steps"]) for r in runs} == {400}
+    # every run's energy is measured (in J: inference, and training where there was some)
+    assert all(0 < float(r["inference_j"]) <= float(r["energy_j"]) * (1 + 1e-9) for r in runs), [
+        (r["policy"], r["inference_j"], r["energy_j"]) for r in runs
+    ]
     # the explorer's two seeds made different runs; single-linear has nothing random
     for scenario in ("stuck", "recurring"):
         mine = [r for r in runs if r["scenario"] == scenario]
@@ -103,6 +107,7 @@ def test_bench_cli_writes_the_table_the_runs_and_the_picture(tmp_path: Path) -> 
         for r in rows.values():
             assert r["best_policy"] == best[0]
             assert r["r2_gap"] == pytest.approx(rows[best[0]]["r2"] - r["r2"])
+            assert r["energy_j"] > 0 and r["energy_ratio"] > 0
         # linear is the better model on clean traffic: the explorer, half on naive, trails it
         assert best == ["single-linear"] and rows["explorer"]["r2_gap"] > 0.005
         oracle = table["oracles"][scenario]
@@ -134,6 +139,24 @@ def test_bench_on_ray_without_ray_says_how_to_get_it(tmp_path: Path) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "--ray needs Ray" in done.stderr and "harmone-tui[ray]" in done.stderr
     assert not (tmp_path / "exports").exists()  # refused before anything was trained or written
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray is not installed")
+def test_bench_on_a_ray_address_where_nothing_answers_is_refused_at_once(tmp_path: Path) -> None:
+    """ray.init would retry such an address without end; the probe refuses it in one line."""
+    done = run_cli(
+        "bench",
+        "--scenarios",
+        "stuck",
+        "--ray",
+        "127.0.0.1:1",
+        "--data-dir",
+        str(tmp_path),
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--ray 127.0.0.1:1: nothing answers at 127.0.0.1:1" in done.stderr
+    assert not (tmp_path / "exports").exists()
 
 
 def test_the_same_seeds_give_the_same_table_on_ray_and_in_the_pool(tmp_path: Path) -> None:

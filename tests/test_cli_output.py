@@ -175,9 +175,20 @@ def test_summary_dash_writes_the_summary_to_stdout_once(
     assert not (tmp_path / "-").exists()
 
 
-def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("policy", "show", "harmone", "--explain", "--json"),
+        ("--no-ui", "--policy", "single-linear", "--steps", "300", "--quiet", "--export", "-"),
+    ],
+    ids=["policy-show", "export-stream"],
+)
+def test_a_reader_that_leaves_early_ends_the_command_quietly(
+    tmp_path: Path, argv: tuple[str, ...]
+) -> None:
     """`harmone ... | head` closes the pipe before the output is written: exit 141, no
-    traceback (a BrokenPipeError used to be printed)."""
+    traceback and no error line (a BrokenPipeError used to be printed, and `--export -`
+    called it a write error)."""
     import os
     import subprocess
 
@@ -187,7 +198,7 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path) -> 
     os.close(read_end)  # the reader is gone before the first byte
     try:
         done = subprocess.run(
-            harmone_cmd("policy", "show", "harmone", "--explain", "--json"),
+            harmone_cmd(*argv),
             stdout=write_end,
             stderr=subprocess.PIPE,
             text=True,
@@ -198,3 +209,4 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path) -> 
         os.close(write_end)
     assert done.returncode == 141, done.stderr
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    assert "error" not in done.stderr

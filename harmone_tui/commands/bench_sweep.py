@@ -12,6 +12,7 @@ moved by the repeat number.
 from __future__ import annotations
 
 import shutil
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -21,6 +22,8 @@ from typing import Any
 
 from harmone_tui.bench_scenarios import BenchError, Scenario
 from harmone_tui.settings import RunSettings
+
+PROBE_TIMEOUT_S = 5.0  # a Ray address must answer a TCP connect within this
 
 
 @dataclass(frozen=True)
@@ -93,13 +96,12 @@ def run_task(task: Task) -> dict[str, Any]:
     label = f"{task.scenario} {task.policy.name} seed {task.policy.seed}"
     row = run_one(task.settings, Entry(task.policy, task.source, task.text), label, sys.stderr)
     steps = int(row.get("steps") or 0)
-    per_inference = row.get("energy_mj_per_inference_incl_retrain")
     row.update(
         scenario=task.scenario,
         seed=task.policy.seed,
         repeat=task.repeat,
-        energy_j=(per_inference or 0.0) * steps / 1000.0,
-        inference_j=float(row.get("energy_mj_per_inference") or 0.0) * steps / 1000.0,
+        energy_j=float(row.get("energy_j_per_inference_incl_retrain") or 0.0) * steps,
+        inference_j=float(row.get("energy_j_per_inference") or 0.0) * steps,
     )
     return row
 
@@ -134,11 +136,28 @@ def connect_ray(address: str | None) -> Any:
             hint="pip install 'harmone-tui[ray]'",
         ) from None
     if not ray.is_initialized():
+        if address:
+            _probe(address)
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         except (ConnectionError, ValueError, RuntimeError) as exc:
             raise BenchError(f"--ray {address or ''}: cannot reach Ray ({exc})") from None
     return ray
+
+
+def _probe(address: str, timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    """Refuse a ``HOST:PORT`` (or ``ray://HOST:PORT``) where nothing answers: ``ray.init`` would
+    retry such an address without end. Other forms (``auto``, ``local``) are Ray's to resolve."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise BenchError(
+            f"--ray {address}: nothing answers at {host}:{port} ({exc})",
+            hint="start the cluster (ray start --head) or give its address",
+        ) from None
 
 
 def run_ray(tasks: Sequence[Task], address: str | None, done: Done) -> list[dict[str, Any]]:

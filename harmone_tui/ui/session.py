@@ -84,6 +84,7 @@ class RunSession:
         self.after_prepare: Callable[[Runtime], None] | None = None  # a seam for scripted tests
         self._stop_requested = False
         self._stop_reason: str | None = None
+        self._creating: asyncio.Future[Any] | None = None  # Runtime.create, during start-up
         self._rate: deque[tuple[float, int]] = deque(maxlen=40)
         self._clock: dict[str, float] = {}  # started, paused_at, paused_s, ended (monotonic s)
         start_process_helpers()
@@ -101,10 +102,12 @@ class RunSession:
                 __import__, "harmone_tui.runtime", fromlist=["Runtime"]
             )
             self.state = "preparing"
-            runtime = await module.Runtime.create(
-                self.settings, self.policy, self.source, self.text, [_Listener(self)]
+            self._creating = asyncio.ensure_future(
+                module.Runtime.create(
+                    self.settings, self.policy, self.source, self.text, [_Listener(self)]
+                )
             )
-            self.runtime = runtime
+            runtime = self.runtime = await self._creating
             watch_front_end_threads(runtime)
             if self._stop_requested:
                 runtime.stop(self._stop_reason)
@@ -136,6 +139,9 @@ class RunSession:
         self._stop_reason = self._stop_reason or reason
         if self.runtime is not None:
             self.runtime.stop(self._stop_reason)
+        elif self._creating is not None and not self._creating.done():
+            # the start-up ends the run as stopped, with this reason (a worker's cancel has none)
+            self._creating.cancel(self._stop_reason)
 
     def abandon(self) -> None:
         """After a cancelled run: end the trainer process so quitting is immediate (a cancelled

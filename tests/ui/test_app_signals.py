@@ -61,6 +61,7 @@ async def test_a_signal_during_first_use_training_quits_and_marks_the_run(
         await wait_for(pilot, lambda: app.return_code is not None, timeout=15)
     assert unhandled == [] and app.return_code == 143
     store = KnowledgeStore.open(data_dir / "knowledge.sqlite3")
-    assert [r.status for r in store.runs()] == ["stopped"]
+    (run,) = store.runs()
+    assert run.status == "stopped" and run.summary["stop_reason"] == "SIGTERM"
     assert store.versions() == []
     store.close()

@@ -6,7 +6,9 @@ counted (sqlite3's trace callback) while the app ticks on each screen.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 from harmone_tui.ui.app import HarmoneApp
 from tests.ui.conftest import wait_for
@@ -14,6 +16,18 @@ from tests.ui.harness import fake_session
 
 SIZE = (120, 40)
 SCREENS = ("dashboard", "models", "events", "runs", "policy")
+
+
+async def settled(pilot: Any, statements: list[str], quiet_s: float = 0.3) -> int:
+    """Wait until what a screen reads when shown is read (no statement but the step writer's
+    for ``quiet_s``; bounded), and return how many statements there were by then."""
+    seen, quiet, deadline = len(statements), 0.0, time.monotonic() + 30
+    while quiet < quiet_s and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        reads = [s for s in statements[seen:] if not s.startswith("INSERT")]
+        quiet = 0.0 if reads else quiet + 0.05
+        seen = len(statements)
+    return seen
 
 
 async def test_ticks_on_every_screen_query_no_sqlite(fake_data_dir: Path) -> None:
@@ -28,8 +42,7 @@ async def test_ticks_on_every_screen_query_no_sqlite(fake_data_dir: Path) -> Non
                 pilot,
                 lambda m=mode: type(app.screen) is HarmoneApp.MODES[m] and app.screen.data_ready,
             )
-            await pilot.pause(0.1)  # the screen is shown: the runs list reads the store once
-            shown = len(statements)
+            shown = await settled(pilot, statements)  # on show, the runs list reads the store
             steps = app.session.snapshot.step
             for _ in range(5):
                 app._last_tick = None  # force a full redraw, as when figures changed

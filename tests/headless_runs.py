@@ -40,3 +40,24 @@ def data_dir(trained_dir: Path, tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(trained_dir, target)
     return target
+
+
+# linear and svm, switching every 100 steps on an R² bar neither model clears: events for sure
+FLIPPING = """
+name = "flipping"
+engine = "regression"
+models = ["linear", "svm"]
+start_model = "linear"
+[score]
+beta = 1.0
+[switch]
+every_steps = 100
+window_steps = 100
+min_score = 0.999
+explore = 0.0
+min_dwell_steps = 100
+[drift]
+enabled = false
+[retrain]
+every_steps = 0
+"""

@@ -15,26 +15,7 @@ import pytest
 from engines.energy_profile import machine as profile_machine
 from mape.knowledge import KnowledgeStore
 from tests.conftest import harmone_cmd, subprocess_env
-
-# linear and svm, switching every 100 steps on an R² bar neither model clears: events for sure
-FLIPPING = """
-name = "flipping"
-engine = "regression"
-models = ["linear", "svm"]
-start_model = "linear"
-[score]
-beta = 1.0
-[switch]
-every_steps = 100
-window_steps = 100
-min_score = 0.999
-explore = 0.0
-min_dwell_steps = 100
-[drift]
-enabled = false
-[retrain]
-every_steps = 0
-"""
+from tests.headless_runs import FLIPPING
 
 
 def run(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:

@@ -21,25 +21,7 @@ from harmone_tui.settings import RunSettings
 from harmone_tui.snapshot import RunListener, RunSnapshot
 from mape.policy_file import parse_policy
 from tests.conftest import harmone_cmd, subprocess_env
-
-FLIPPING = """
-name = "flipping"
-engine = "regression"
-models = ["linear", "svm"]
-start_model = "linear"
-[score]
-beta = 1.0
-[switch]
-every_steps = 100
-window_steps = 100
-min_score = 0.999
-explore = 0.0
-min_dwell_steps = 100
-[drift]
-enabled = false
-[retrain]
-every_steps = 0
-"""
+from tests.headless_runs import FLIPPING
 
 
 def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -75,6 +75,9 @@ def describe(kind: str, detail: dict[str, Any]) -> str:
         used = {"model", "version", "from", "reason"}
         was = d.get("from", "?")
         text = f"reuse {d.get('model', '?')} v{d.get('version', '?')} (was {was}){tail}"
+    elif kind == "keep":
+        used = {"model", "version", "reason"}
+        text = f"keep {d.get('model', '?')} v{d.get('version', '?')}{tail}"
     elif kind == "retrain_started":
         used = {"model", "reason", "swap_step"}
         swap = f", swap at step {d['swap_step']:,}" if isinstance(d.get("swap_step"), int) else ""

@@ -101,6 +101,7 @@ class DriftWatch:
             policy.every_steps,
             policy.params,
             seed,
+            policy.after_drift,
         )
         self._pending: DriftFinding | None = None
         self._last_drift: int | None = None

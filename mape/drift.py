@@ -135,8 +135,11 @@ class KLDetector:
     (1, True)
     """
 
-    def __init__(self, window: int, bins: int, threshold: float, check_every: int = 1) -> None:
+    def __init__(
+        self, window: int, bins: int, threshold: float, check_every: int = 1, slide: bool = False
+    ) -> None:
         self.window = window
+        self.slide = slide
         self.bins = bins
         self.threshold = threshold
         self.check_every = max(1, check_every)
@@ -150,6 +153,18 @@ class KLDetector:
         self._since_check = 0
         self._drift = False
 
+    def _after_drift(self) -> None:
+        """Clear both windows, or (``slide``) keep the window that found the drift as the new
+        reference: a regime that returns is then seen after one window instead of two."""
+        if not self.slide:
+            self._reset()
+            return
+        for _ in range(min(self.window, len(self._values))):
+            self._values.popleft()
+        self._since_check = 0
+        self._drift = False
+        self._drift = False
+
     @property
     def drift_detected(self) -> bool:
         return self._drift
@@ -160,7 +175,7 @@ class KLDetector:
 
     def update(self, x: float) -> KLDetector:
         if self._drift:
-            self._reset()
+            self._after_drift()
         self._values.append(x)
         self._since_check += 1
         if len(self._values) == self._values.maxlen and self._since_check >= self.check_every:
@@ -247,8 +262,9 @@ def make_detector(
     check_every: int,
     params: Mapping[str, Any] | None = None,
     seed: int = 7,
+    after_drift: str = "clear",
 ) -> KLDetector | RiverDetector:
     """The detector a policy names (``kl``, ``adwin``, ``kswin``, ``page_hinkley``)."""
     if name == "kl":
-        return KLDetector(window, bins, threshold, check_every)
+        return KLDetector(window, bins, threshold, check_every, slide=after_drift == "slide")
     return RiverDetector(name, params or {}, seed)

@@ -26,6 +26,7 @@ class EventKind(StrEnum):
     RETRAIN_STARTED = "retrain_started"
     RETRAIN_DONE = "retrain_done"
     REUSE = "reuse"
+    KEEP = "keep"  # a drift whose data the running version was trained on: nothing to change
     POLICY_CHANGED = "policy_changed"
     ERROR = "error"
     INFO = "info"

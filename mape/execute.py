@@ -55,12 +55,17 @@ class Executor:
     def drift_action(
         self, plan: DriftPlan, model: str, retrain_values: Sequence[float], detected_at: int
     ) -> bool:
-        """Reuse or retrain as planned; False if a retrain is already running (try again later)."""
+        """Reuse, keep (recorded, nothing changes) or retrain as planned; False if a retrain is
+        already running (try again later)."""
         detail: dict[str, Any] = {"trigger": "drift", "detected_at": detected_at}
         if plan.distances:
             detail["kl_by_version"] = plan.distances
         if plan.action == "reuse" and plan.version is not None:
-            self.effector.reuse_version(model, plan.version, plan.reason, detail)
+            self.effector.reuse_version(plan.model or model, plan.version, plan.reason, detail)
+            return True
+        if plan.action == "keep":
+            kept = {"model": plan.model or model, "version": plan.version, "reason": plan.reason}
+            self.effector.record(EventKind.KEEP, {**kept, **detail})
             return True
         if plan.action == "retrain":
             detail["rows"] = len(retrain_values)

@@ -99,6 +99,8 @@ class MapeLoop:
         self._truths: deque[float] = deque(maxlen=keep)
         self._drift_values: deque[float] = deque(maxlen=keep)
         self._scores = ScoreBook(policy.models, policy.score.initial, policy.switch.min_score)
+        # the version each model's EMA was learnt on: a retrained or reused version starts afresh
+        self._versions_scored: dict[str, int] = {start_model: version}
         self._credit = EnergyCredit(policy.switch.energy_budget)
         self._watch = DriftWatch(policy.drift, policy.seed) if policy.drift.enabled else None
         self._rescale()
@@ -127,6 +129,10 @@ class MapeLoop:
                 self._watch.restart()  # another model makes another error stream
         if model != s.active_model:
             self._last_switch_step = s.step
+        if self._versions_scored.get(model, version) != version:
+            p = self.policy
+            self._scores.restart(model, p.score.initial, p.switch.min_score)
+        self._versions_scored[model] = version
         s.active_model, s.active_version = model, version
 
     def apply_policy(self, policy: Policy) -> None:
@@ -282,9 +288,14 @@ class MapeLoop:
         compare_n = min(settle, self._drift_values.maxlen or 0) if settle else p.drift.window
         train_n = min(p.retrain.window, settle) if settle else p.retrain.window
         recent = [v for v in list(self._drift_values)[-compare_n:] if v == v]
-        versions = self._effector.stored_versions(s.active_model)
+        versions = [v for m in p.models for v in self._effector.stored_versions(m)]
         plan = plan_drift(
-            p.drift.on_drift, s.active_version, recent, versions, p.drift.reuse_threshold
+            p.drift.on_drift,
+            (s.active_model, s.active_version),
+            recent,
+            versions,
+            p.drift.reuse_threshold,
+            self._scores.ema,
         )
         if pending.finding.cooling:
             self._pending_drift = None

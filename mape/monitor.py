@@ -142,6 +142,10 @@ class ScoreBook:
         """A new policy: keep what was learnt about models still in it, start new ones fresh."""
         self.ema = {m: self.ema.get(m, float(initial.get(m, default))) for m in models}
 
+    def restart(self, model: str, initial: Mapping[str, float], default: float) -> None:
+        """Another version of ``model`` runs now: what the EMA learnt was about the old one."""
+        self.ema[model] = float(initial.get(model, default))
+
     def update(self, model: str, s: float, weight: float) -> float:
         self.ema[model] = ema(self.ema.get(model, s), s, weight)
         return self.ema[model]

@@ -6,12 +6,14 @@ EMA (staying put if that is the active one); after an energy violation, take the
 The guards: no switch within ``min_dwell_steps`` of the last one (Harmonica switched 490 times in
 64k predictions) and none during the recovery cycles after an energy violation.
 
-On drift, ``reuse_or_retrain`` takes the stored version of the active model whose training data is
-closest to the recent data (KL over that version's stored histogram edges), when it is close
-enough: it keeps the running version if that is the one (the data came back to what it was
-trained on: a fault ended, a false alarm), reuses another one otherwise. Nothing close enough:
-it retrains. The running version used to be left out of the candidates, so a return to its own
-regime retrained it on data it already fitted (or reused a worse version).
+On drift, ``reuse_or_retrain`` takes the stored version, of any of the policy's models, whose
+training data is closest to the recent data (KL over that version's stored histogram edges), when
+it is close enough: it keeps the running version if that is the one (the data came back to what it
+was trained on: a fault ended, a false alarm), reuses another one otherwise. Nothing close enough:
+it retrains the active model. The running version used to be left out of the candidates, so a
+return to its own regime retrained it on data it already fitted (or reused a worse version); and
+only the active model's versions used to count, so a regime that came back while another model
+ran was retrained again instead of reusing the version trained on it.
 """
 
 from __future__ import annotations
@@ -120,51 +122,62 @@ def plan_switch(
 
 @dataclass(frozen=True)
 class DriftPlan:
-    """What to do about a drift: ``reuse`` (``version``), ``keep`` (the running version fits),
-    ``retrain``, ``alert`` or ``ignore``."""
+    """What to do about a drift: ``reuse`` (``model`` v``version``), ``keep`` (the running version
+    fits), ``retrain``, ``alert`` or ``ignore``."""
 
     action: str
     reason: str
     version: int | None = None
     distances: dict[str, float] = field(default_factory=dict)
+    model: str | None = None
 
 
 def version_distances(
     values: Sequence[float] | np.ndarray, versions: Sequence[VersionInfo]
-) -> dict[int, float]:
+) -> dict[tuple[str, int], float]:
     """KL of ``values`` against each version's training-data histogram (versions with a summary).
 
     O(len(values) + versions x bins): the data behind a version is never reloaded.
     """
-    out: dict[int, float] = {}
+    out: dict[tuple[str, int], float] = {}
     for v in versions:
         if v.summary is not None and v.summary.hist:
-            out[v.version] = kl_to_summary(values, v.summary.edges, v.summary.hist)
+            out[(v.model, v.version)] = kl_to_summary(values, v.summary.edges, v.summary.hist)
     return out
 
 
 def plan_drift(
     on_drift: str,
-    running_version: int,
+    running: tuple[str, int],
     values: Sequence[float] | np.ndarray,
     versions: Sequence[VersionInfo],
     reuse_threshold: float,
+    ema: Mapping[str, float] | None = None,
 ) -> DriftPlan:
-    """The drift tactic of a policy applied to the active model's stored versions.
+    """The drift tactic of a policy applied to the stored versions of the policy's models.
+
+    The candidate is the version trained on the data closest to the recent data, of any model:
+    a version retrained on a regime comes back when the regime does, whichever model runs then.
+    Ties (versions trained on the same data, such as every model's first version) go to the
+    running version, then the running model, then the best EMA, then the newest version.
 
     >>> from engines.base import DataSummary
     >>> low = DataSummary.of([0.0] * 50 + [1.0] * 50, [0.0, 1.0, 2.0, 3.0])
     >>> high = DataSummary.of([2.5] * 100, [0.0, 1.0, 2.0, 3.0])
     >>> vs = [VersionInfo("m", 1, low, "first"), VersionInfo("m", 2, high, "drift")]
-    >>> p = plan_drift("reuse_or_retrain", 2, [0.2, 0.7, 1.5, 0.1], vs, 0.75)
-    >>> p.action, p.version
-    ('reuse', 1)
-    >>> plan_drift("reuse_or_retrain", 1, [0.2, 0.7, 1.5, 0.1], vs, 0.75).action   # v1 runs
+    >>> p = plan_drift("reuse_or_retrain", ("m", 2), [0.2, 0.7, 1.5, 0.1], vs, 0.75)
+    >>> p.action, p.model, p.version
+    ('reuse', 'm', 1)
+    >>> plan_drift("reuse_or_retrain", ("m", 1), [0.2, 0.7, 1.5, 0.1], vs, 0.75).action
     'keep'
-    >>> plan_drift("reuse_or_retrain", 1, [2.4, 2.6, 2.5], vs, 0.75).action   # v2 fits
+    >>> plan_drift("reuse_or_retrain", ("m", 1), [2.4, 2.6, 2.5], vs, 0.75).action  # v2 fits
     'reuse'
-    >>> plan_drift("reuse_or_retrain", 2, [0.2, 0.1, 0.3], vs[1:], 0.75).action   # nothing fits
+    >>> plan_drift("reuse_or_retrain", ("m", 2), [0.2, 0.1, 0.3], vs[1:], 0.75).action
     'retrain'
+    >>> other = [VersionInfo("k", 1, low, "first"), *vs[1:]]   # k runs; m v2 fits
+    >>> p = plan_drift("reuse_or_retrain", ("k", 1), [2.4, 2.6, 2.5], other, 0.75)
+    >>> p.action, p.model, p.version
+    ('reuse', 'm', 2)
     """
     if on_drift in ("ignore", "alert"):
         return DriftPlan(on_drift, f"on_drift = {on_drift!r}")
@@ -173,30 +186,42 @@ def plan_drift(
     if len(values) == 0:
         return DriftPlan("retrain", "no recent values to compare with stored versions")
     distances = version_distances(values, versions)
-    shown = {f"v{k}": round(d, 4) for k, d in distances.items()}
+    shown = {f"{m} v{v}": round(d, 4) for (m, v), d in distances.items()}
     if not distances:
         return DriftPlan("retrain", "no stored version with a data summary", None, shown)
-    best = min(distances, key=lambda k: (distances[k], k != running_version, -k))
-    if distances[best] < reuse_threshold and best == running_version:
+    scores = ema or {}
+    best = min(
+        distances,
+        key=lambda mv: (
+            distances[mv],
+            mv != running,
+            mv[0] != running[0],
+            -scores.get(mv[0], float("-inf")),
+            -mv[1],
+        ),
+    )
+    name = f"{best[0]} v{best[1]}"
+    kl = f"KL {distances[best]:.3f}"
+    if distances[best] < reuse_threshold and best == running:
         return DriftPlan(
             "keep",
-            f"the running v{best} was trained on the closest data (KL {distances[best]:.3f} <"
+            f"the running {name} was trained on the closest data ({kl} <"
             f" reuse_threshold {reuse_threshold})",
-            best,
+            best[1],
             shown,
+            best[0],
         )
     if distances[best] < reuse_threshold:
         return DriftPlan(
             "reuse",
-            f"v{best} was trained on the closest data (KL {distances[best]:.3f} <"
-            f" reuse_threshold {reuse_threshold})",
-            best,
+            f"{name} was trained on the closest data ({kl} < reuse_threshold {reuse_threshold})",
+            best[1],
             shown,
+            best[0],
         )
     return DriftPlan(
         "retrain",
-        f"closest stored version v{best} is too far (KL {distances[best]:.3f} >="
-        f" reuse_threshold {reuse_threshold})",
+        f"closest stored version {name} is too far ({kl} >= reuse_threshold {reuse_threshold})",
         None,
         shown,
     )

@@ -23,6 +23,7 @@ from mape.river_params import SCHEMA as RIVER_PARAMS
 
 DETECTORS = ("kl", "adwin", "kswin", "page_hinkley")
 ON_DRIFT = ("reuse_or_retrain", "retrain", "alert", "ignore")
+AFTER_DRIFT = ("clear", "slide")  # drift.after_drift: see mape.drift.KLDetector
 DRIFT_INPUTS = ("truth", "error")
 UNTRAINABLE = ("skip", "switch")  # retrain.untrainable: see mape.plan.plan_untrainable
 SERVING = ("fast", "framework")  # how models are called: see Policy.serving
@@ -134,6 +135,11 @@ class DriftPolicy:
     enabled: bool = spec(True, C.boolean, "false: no drift detection")
     settle_steps: int = spec(
         0, C.period(0), "act this many steps after a drift, on new-regime data only"
+    )
+    after_drift: str = spec(
+        "clear",
+        C.choice(AFTER_DRIFT),
+        "kl, after a drift: clear both windows | slide (keep the newer one)",
     )
     params: Mapping[str, Any] = spec(
         {}, PARAMS, "river detector parameters, e.g. delta = 0.002 for adwin"

@@ -46,7 +46,8 @@ from harmone_tui.ui.widgets.forecast_chart import ForecastChart
 
 SCREENS_GROUP = Binding.Group("screens", compact=True)
 SPEED_GROUP = Binding.Group("speed", compact=True)
-TOASTED = {"switch", "drift", "retrain_done", "reuse", "error"}  # policy: PolicyApplied says it
+# a policy change is not toasted: PolicyApplied says it
+TOASTED = {"switch", "drift", "retrain_done", "reuse", "keep", "error"}
 TOAST_GAP_S = 1.5
 
 

@@ -21,6 +21,7 @@ KIND_LABELS = {
     "retrain_started": "retrain…",
     "retrain_done": "retrained",
     "reuse": "reuse",
+    "keep": "kept",
     "policy_changed": "policy",
     "error": "error",
     "info": "info",

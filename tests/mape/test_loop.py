@@ -152,12 +152,26 @@ def test_drift_reuses_the_closest_stored_version_after_settling() -> None:
     reuses = [c for k, c in sim.calls if k == "reuse"]
     # into the affine regime: v2 (trained on it) is closest; back to normal: v1
     assert [r[1] for r in reuses] == [2, 1]
-    assert reuses[0][3]["kl_by_version"]["v2"] < 0.75 < reuses[0][3]["kl_by_version"]["v3"]
+    assert reuses[0][3]["kl_by_version"]["m v2"] < 0.75 < reuses[0][3]["kl_by_version"]["m v3"]
     second = [d for d in drifts if d["detected_at"] > 2 * REGIME][0]
     assert 2 * REGIME < second["detected_at"] < 2 * REGIME + 576
     assert (
         sim.reuse_steps[1] == second["act_at"] and second["act_at"] - second["detected_at"] >= 200
     )
+
+
+def test_a_drift_the_running_version_fits_is_recorded_as_keep() -> None:
+    stream = drifted_stream()
+    edges = np.linspace(-130, 400, 51)
+    both = [VersionInfo("m", 1, summary_of(stream[: 2 * REGIME], edges), "first use")]
+    sim = SimRuntime({"m": 5.0}, {"m": 1.0}, versions=both)
+    sim.run(make(DRIFT, sim, start="m"), stream, "m")
+    drifts = [c for k, c in sim.calls if k == "drift"]
+    kept = [c for k, c in sim.calls if k == "keep"]
+    assert drifts and len(kept) == len(drifts), sim.kinds()
+    assert kept[0]["model"] == "m" and kept[0]["version"] == 1
+    assert kept[0]["kl_by_version"]["m v1"] < 0.75 and "closest data" in kept[0]["reason"]
+    assert not {"reuse", "retrain"} & set(sim.kinds())
 
 
 def test_drift_retrains_on_new_regime_data_when_no_version_is_close() -> None:

@@ -133,13 +133,50 @@ def test_plan_drift_table(
     version: int | None,
 ) -> None:
     recent = np.random.default_rng(9).normal(center, 20, 600)
-    p = plan_drift(on_drift, running, recent, VERSIONS, threshold)
+    p = plan_drift(on_drift, ("m", running), recent, VERSIONS, threshold)
     assert (p.action, p.version) == (action, version), case
+    assert p.model == (None if version is None else "m"), case
     assert p.reason
 
 
 def test_reuse_distances_are_reported_per_version() -> None:
     recent = np.random.default_rng(9).normal(100, 20, 600)
-    p = plan_drift("reuse_or_retrain", 3, recent, VERSIONS, 0.75)
-    assert set(p.distances) == {"v1", "v2", "v3"}  # v4 has no summary: not comparable
-    assert p.distances["v1"] < p.distances["v3"] < p.distances["v2"]
+    p = plan_drift("reuse_or_retrain", ("m", 3), recent, VERSIONS, 0.75)
+    assert set(p.distances) == {"m v1", "m v2", "m v3"}  # v4 has no summary: not comparable
+    assert p.distances["m v1"] < p.distances["m v3"] < p.distances["m v2"]
+
+
+# every model's first version is trained on the same data; svm was retrained on the high regime
+ACROSS = [
+    VersionInfo("linear", 1, LOW, "first use"),
+    VersionInfo("svm", 1, LOW, "first use"),
+    VersionInfo("lstm", 1, LOW, "first use"),
+    VersionInfo("svm", 2, HIGH, "drift"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "running", "center", "action", "model", "version"),
+    [
+        ("a regime another model was retrained on returns", ("linear", 1), 250, "reuse", "svm", 2),
+        ("the first regime returns to the retrained model", ("svm", 2), 100, "reuse", "svm", 1),
+        ("first versions tie: the running one is kept", ("lstm", 1), 100, "keep", "lstm", 1),
+        ("the running version fits", ("svm", 2), 250, "keep", "svm", 2),
+    ],
+)
+def test_plan_drift_across_models(
+    case: str, running: tuple[str, int], center: float, action: str, model: str, version: int
+) -> None:
+    recent = np.random.default_rng(9).normal(center, 20, 600)
+    p = plan_drift("reuse_or_retrain", running, recent, ACROSS, 0.75, EMA)
+    assert (p.action, p.model, p.version) == (action, model, version), case
+    assert set(p.distances) == {"linear v1", "svm v1", "lstm v1", "svm v2"}
+
+
+def test_plan_drift_ties_between_other_models_go_to_the_best_ema() -> None:
+    recent = np.random.default_rng(9).normal(100, 20, 600)
+    running_far = [*ACROSS[:3], VersionInfo("naive", 1, HIGH, "first use")]
+    p = plan_drift("reuse_or_retrain", ("naive", 1), recent, running_far, 0.75, EMA)
+    assert (p.action, p.model, p.version) == ("reuse", "linear", 1)  # EMA linear 0.90 is best
+    p = plan_drift("reuse_or_retrain", ("naive", 1), recent, running_far, 0.75, {"lstm": 0.95})
+    assert p.model == "lstm"

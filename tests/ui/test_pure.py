@@ -38,6 +38,8 @@ def test_event_sentences_carry_their_figures() -> None:
     assert describe("switch", {"from": "a", "to": "b", "reason": "r", "ema": 0.5}) == (
         "switch a→b: r (EMA 0.5)"
     )
+    keep = {"model": "svm", "version": 2, "reason": "fits", "kl_by_version": {"svm v2": 0.1}}
+    assert describe("keep", keep) == "keep svm v2: fits (KL by version svm v2 0.1)"
 
 
 # Details as the MAPE loop records them (copied from a run of the harmone policy).

@@ -25,6 +25,7 @@ from harmone_tui.carbon import CarbonFactors
 from harmone_tui.ledger import EnergyLedger
 from harmone_tui.ledger_report import IN_PROCESS, IN_WORKER
 from harmone_tui.trainer_pool import TrainedVersion, TrainerPool
+from harmone_tui.ui.energy_view import energy_lines
 from mape.knowledge import KnowledgeStore
 from mape.model_repo import ModelRepository
 from tests.conftest import PEMS_STREAM, SAMPLE
@@ -181,3 +182,23 @@ def test_the_lstm_trains_in_the_worker_and_the_ledger_adds_both_kinds(tmp_path: 
     total_cpu = report.process_cpu_s + report.worker_cpu_s
     assert report.total_j == pytest.approx(total_cpu * J_PER_CPU_S, rel=1e-9)
     assert report.reconciled
+
+
+def test_the_energy_screen_says_where_each_version_trained() -> None:
+    ledger = EnergyLedger(
+        EstimatedMeter(J_PER_CPU_S, "test"), CarbonFactors(400.0, 1.0, "test", "test")
+    )
+    ledger.add_training("lstm", 1, "first use", 12.5)
+    ledger.add_training("linear", 2, "retrain", 0.0042, IN_PROCESS)
+    block = ledger.report().to_dict()
+    assert [t["where"] for t in block["training"]] == [IN_WORKER, IN_PROCESS]
+    lines = energy_lines(block)
+    (lstm,) = [line for line in lines if line.startswith("  lstm v1 ")]
+    (linear,) = [line for line in lines if line.startswith("  linear v2 ")]
+    assert lstm.endswith(IN_WORKER) and "12.500 CPU-s" in lstm
+    assert linear.endswith(IN_PROCESS) and "0.004 CPU-s" in linear
+    # a summary stored before trainings said where: they all ran in the worker
+    del block["training"][1]["where"]
+    assert any(
+        line.startswith("  linear v2 ") and line.endswith(IN_WORKER) for line in energy_lines(block)
+    )

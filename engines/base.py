@@ -10,7 +10,8 @@ The split that must hold (DESIGN.md §3):
 - ``Engine.load(model, version, version_dir)``: a :class:`LoadedModel` whose ``predict(x)`` is
   the hot path;
 - ``Engine.quality(predictions, truths)``: R² for regression, mean confidence for vision;
-- ``Engine.trainer()``: a picklable function run in a worker *process* to train a model version;
+- ``Engine.trainer()``: a picklable function run in a worker *process* to train a model version
+  (or in a thread of the calling process, for the models ``trains_in_process`` names);
 - ``Engine.summarise(data)``: the training-data summary stored with each version (for reuse).
 
 :class:`Engine` says which parts are required and gives defaults for the optional ones and the
@@ -207,7 +208,9 @@ class Engine(ABC):
     - ``serving_paths`` (capability, default ``("framework",)``) and ``serving``: how loaded
       versions are called. An engine with a cheaper path that gives the framework's answer
       lists ``"fast"`` too; the runtime then sets ``serving`` to the policy's ``serving`` key
-      before loading, and the summary reports it.
+      before loading, and the summary reports it;
+    - :meth:`trains_in_process` (capability, default: no model): the models whose training is
+      cheap enough to run in a thread of the calling process instead of the worker process.
     """
 
     name: ClassVar[str]
@@ -255,7 +258,8 @@ class Engine(ABC):
 
     @abstractmethod
     def trainer(self) -> Callable[[TrainRequest], TrainResult]:
-        """A module-level (picklable) function that trains in a worker process."""
+        """A module-level (picklable) function that trains in a worker process (or in a thread,
+        for the models :meth:`trains_in_process` names: then it must be thread-safe)."""
 
     @abstractmethod
     def summarise(self, data: Any) -> DataSummary:
@@ -265,6 +269,17 @@ class Engine(ABC):
     def unavailable(self, model: str) -> str | None:
         """Why ``model`` cannot run on this install (e.g. a missing extra), or None."""
         return None
+
+    def trains_in_process(self, model: str) -> bool:
+        """Whether ``model`` trains in a thread of the calling process rather than the worker.
+
+        Say yes only for a model whose framework inference has already imported and whose fit
+        takes milliseconds: the worker is a fresh ``spawn`` process, whose start-up and imports
+        (about a CPU-second for scikit-learn) cost far more than such a fit, while a thread shares
+        the loaded libraries. A fit that takes seconds (a neural network) or holds the GIL for
+        long belongs in the worker, where it cannot slow inference or the UI.
+        """
+        return False
 
     def adopt(self, model: str, meta: dict[str, Any]) -> str | None:
         """Take on ``model``, a stored model this engine did not define (an import, whose

@@ -11,8 +11,10 @@ The **stages** are measured where the work happens:
   :meth:`EnergyLedger.stage` blocks. Stages nest exclusively: a drift check inside a MAPE cycle
   counts for ``drift`` only. Probes add whole threads' CPU time to a stage (the step writer's
   thread to ``store``, Textual's output and input threads to ``frontend``);
-- ``training``: the worker process's CPU time, itemised per version produced (each item is
-  the training's own CPU time, measured in the worker; the rest is the worker's start-up);
+- ``training``: the worker process's CPU time plus that of the trainings run in a thread of this
+  process, itemised per version produced (each item is the training's own CPU time, measured in
+  the worker or on the training thread; the rest is the worker's start-up). A training in a
+  thread is already inside the process's CPU time, so it adds to the stage, not to the total;
 - ``startup``: what no stage claimed before the first step (imports, reading the data, loading
   and calibrating the models), fixed by :meth:`EnergyLedger.mark_running`;
 - ``other``: what is left of the total. A stage never makes the total larger: attributed stages
@@ -40,6 +42,7 @@ from harmone_tui import paths
 from harmone_tui.carbon import CarbonFactors
 from harmone_tui.carbon import resolve as resolve_carbon
 from harmone_tui.ledger_report import (
+    IN_WORKER,
     STAGES,
     InferenceItem,
     LedgerReport,
@@ -190,11 +193,13 @@ class EnergyLedger:
             row[1] += cpu_s
             row[2] += energy_j
 
-    def add_training(self, model: str, version: int, origin: str, cpu_s: float) -> None:
-        """A version the worker produced, and its training's CPU time."""
+    def add_training(
+        self, model: str, version: int, origin: str, cpu_s: float, where: str = IN_WORKER
+    ) -> None:
+        """A version trained ``where`` (the worker or in-process), and its training's CPU time."""
         energy = self.meter.joules_for_cpu_seconds(cpu_s)
         with self._lock:
-            self._training.append(TrainingItem(model, version, origin, cpu_s, energy))
+            self._training.append(TrainingItem(model, version, origin, cpu_s, energy, where))
 
     def add_probe(self, stage: str, probe: Probe) -> None:
         """Charge the CPU-seconds ``probe()`` reports (cumulative) to ``stage``."""
@@ -244,8 +249,14 @@ class EnergyLedger:
         if self._residue is not None and self._home_clock is not None:
             home = (self._home_clock() - self._home_start) / 1e9
             timed[self._residue] += max(0.0, home - home_claimed)
-        worker_cpu = max(self._read_workers(), sum(t.cpu_s for t in training))
-        cpu = {**timed, "inference": sum(i.cpu_s for i in inference), "training": worker_cpu}
+        in_worker = sum(t.cpu_s for t in training if t.where == IN_WORKER)
+        in_process = sum(t.cpu_s for t in training if t.where != IN_WORKER)
+        worker_cpu = max(self._read_workers(), in_worker)
+        cpu = {
+            **timed,
+            "inference": sum(i.cpu_s for i in inference),
+            "training": worker_cpu + in_process,
+        }
         joules = {stage: cpu[stage] * j_per_cpu_s for stage in cpu}
         joules["inference"] = sum(i.energy_j for i in inference)
         if self.meter.source == "estimated":

@@ -17,7 +17,8 @@ STAGE_HELP = {
     "inference": "the active model's predict calls, per model and version",
     "mape": "MAPE cycles (monitor, plan, execute) and feeding their windows",
     "drift": "drift checks (the detector's statistic over its windows)",
-    "training": "the trainer worker process: first-use training and retraining, per version",
+    "training": "first-use training and retraining, per version: the trainer worker process,"
+    " and light models trained in a thread of the run",
     "store": "knowledge-store writes: step rows (writer thread), events, run records",
     "frontend": "TUI rendering and input, or headless progress lines",
     "startup": "before the first step, what no other stage claimed: imports, reading the data,"
@@ -25,6 +26,7 @@ STAGE_HELP = {
     "other": "the rest: the stream, model loading on a switch, the event loop (and, with RAPL,"
     " everything else on the package)",
 }
+IN_PROCESS, IN_WORKER = "in-process", "worker"  # where a version was trained
 RELATIVE_TOLERANCE = 0.01  # attributed stages may exceed the total by 1% of it ...
 CPU_TOLERANCE_S = 0.02  # ... or by 20 ms of CPU time, whichever is larger (clock granularity)
 
@@ -54,13 +56,14 @@ class InferenceItem:
 
 @dataclass(frozen=True)
 class TrainingItem:
-    """One version produced by the trainer worker and its training's CPU time and energy."""
+    """One version trained in the run and its training's CPU time and energy."""
 
     model: str
     version: int
     origin: str  # "first use" or "retrain" (or the reason a tool gave)
     cpu_s: float
     energy_j: float
+    where: str = IN_WORKER  # IN_WORKER (the trainer worker) or IN_PROCESS (a thread of the run)
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,7 @@ class LedgerReport:
                     "model": t.model,
                     "version": t.version,
                     "origin": t.origin,
+                    "where": t.where,
                     "cpu_s": t.cpu_s,
                     "energy_j": t.energy_j,
                     "carbon_g": grams(t.energy_j),

@@ -1,14 +1,19 @@
 """Training model versions in a worker process, so inference and the UI never wait on it.
 
 The worker is a ``spawn`` process (forking a process that has loaded TensorFlow or torch is
-unsafe), kept alive between trainings. A trainer writes into a staging directory; the version is
-committed (renamed into place, recorded in the store) on the event loop only when training
-succeeded, so a failed or interrupted training leaves nothing half-written.
+unsafe), kept alive between trainings and started on first use. A model the engine says trains
+cheaply (:meth:`engines.base.Engine.trains_in_process`) trains in a thread of this process
+instead: spawning a process and importing its framework there costs about a CPU-second, a
+thousand times a Ridge fit on a retraining window. Either way the trainer writes into a staging
+directory; the version is committed (renamed into place, recorded in the store) on the event
+loop only when training succeeded, so a failed or interrupted training leaves nothing
+half-written.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import multiprocessing
 import os
 import shutil
@@ -19,8 +24,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from engines.base import Engine, TrainRequest
+from engines.base import Engine, TrainRequest, TrainResult
 from harmone_tui import paths
+from harmone_tui.ledger_report import IN_PROCESS, IN_WORKER
 from mape.model_repo import ModelRepository, StoredVersion
 from mape.train_lock import TrainingLock
 
@@ -38,6 +44,7 @@ class TrainedVersion:
     stored: StoredVersion
     cpu_s: float
     energy_j: float
+    where: str = IN_WORKER  # IN_PROCESS or IN_WORKER
 
 
 class TrainerPool:
@@ -52,8 +59,8 @@ class TrainerPool:
         self._joules = joules_for_cpu_seconds
         self._executor: ProcessPoolExecutor | None = None
         self.log_path = paths.trainer_log(repo.root)
-        # told of every committed version: (model, version, origin, training CPU-seconds)
-        self.on_trained: Callable[[str, int, str, float], None] | None = None
+        # told of every committed version: (model, version, origin, training CPU-seconds, where)
+        self.on_trained: Callable[[str, int, str, float, str], None] | None = None
 
     def worker_pids(self) -> list[int]:
         """The worker processes alive now (the energy ledger reads their CPU time)."""
@@ -83,12 +90,17 @@ class TrainerPool:
         seed: int = 7,
         extra_meta: dict[str, Any] | None = None,
     ) -> TrainedVersion:
-        """Train ``model`` on ``data`` in the worker and commit it as the next version."""
+        """Train ``model`` on ``data`` (in a thread or in the worker, as the engine says) and
+        commit it as the next version."""
         staging = self.repo.staging_dir(engine.name, model)
         request = TrainRequest(engine.name, model, data, staging, dict(params or {}), seed)
-        loop = asyncio.get_running_loop()
+        where = IN_PROCESS if engine.trains_in_process(model) else IN_WORKER
         try:
-            result = await loop.run_in_executor(self._pool(), engine.trainer(), request)
+            if where == IN_PROCESS:
+                result = await asyncio.to_thread(train_in_thread, engine.trainer(), request)
+            else:
+                loop = asyncio.get_running_loop()
+                result = await loop.run_in_executor(self._pool(), engine.trainer(), request)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -99,12 +111,13 @@ class TrainerPool:
             "data_summary": engine.summarise(data).to_dict(),
             "train_cpu_s": result.cpu_s,
             "train_energy_j": energy_j,
+            "trained_in": where,
         }
         stored = self.repo.commit(engine.name, model, staging, meta, reason, run_id)
         if self.on_trained is not None:
             origin = str(meta.get("origin", "first use" if reason == "first use" else reason))
-            self.on_trained(model, stored.version, origin, result.cpu_s)
-        return TrainedVersion(stored, result.cpu_s, energy_j)
+            self.on_trained(model, stored.version, origin, result.cpu_s, where)
+        return TrainedVersion(stored, result.cpu_s, energy_j, where)
 
     def close(self) -> None:
         if self._executor is not None:
@@ -124,6 +137,19 @@ class TrainerPool:
         for process in processes:
             if process.is_alive():
                 process.terminate()
+
+
+def train_in_thread(
+    trainer: Callable[[TrainRequest], TrainResult], request: TrainRequest
+) -> TrainResult:
+    """Run ``trainer`` on the calling thread; its CPU time is this thread's, around the call.
+
+    The trainer's own ``cpu_s`` is its process clock, which in this process also counts the
+    inference and UI threads working meanwhile.
+    """
+    started = time.thread_time()
+    result = trainer(request)
+    return dataclasses.replace(result, cpu_s=time.thread_time() - started)
 
 
 def _start_worker(log_path: str, parent_pid: int) -> None:

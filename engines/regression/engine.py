@@ -36,6 +36,8 @@ MODELS = (
     ModelSpec("naive", "persistence baseline: predicts the last value seen", trainable=False),
 )
 HISTOGRAM_BINS = 50
+# fitted in milliseconds with libraries inference has already loaded: no worker process for them
+IN_PROCESS_MODELS = frozenset({"linear", "svm", "naive"})
 
 
 def lstm_available() -> bool:
@@ -288,6 +290,11 @@ class RegressionEngine(Engine):
 
     def trainer(self) -> Callable[[TrainRequest], TrainResult]:
         return train_model
+
+    def trains_in_process(self, model: str) -> bool:
+        """linear, svm and naive train in a thread (scikit-learn, loaded for inference, fits
+        ~1,900 rows in 10-200 ms); the LSTM (TensorFlow, seconds to minutes) in the worker."""
+        return model in IN_PROCESS_MODELS
 
     def summarise(self, data: Any) -> DataSummary:
         return DataSummary.of(np.asarray(data, dtype=float), self._edges)

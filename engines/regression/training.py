@@ -1,4 +1,5 @@
-"""Training the regression models; runs in a worker process (everything here must pickle).
+"""Training the regression models: the LSTM in the worker process (everything here must
+pickle), linear, svm and naive in a thread of the run's process (so nothing here keeps state).
 
 Hyper-parameters are chosen by validation on the last 20% of the training data (in time order),
 unless ``TrainRequest.params`` fixes them. The published HarmonE Ridge (alpha = 256) is heavily

@@ -12,7 +12,7 @@ from typing import Any
 from textual.markup import escape
 
 from harmone_tui import units
-from harmone_tui.ledger_report import STAGES
+from harmone_tui.ledger_report import IN_WORKER, STAGES
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 
@@ -73,13 +73,14 @@ def energy_lines(block: dict[str, Any], width: int = 100) -> list[str]:
         )
     if not items:
         lines.append("  [dim]no step yet[/dim]")
-    lines += ["", "[b]training by version[/b] (the trainer worker)"]
+    lines += ["", "[b]training by version[/b]"]
     for item in block["training"]:
         label = f"{item['model']} v{item['version']}"
         lines.append(
             f"  {escape(label):<10} {escape(item['origin']):<10}"
             f" {units.energy(item['energy_j']):>9}"
-            f"  {item['cpu_s']:.2f} CPU-s  {units.carbon(item['carbon_g']):>8}"
+            f"  {item['cpu_s']:.3f} CPU-s  {units.carbon(item['carbon_g']):>8}"
+            f"  {escape(item.get('where', IN_WORKER))}"
         )
     if not block["training"]:
         lines.append("  [dim]none in this run[/dim]")

@@ -206,7 +206,8 @@ class Policy:
         default_factory=DriftPolicy, metadata={"help": "drift detection, and what a drift triggers"}
     )
     retrain: RetrainPolicy = field(
-        default_factory=RetrainPolicy, metadata={"help": "retraining in a worker process"}
+        default_factory=RetrainPolicy,
+        metadata={"help": "retraining: light models in a thread, the rest in a worker process"},
     )
     mape: MapePolicy = field(
         default_factory=MapePolicy,

@@ -5,7 +5,7 @@ scenarios.
 *Best fixed policy in hindsight* (per scenario): the policy of the sweep with the highest mean R²
 there (within 1e-6, the cheaper one), the one to pick had the stream been known. *Regret*:
 ``r2_gap`` = its R² minus the policy's (>= 0), ``energy_ratio`` = the policy's energy over its.
-``inference_ratio``: the same for the energy of inference alone (``energy_j`` includes training).
+``inference_ratio``: the same for the energy of inference alone (``energy_j`` is the ledger's).
 *Oracle*: the best model per window in hindsight (:mod:`harmone_tui.bench_oracle`);
 ``headroom`` = oracle R² minus the best fixed policy's.
 
@@ -198,7 +198,8 @@ def report(rows: Sequence[dict[str, Any]]) -> str:
         + "\n\n"
         + text_table(mean_rows(rows), MEAN_DISPLAY)
         + "\n\n* best fixed policy in hindsight (highest R²); R² gap and E/best against it"
-        + " (E: inference and training, Einf: inference alone);"
+        + " (E: the run's ledger total after start-up: inference, retraining, MAPE cycles, drift"
+        + "\n  checks, store; Einf: inference alone);"
         + "\n  oracle: the best first-version model per window in hindsight."
     )
 

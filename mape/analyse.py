@@ -123,25 +123,24 @@ class DriftWatch:
         with B shorter than the cool-down) was seen only once the cool-down ended, thousands of
         steps late, on windows that no longer matched any stored version.
         """
-        update = self.detector.update
         warmup, cooldown, last = (
             self.policy.warmup_steps,
             self.policy.cooldown_steps,
             self._last_drift,
         )
-        for offset, x in enumerate(values.tolist()):
-            if x != x:  # NaN: nothing known at this step
+        known = values == values  # NaN: nothing known at this step, the detector skips it
+        fed = values if known.all() else values[known]
+        hits = self.detector.update_many(fed)
+        offsets = np.flatnonzero(known) if hits and fed is not values else None
+        for index, stat in hits:
+            step = first_step + int(index if offsets is None else offsets[index]) + 1
+            if step < warmup:
                 continue
-            if update(x).drift_detected:
-                step = first_step + offset + 1
-                if step < warmup:
-                    continue
-                cooling = last is not None and step - last < cooldown
-                if self._pending is None or (self._pending.cooling and not cooling):
-                    stat = self.detector.statistic
-                    self._pending = DriftFinding(
-                        step, self.policy.detector, stat, self.threshold, cooling
-                    )
+            cooling = last is not None and step - last < cooldown
+            if self._pending is None or (self._pending.cooling and not cooling):
+                self._pending = DriftFinding(
+                    step, self.policy.detector, stat, self.threshold, cooling
+                )
         stat = self.detector.statistic
         if stat is not None:
             self.statistic = stat

@@ -12,7 +12,6 @@ resets itself on the next update, so it then compares data of the new regime onl
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -25,6 +24,8 @@ class Detector(Protocol):
     """What the Analyse phase needs of a drift detector."""
 
     def update(self, x: float) -> Detector: ...
+
+    def update_many(self, values: np.ndarray) -> list[tuple[int, float]]: ...
 
     @property
     def drift_detected(self) -> bool: ...
@@ -143,13 +144,16 @@ class KLDetector:
         self.bins = bins
         self.threshold = threshold
         self.check_every = max(1, check_every)
-        self._values: deque[float] = deque(maxlen=2 * window)
+        # the last ``_filled`` values sit at the end of ``_buffer``, oldest first: a batch is one
+        # shift and one copy, and a check reads the two windows as views
+        self._buffer = np.zeros(2 * window)
+        self._filled = 0
         self._since_check = 0
         self._statistic: float | None = None
         self._drift = False
 
     def _reset(self) -> None:
-        self._values.clear()
+        self._filled = 0
         self._since_check = 0
         self._drift = False
 
@@ -159,10 +163,8 @@ class KLDetector:
         if not self.slide:
             self._reset()
             return
-        for _ in range(min(self.window, len(self._values))):
-            self._values.popleft()
+        self._filled = min(self._filled, self.window)
         self._since_check = 0
-        self._drift = False
         self._drift = False
 
     @property
@@ -174,16 +176,43 @@ class KLDetector:
         return self._statistic
 
     def update(self, x: float) -> KLDetector:
-        if self._drift:
-            self._after_drift()
-        self._values.append(x)
-        self._since_check += 1
-        if len(self._values) == self._values.maxlen and self._since_check >= self.check_every:
-            self._since_check = 0
-            data = np.fromiter(self._values, dtype=float, count=len(self._values))
-            self._statistic = kl_shared(data[self.window :], data[: self.window], self.bins)
-            self._drift = self._statistic > self.threshold
+        self.update_many(np.array([x], dtype=float))
         return self
+
+    def update_many(self, values: np.ndarray) -> list[tuple[int, float]]:
+        """Feed a batch; the (offset in ``values``, statistic) of every update that found a drift.
+
+        The same findings as one :meth:`update` per value, at a fraction of the cost: values are
+        copied in runs that end at the next check, and only a check computes anything.
+        """
+        hits: list[tuple[int, float]] = []
+        size, done, total = len(self._buffer), 0, len(values)
+        while done < total:
+            if self._drift:
+                self._after_drift()
+            to_check = max(self.check_every - self._since_check, size - self._filled, 1)
+            run = min(to_check, total - done)
+            self._append(values[done : done + run])
+            self._since_check += run
+            done += run
+            if run == to_check:
+                self._since_check = 0
+                w = self.window
+                stat = kl_shared(self._buffer[w:], self._buffer[:w], self.bins)
+                self._statistic = stat
+                self._drift = stat > self.threshold
+                if self._drift:
+                    hits.append((done - 1, stat))
+        return hits
+
+    def _append(self, run: np.ndarray) -> None:
+        size, k = len(self._buffer), len(run)
+        if k >= size:
+            self._buffer[:] = run[-size:]
+        else:
+            self._buffer[:-k] = self._buffer[k:]
+            self._buffer[-k:] = run
+        self._filled = min(size, self._filled + k)
 
 
 RIVER_CLASSES = {
@@ -239,6 +268,14 @@ class RiverDetector:
 
     def _reset(self) -> None:
         self._detector._reset()
+
+    def update_many(self, values: np.ndarray) -> list[tuple[int, float]]:
+        """One river update per value; (offset, statistic) of each update that found a drift."""
+        hits: list[tuple[int, float]] = []
+        for offset, x in enumerate(values.tolist()):
+            if self.update(x).drift_detected:
+                hits.append((offset, self.statistic or 0.0))
+        return hits
 
     @property
     def drift_detected(self) -> bool:

@@ -181,9 +181,9 @@ class MapeLoop:
 
     def next_due(self, step: int) -> int:
         p = self.policy
+        # Drift checks do not cut the stream: the detector checks every drift.every_steps values
+        # inside a batch and dates its finding exactly; the loop picks it up at the next cycle.
         periods = [p.switch.every_steps]
-        if self._watch is not None:
-            periods.append(p.drift.every_steps)
         if p.retrain.every_steps:
             periods.append(p.retrain.every_steps)
         due = min((step // every + 1) * every for every in periods)
@@ -198,7 +198,7 @@ class MapeLoop:
             self._pending_policy = None
         p = self.policy
         model_changing = False
-        if self._watch is not None and step % p.drift.every_steps == 0:
+        if self._watch is not None:
             with self.timer("drift"):
                 self._drift_check(step)
         if self._pending_drift is not None and step >= self._pending_drift.act_at:
@@ -260,14 +260,14 @@ class MapeLoop:
         if finding is None:
             return
         p = self.policy.drift
-        act_at = step + p.settle_steps
+        act_at = finding.step + p.settle_steps
         if finding.cooling:
             # within the cool-down: look again after the settle period, for a stored version
             # of the new data only (recorded as a drift then, if one is found)
             if p.on_drift == "reuse_or_retrain" and self._pending_drift is None:
                 self._pending_drift = _PendingDrift(finding, act_at)
             return
-        self._status.last_drift_step = step
+        self._status.last_drift_step = finding.step
         self._executor.drift_found(finding, p.input, p.on_drift, act_at)
         if p.on_drift in ("reuse_or_retrain", "retrain"):
             self._pending_drift = _PendingDrift(finding, act_at)

@@ -130,3 +130,61 @@ def test_a_finding_in_the_cooldown_is_marked_and_does_not_restart_it() -> None:
     watch.observe(6000, np.concatenate([back, changed[CHANGE:]]))
     again = watch.check()
     assert again is not None and again.cooling  # still within 5,000 of the reuse
+
+
+def reference_kl_findings(values: np.ndarray, window: int, every: int, slide: bool) -> list[int]:
+    """The detector as first written: a deque, one update per value, explicit histogram edges."""
+    from collections import deque
+
+    held: deque[float] = deque(maxlen=2 * window)
+    since, found, out = 0, False, []
+    for i, x in enumerate(values.tolist()):
+        if found:
+            for _ in range(window if slide else len(held)):
+                held.popleft()
+            since, found = 0, False
+        held.append(x)
+        since += 1
+        if len(held) == 2 * window and since >= every:
+            since = 0
+            data = np.array(held)
+            edges = np.linspace(data.min(), data.max(), 51)
+            cur, _ = np.histogram(data[window:], bins=edges)
+            prev, _ = np.histogram(data[:window], bins=edges)
+            p, q = cur / cur.sum() + 1e-6, prev / prev.sum() + 1e-6
+            p, q = p / p.sum(), q / q.sum()
+            found = float(np.sum(p * np.log(p / q))) > 0.75
+            if found:
+                out.append(i)
+    return out
+
+
+@pytest.mark.parametrize("slide", [False, True])
+def test_batched_updates_find_what_one_update_per_value_finds(slide: bool) -> None:
+    stream = pems_stream()
+    expected = reference_kl_findings(stream, 600, 20, slide)
+    assert len(expected) >= 2  # the stream's regimes make the comparison mean something
+    one_by_one = KLDetector(600, 50, 0.75, 20, slide=slide)
+    assert fired(one_by_one, stream) == expected
+    batched, rng, at, found = (
+        KLDetector(600, 50, 0.75, 20, slide=slide),
+        np.random.default_rng(5),
+        0,
+        [],
+    )
+    while at < len(stream):
+        size = int(rng.integers(1, 700))
+        found += [at + offset for offset, _ in batched.update_many(stream[at : at + size])]
+        at += size
+    assert found == expected
+
+
+def test_sliding_takes_a_second_look_one_window_after_a_drift() -> None:
+    x = seeded_stream(False)
+    stream = np.concatenate([x[:2000], 1.5 * x[2000:2900] + 40, x[2900:]])  # B: 900 rows
+    cleared = fired(KLDetector(600, 50, 0.75, 20), stream)
+    slid = fired(KLDetector(600, 50, 0.75, 20, slide=True), stream)
+    assert cleared[0] == slid[0] and 2000 < slid[0] < 2600
+    # cleared: blind for two windows; sliding: the window after the drift against the one that
+    # found it (still mostly the old regime), so it fires again while B runs, before it ends
+    assert slid[1] == slid[0] + 600 < 2900 < cleared[1]

@@ -211,11 +211,13 @@ class CustomMape:
         if not self.in_charge or self.files is None:
             self._fallback(held, "custom MAPE ended")
             return
+        # a drift is answered by execute_drift alone (Harmonica's "acp" trigger): the periodic
+        # call due at the same cycle would only overrule or fail before it
         calls = []
-        if step % h.policy.switch.every_steps == 0:
-            calls.append("execute_mape")
         if drift and "execute_drift" in self._functions["execute"]:
             calls.append("execute_drift")
+        elif step % h.policy.switch.every_steps == 0:
+            calls.append("execute_mape")
         if not calls:
             return  # the user's code is in charge: harmone's own actions are dropped
         await in_thread(self._sync)

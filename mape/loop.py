@@ -172,11 +172,12 @@ class MapeLoop:
         )
         self._truths.extend(truth_list)
         self._drift_values.extend(drift_values.tolist())
-        if self._watch is not None:
-            if self.policy.drift.input == "error":
-                self._watch.observe(first_step, np.abs(predictions - truths))
-            else:
-                self._watch.observe(first_step, drift_values)
+        if self._watch is not None:  # the detector's checks run here: its stage is drift
+            with self.timer("drift"):
+                if self.policy.drift.input == "error":
+                    self._watch.observe(first_step, np.abs(predictions - truths))
+                else:
+                    self._watch.observe(first_step, drift_values)
         self._status.step = first_step + len(predictions)
 
     def next_due(self, step: int) -> int:

@@ -158,7 +158,9 @@ def test_speeding_up_cuts_a_long_pacing_sleep_short(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """At 0.05/s each step waits 20 s; `+` to max must not wait for that sleep to end."""
-    runtime = fake_runtime(data_dir, monkeypatch, rows=300, speed=0.05)
+    # 600 rows: at max speed a batch runs to the next MAPE cycle (267 steps), so the 200 steps
+    # after the first batch at the new speed end in the third batch
+    runtime = fake_runtime(data_dir, monkeypatch, rows=600, speed=0.05)
     elapsed, _, summary = _paced(runtime, 1, lambda: runtime.set_speed(None), then_steps=200)
     assert summary["steps"] >= 201 and elapsed < BOUND_S / 3
 
@@ -241,7 +243,7 @@ def test_an_error_in_the_loop_ends_the_run_failed_with_its_summary(
     raises is not one: inference skips that step, see tests/plugins/test_protocol.py)."""
     from mape.loop import MapeLoop
 
-    runtime = fake_runtime(data_dir, monkeypatch, rows=200)
+    runtime = fake_runtime(data_dir, monkeypatch, rows=1000)  # batches end every 267 steps
     calls = {"n": 0}
     real_observe = MapeLoop.observe
 

@@ -56,8 +56,8 @@ BAD = [
     ),
     (
         "explore = 2",
-        "explore = 0.1 ",
-        "explore = 2 ",
+        "explore = 0.0",
+        "explore = 2",
         "explore = 2",
         "switch.explore",
         "must be <= 1.0",
@@ -81,8 +81,8 @@ BAD = [
     ),
     (
         "river param for kl",
-        "settle_steps = 600",
-        "settle_steps = 600\n[drift.params]\ndelta = 0.1",
+        'after_drift = "slide"',
+        'after_drift = "slide"\n[drift.params]\ndelta = 0.1',
         "delta = 0.1",
         "drift.params.delta",
         "not a parameter",

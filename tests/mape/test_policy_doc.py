@@ -25,7 +25,7 @@ def _bad_text() -> str:
         HARMONE.replace(
             'models = ["linear", "svm", "lstm"]', 'models = ["linear", "svm", "lstm", "gbm"]'
         )
-        .replace("explore = 0.1 ", "explore = 2 ")
+        .replace("explore = 0.0", "explore = 2")
         .replace("seed = 7", "seed = -1")
     )
 
@@ -105,7 +105,7 @@ def test_save_validates_refuses_to_overwrite_and_writes_nothing_on_error(tmp_pat
         bad.save(path, replace=True)
     line = _line(bad.text, "explore")
     assert str(err.value) == f"{path}:{line}: switch.explore: must be <= 1.0, got 2"
-    assert tomllib.loads(path.read_text())["switch"]["explore"] == 0.1  # the old file is kept
+    assert tomllib.loads(path.read_text())["switch"]["explore"] == 0.0  # the old file is kept
     assert sorted(p.name for p in path.parent.iterdir()) == ["mine.toml"]
 
 

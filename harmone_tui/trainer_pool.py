@@ -119,9 +119,10 @@ class TrainerPool:
             self.on_trained(model, stored.version, origin, result.cpu_s, where)
         return TrainedVersion(stored, result.cpu_s, energy_j, where)
 
-    def close(self) -> None:
+    def close(self, wait: bool = False) -> None:
+        """Let the worker go; ``wait``: until it has exited (and its CPU time is the caller's)."""
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor.shutdown(wait=wait, cancel_futures=True)
             self._executor = None
 
     def terminate(self) -> None:

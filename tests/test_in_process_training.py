@@ -83,7 +83,7 @@ def test_a_version_trained_in_process_predicts_as_the_worker_s_does(tmp_path: Pa
     try:
         here, there, pids_before = asyncio.run(train_both())
     finally:
-        pool.close()
+        pool.close(wait=True)  # its exit must not land in a later test's CPU accounting
         pool.repo.store.close()
     assert pids_before == []
     for a, b in zip(here, there, strict=True):
@@ -169,7 +169,7 @@ def test_the_lstm_trains_in_the_worker_and_the_ledger_adds_both_kinds(tmp_path: 
         linear, lstm = asyncio.run(train_both())
         report = ledger.report()  # while the worker lives: its CPU time is read from /proc
     finally:
-        pool.close()
+        pool.close(wait=True)  # its exit must not land in a later test's CPU accounting
         pool.repo.store.close()
     assert (linear.where, lstm.where) == (IN_PROCESS, IN_WORKER)
     assert [(t.model, t.where) for t in report.training] == [

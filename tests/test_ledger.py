@@ -9,7 +9,7 @@ reaped children (``getrusage(RUSAGE_CHILDREN)``).
 from __future__ import annotations
 
 import json
-import resource
+import os
 import subprocess
 import sys
 import threading
@@ -129,29 +129,37 @@ def _run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple
     text = text.replace(", lstm = 0.82 }", " }")
     policy.write_text(text)
     summary = tmp_path / "summary.json"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(
-        harmone_cmd(
-            "--no-ui",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--policy",
-            str(policy),
-            "--data",
-            str(SAMPLE / "scenarios" / "lane_closure.csv"),
-            "--summary",
-            str(summary),
-            "--quiet",
-            *args,
-        ),
-        env=env or subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    assert done.returncode == 0, done.stderr
-    tree = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # the CPU time of this child's process tree alone (RUSAGE_CHILDREN would also count any
+    # other child of the test process that happens to be reaped meanwhile)
+    with (tmp_path / "stderr.txt").open("w+") as err:
+        child = subprocess.Popen(
+            harmone_cmd(
+                "--no-ui",
+                "--data-dir",
+                str(tmp_path / "data"),
+                "--policy",
+                str(policy),
+                "--data",
+                str(SAMPLE / "scenarios" / "lane_closure.csv"),
+                "--summary",
+                str(summary),
+                "--quiet",
+                *args,
+            ),
+            env=env or subprocess_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        bound = threading.Timer(600, child.kill)  # a hung run fails the test, not the suite
+        bound.start()
+        try:
+            _, status, usage = os.wait4(child.pid, 0)
+        finally:
+            bound.cancel()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        assert child.returncode == 0, err.read()
+    tree = usage.ru_utime + usage.ru_stime
     return json.loads(summary.read_text()), tree
 
 

@@ -7,9 +7,10 @@ than the budget for longer than its savings cover; that is a violation. The loop
 model and holds still for ``recovery_cycles`` cycles. With ``energy_budget = 1`` the credit can
 never fall (E_norm <= 1): the energy budget is off and the score alone decides.
 
-Drift: a :class:`DriftWatch` feeds one detector per step (the engine's drift value, or the absolute
-error when ``[drift].input = "error"``), ignores what it finds during the warm-up and within the
-cool-down after the last drift, and reports a :class:`DriftFinding` at the next drift check.
+Drift: a :class:`DriftWatch` feeds one detector a batch of steps at a time (the engine's drift
+value, or the absolute error when ``[drift].input = "error"``), ignores what it finds during the
+warm-up and within the cool-down after the last drift, and reports a :class:`DriftFinding`, dated
+at its exact step, when the loop next asks (:meth:`DriftWatch.check`, every cycle).
 """
 
 from __future__ import annotations

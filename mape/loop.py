@@ -309,7 +309,7 @@ class MapeLoop:
         done = self._executor.drift_action(
             plan, s.active_model, self._recent_truths(train_n), pending.finding.step
         )
-        if not done:  # a retrain is running: try again at the next drift check
+        if not done:  # a retrain is running: try again drift.every_steps later
             pending.act_at = step + p.drift.every_steps
             self._decide(step, "wait", "drift action waits for the running retrain")
             return False

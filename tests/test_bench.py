@@ -178,3 +178,28 @@ def test_the_same_seeds_give_the_same_table_on_ray_and_in_the_pool(tmp_path: Pat
     for scenario, oracle in local["oracles"].items():
         assert remote["oracles"][scenario]["choice"] == oracle["choice"]
         assert remote["oracles"][scenario]["r2"] == oracle["r2"]
+
+
+def test_only_policies_that_never_adapt_are_candidates_for_the_best_fixed_one() -> None:
+    from harmone_tui.commands.bench_sweep import is_fixed
+    from mape.policy_file import parse_policy, preset_text
+
+    names = [
+        "naive",
+        "single-linear",
+        "single-lstm+retrain",  # a retraining schedule, no reaction to the stream
+        "single-svm+retrain",
+        "switch",
+        "switch+retrain",
+        "harmone",
+    ]
+    fixed = {n: is_fixed(parse_policy(preset_text(n), n)) for n in names}
+    assert fixed == {
+        "naive": True,
+        "single-linear": True,
+        "single-lstm+retrain": True,
+        "single-svm+retrain": True,
+        "switch": False,
+        "switch+retrain": False,
+        "harmone": False,
+    }

@@ -22,6 +22,7 @@ from typing import Any
 
 from harmone_tui.bench_scenarios import BenchError, Scenario
 from harmone_tui.settings import RunSettings
+from mape.policy import Policy
 
 PROBE_TIMEOUT_S = 5.0  # a Ray address must answer a TCP connect within this
 
@@ -99,11 +100,20 @@ def run_task(task: Task) -> dict[str, Any]:
     row.update(
         scenario=task.scenario,
         seed=task.policy.seed,
+        fixed=is_fixed(task.policy),
         repeat=task.repeat,
         energy_j=run_energy_j(row),
         inference_j=float(row.get("energy_j_per_inference") or 0.0) * steps,
     )
     return row
+
+
+def is_fixed(policy: Policy) -> bool:
+    """A policy that never changes the running model nor acts on a drift (a periodic retrain is
+    a schedule, not an adaptation): a candidate for the best fixed policy in hindsight."""
+    switches = policy.switch.enabled and len(policy.models) > 1
+    acts_on_drift = policy.drift.enabled and policy.drift.on_drift not in ("alert", "ignore")
+    return not switches and not acts_on_drift
 
 
 def run_energy_j(row: dict[str, Any]) -> float:

@@ -141,6 +141,7 @@ async def load_start_versions(
     repo = pool.repo
     out: dict[str, StartVersion] = {}
     seen: set[tuple[str, str, int]] = set()
+    untrained = [m for m in models if not _base_versions(repo, engine.name, m)]
     for model in models:
         trained_here = False
         while model not in out:
@@ -169,6 +170,9 @@ async def load_start_versions(
                 raise EngineError(f"{model}: the version trained just now cannot be loaded")
             if candidates:
                 on_progress(f"no valid version of {model} is left: training a new one")
-            await train_first_version(engine, pool, model, on_progress, run_id)
+            count = (
+                f"{untrained.index(model) + 1}/{len(untrained)}" if model in untrained else "1/1"
+            )
+            await train_first_version(engine, pool, model, on_progress, run_id, count)
             trained_here = True
     return out

@@ -59,6 +59,20 @@ def test_single_linear_run_writes_summary_and_knowledge(data_dir: Path, tmp_path
     assert store.run(summary["run_id"]).status == "finished"
 
 
+def test_first_use_progress_counts_the_models_still_to_train(tmp_path: Path) -> None:
+    policy = tmp_path / "two.toml"
+    policy.write_text(
+        'name = "two"\nengine = "regression"\nmodels = ["linear", "svm"]\nstart_model = "linear"\n'
+        "[switch]\nenabled = false\n[drift]\nenabled = false\n"
+    )
+    done = run(
+        "--no-ui", "--policy", str(policy), "--steps", "20", "--data-dir", str(tmp_path / "d")
+    )
+    assert done.returncode == 0, done.stderr
+    linear = done.stderr.index("training linear v1 on first use (1/2)")
+    assert done.stderr.index("training svm v1 on first use (2/2)") > linear
+
+
 def test_first_use_trains_version_one_and_later_runs_load_it(tmp_path: Path) -> None:
     root = tmp_path / "fresh"
     first = run("--no-ui", "--policy", "single-linear", "--steps", "20", "--data-dir", str(root))

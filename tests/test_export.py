@@ -7,26 +7,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from engines.energy_profile import machine as profile_machine
 from mape.knowledge import KnowledgeStore
-from tests.conftest import harmone_cmd, subprocess_env
-from tests.headless_runs import FLIPPING
-
-
-def run(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        harmone_cmd(*args),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=subprocess_env(),
-        stdin=subprocess.DEVNULL,
-    )
+from tests.headless_runs import FLIPPING, run
 
 
 @pytest.fixture(scope="module")

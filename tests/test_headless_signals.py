@@ -39,18 +39,10 @@ def _wait_for_steps(
     raise AssertionError("the run never stored enough steps")
 
 
-def _start(data_dir: Path, *extra: str) -> subprocess.Popen[str]:
+def _popen(*args: str) -> subprocess.Popen[str]:
+    """A headless run in the background, its output piped for the test to read."""
     return subprocess.Popen(
-        harmone_cmd(
-            "--no-ui",
-            "--policy",
-            "single-linear",
-            "--speed",
-            "2000",
-            "--data-dir",
-            str(data_dir),
-            *extra,
-        ),
+        harmone_cmd("--no-ui", *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -65,7 +57,7 @@ def test_kill_9_mid_run_leaves_an_intact_store(data_dir: Path) -> None:
     earlier = KnowledgeStore.open(db)
     before = {r.run_id: earlier.step_count(r.run_id) for r in earlier.runs()}
     earlier.close()
-    proc = _start(data_dir)
+    proc = _popen("--policy", "single-linear", "--speed", "2000", "--data-dir", str(data_dir))
     _wait_for_steps(db, 1000, proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
@@ -93,7 +85,18 @@ def test_kill_9_mid_run_leaves_an_intact_store(data_dir: Path) -> None:
 @pytest.mark.slow
 def test_ctrl_c_stops_cleanly_with_summary_and_exit_130(data_dir: Path, tmp_path: Path) -> None:
     out, exported = tmp_path / "partial.json", tmp_path / "export"
-    proc = _start(data_dir, "--summary", str(out), "--export", str(exported))
+    proc = _popen(
+        "--policy",
+        "single-linear",
+        "--speed",
+        "2000",
+        "--data-dir",
+        str(data_dir),
+        "--summary",
+        str(out),
+        "--export",
+        str(exported),
+    )
     _wait_for_steps(data_dir / "knowledge.sqlite3", 500, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -128,23 +131,8 @@ def _wait_for_line(proc: subprocess.Popen[str], text: str, limit_s: float = 120)
 def test_sigterm_during_first_use_training_ends_the_start_up_at_once(tmp_path: Path) -> None:
     """The LSTM trains for a minute on first use: SIGTERM must not wait for it."""
     root, out = tmp_path / "fresh", tmp_path / "s.json"
-    proc = subprocess.Popen(
-        harmone_cmd(
-            "--no-ui",
-            "--policy",
-            "single-lstm",
-            "--steps",
-            "50",
-            "--data-dir",
-            str(root),
-            "--summary",
-            str(out),
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=subprocess_env(),
-        stdin=subprocess.DEVNULL,
+    proc = _popen(
+        "--policy", "single-lstm", "--steps", "50", "--data-dir", str(root), "--summary", str(out)
     )
     _wait_for_line(proc, "training lstm v1 on first use")
     proc.send_signal(signal.SIGTERM)
@@ -165,25 +153,17 @@ def test_sighup_during_a_slow_paced_run_stores_it_and_exits_129(
 ) -> None:
     """A dropped SSH session while the run waits between steps (`--speed 0.5`: 2 s a step)."""
     out = tmp_path / "s.json"
-    proc = subprocess.Popen(
-        harmone_cmd(
-            "--no-ui",
-            "--policy",
-            "single-linear",
-            "--speed",
-            "0.5",
-            "--steps",
-            "100",
-            "--data-dir",
-            str(data_dir),
-            "--summary",
-            str(out),
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=subprocess_env(),
-        stdin=subprocess.DEVNULL,
+    proc = _popen(
+        "--policy",
+        "single-linear",
+        "--speed",
+        "0.5",
+        "--steps",
+        "100",
+        "--data-dir",
+        str(data_dir),
+        "--summary",
+        str(out),
     )
     _wait_for_line(proc, "harmone: ready")
     time.sleep(0.5)

@@ -15,7 +15,8 @@ from mape.effector import VersionInfo
 from mape.knowledge import KnowledgeStore
 from mape.policy import Policy
 from mape.policy_file import parse_policy
-from tests.conftest import SAMPLE, harmone_cmd, subprocess_env
+from tests.conftest import SAMPLE
+from tests.headless_runs import run as run_cli
 
 TIMING_KEYS = {"train_cpu_s", "train_energy_j"}
 REGIME = 1500  # rows per regime of the drifted test stream
@@ -79,25 +80,7 @@ def policy(text: str) -> Policy:
 
 
 def run_headless(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        harmone_cmd("--no-ui", "--quiet", *args),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=subprocess_env(),
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        harmone_cmd(*args),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=subprocess_env(),
-        stdin=subprocess.DEVNULL,
-    )
+    return run_cli("--no-ui", "--quiet", *args, timeout=timeout)
 
 
 def events(data_dir: Path, run_id: int | None = None) -> list[tuple[str, int, dict[str, Any]]]:
